@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file sse_opt.h
+ * @brief Every tunable of core/: Kconfig values, fallbacks, consistency checks.
+ *
+ * Kconfig builds pass build/include/sse_config.h with -imacros. A build
+ * without Kconfig may name its own file with -DSSE_USER_CONFIG="file.h";
+ * anything still undefined falls back to the Kconfig default below.
+ */
+#ifndef SSE_OPT_H
+#define SSE_OPT_H
+
+#ifdef SSE_USER_CONFIG
+#include SSE_USER_CONFIG
+#endif
+
+#ifndef CONFIG_SSE_THREAD_STACK_SIZE
+#define CONFIG_SSE_THREAD_STACK_SIZE 16384
+#endif
+#ifndef CONFIG_SSE_LISTEN_BACKLOG
+#define CONFIG_SSE_LISTEN_BACKLOG 16
+#endif
+#ifndef CONFIG_SSE_ACCEPT_POLL_MS
+#define CONFIG_SSE_ACCEPT_POLL_MS 200
+#endif
+#ifndef CONFIG_SSE_MAX_CONNECTIONS
+#define CONFIG_SSE_MAX_CONNECTIONS 16
+#endif
+#ifndef CONFIG_SSE_REQ_BUF_SIZE
+#define CONFIG_SSE_REQ_BUF_SIZE 1024
+#endif
+#ifndef CONFIG_SSE_HTTP_MAX_REQUEST_LINE
+#define CONFIG_SSE_HTTP_MAX_REQUEST_LINE 512
+#endif
+#ifndef CONFIG_SSE_HTTP_MAX_HEADERS
+#define CONFIG_SSE_HTTP_MAX_HEADERS 32
+#endif
+#ifndef CONFIG_SSE_SEND_BUF_SIZE
+#define CONFIG_SSE_SEND_BUF_SIZE 2048
+#endif
+#ifndef CONFIG_SSE_HEADER_TIMEOUT_MS
+#define CONFIG_SSE_HEADER_TIMEOUT_MS 5000
+#endif
+#ifndef CONFIG_SSE_SEND_TIMEOUT_MS
+#define CONFIG_SSE_SEND_TIMEOUT_MS 5000
+#endif
+#ifndef CONFIG_SSE_IDLE_CHECK_MS
+#define CONFIG_SSE_IDLE_CHECK_MS 1000
+#endif
+#ifndef CONFIG_SSE_OVERLOAD_TIMEOUT_MS
+#define CONFIG_SSE_OVERLOAD_TIMEOUT_MS 100
+#endif
+#ifndef CONFIG_SSE_OVERLOAD_RETRY_MS
+#define CONFIG_SSE_OVERLOAD_RETRY_MS 10000
+#endif
+#ifndef CONFIG_SSE_RING_BYTES
+#define CONFIG_SSE_RING_BYTES 16384
+#endif
+#ifndef CONFIG_SSE_RING_EVENTS
+#define CONFIG_SSE_RING_EVENTS 128
+#endif
+#ifndef CONFIG_SSE_MAX_EVENT_BYTES
+#define CONFIG_SSE_MAX_EVENT_BYTES 1024
+#endif
+#ifndef CONFIG_SSE_MAX_CHANNELS
+#define CONFIG_SSE_MAX_CHANNELS 8
+#endif
+#ifndef CONFIG_SSE_MAX_ROUTES
+#define CONFIG_SSE_MAX_ROUTES 8
+#endif
+#ifndef CONFIG_SSE_RETRY_MS
+#define CONFIG_SSE_RETRY_MS 3000
+#endif
+#ifndef CONFIG_SSE_HEARTBEAT_MS
+#define CONFIG_SSE_HEARTBEAT_MS 15000
+#endif
+#ifndef CONFIG_SSE_COALESCE_MS
+#define CONFIG_SSE_COALESCE_MS 0
+#endif
+#ifndef CONFIG_SSE_MAX_TIMERS
+#define CONFIG_SSE_MAX_TIMERS 16
+#endif
+#ifndef CONFIG_SSE_LOG_LEVEL
+#define CONFIG_SSE_LOG_LEVEL 2
+#endif
+
+/* Checks Kconfig ranges cannot express (they relate two options). */
+#if CONFIG_SSE_MAX_EVENT_BYTES > CONFIG_SSE_SEND_BUF_SIZE
+#error "CONFIG_SSE_MAX_EVENT_BYTES must fit CONFIG_SSE_SEND_BUF_SIZE; set them in menuconfig"
+#endif
+#if 2 * CONFIG_SSE_MAX_EVENT_BYTES > CONFIG_SSE_RING_BYTES
+#error "CONFIG_SSE_RING_BYTES must hold at least two largest events; set it in menuconfig"
+#endif
+#if CONFIG_SSE_HTTP_MAX_REQUEST_LINE >= CONFIG_SSE_REQ_BUF_SIZE
+#error "CONFIG_SSE_HTTP_MAX_REQUEST_LINE must be smaller than CONFIG_SSE_REQ_BUF_SIZE"
+#endif
+#if CONFIG_SSE_MAX_CHANNELS > 32
+#error "CONFIG_SSE_MAX_CHANNELS is at most 32 (one bit each in a connection's mask)"
+#endif
+#if CONFIG_SSE_MAX_CONNECTIONS > 65535
+#error "CONFIG_SSE_MAX_CONNECTIONS must fit 16 bits (connection ids hold it)"
+#endif
+
+#endif /* SSE_OPT_H */

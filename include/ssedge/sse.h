@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file sse.h
+ * @brief ssedge public API: the server, publishing, replies and timers.
+ *
+ * There is one server per process (its slots are static). Typical use:
+ *
+ *     sse_server_cfg_t cfg;
+ *     sse_server_cfg_init(&cfg);           // Kconfig defaults
+ *     cfg.port = 8080; cfg.routes = routes; cfg.num_routes = 1;
+ *     sse_server_start(&cfg);
+ *     sse_publish(SSE_CHANNEL_ALL, "message", "hello", 5, NULL);  // any thread
+ *     sse_server_stop();
+ *
+ * Threads: sse_publish(), sse_send_to(), sse_timer_*() and sse_server_stats()
+ * may be called from any thread, timer callbacks and route callbacks
+ * included. sse_server_start()/stop() must not be called from ssedge's own
+ * threads (callbacks), and not concurrently with each other.
+ */
+#ifndef SSE_H
+#define SSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ssedge/sse_err.h"
+#include "ssedge/sse_http.h"
+#include "ssedge/sse_event.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Identifies one connection for its lifetime; never reused soon after it
+ *  closes (a generation count is part of it), so a stale id just fails. */
+typedef uint32_t sse_conn_id_t;
+#define SSE_CONN_NONE ((sse_conn_id_t)0) /**< no connection */
+
+/** Channel argument meaning "every stream" (publish) or "none" (route). */
+#define SSE_CHANNEL_ALL (-1)
+
+/** A connection inside a request handler; valid only during that call. */
+typedef struct sse_conn sse_conn_t;
+
+/** The parsed request handed to callbacks (strings are not NUL-terminated). */
+typedef sse_http_req_t sse_request_t;
+
+/** An event-stream path. */
+typedef struct sse_route {
+    /** Exact path ("/events"), or "*": any path whose Accept header names
+     *  text/event-stream explicitly (a wildcard Accept does not count). An
+     *  exact path streams unless Accept rules text/event-stream out (406). */
+    const char *path;
+    /** Channel 0..CONFIG_SSE_MAX_CHANNELS-1 its streams subscribe to, or
+     *  SSE_CHANNEL_ALL: only events published to every stream. */
+    int channel;
+    /** Called on the connection's thread once the stream headers and the
+     *  replay are sent; may add connection timers. May be NULL. */
+    void (*on_open)(sse_conn_id_t conn, const sse_request_t *req, void *user);
+    /** Called on the connection's thread as the stream closes, after its
+     *  timers are removed. May be NULL. */
+    void (*on_close)(sse_conn_id_t conn, void *user);
+    void *user;
+} sse_route_t;
+
+/**
+ * Handler for every request that is not a stream. Runs on the connection's
+ * thread; answer with sse_reply().
+ * @return SSE_OK if it replied; anything else makes ssedge answer 404.
+ */
+typedef int (*sse_handler_fn)(sse_conn_t *c, const sse_request_t *req,
+                              void *user);
+
+/** Server settings. Fill with sse_server_cfg_init(), then change fields. */
+typedef struct sse_server_cfg {
+    const char        *bind_addr;      /**< numeric address; "0.0.0.0", "::" */
+    uint16_t           port;           /**< 0 = any free port (see sse_server_port) */
+    const sse_route_t *routes;         /**< stream routes, copied at start */
+    unsigned           num_routes;     /**< <= CONFIG_SSE_MAX_ROUTES */
+    sse_handler_fn     handler;        /**< non-stream requests; NULL = 404 */
+    void              *handler_user;
+    unsigned           max_connections;   /**< 1..CONFIG_SSE_MAX_CONNECTIONS */
+    uint32_t           retry_ms;          /**< retry hint on open; 0 = none */
+    uint32_t           heartbeat_ms;      /**< idle comment period; 0 = off */
+    uint32_t           idle_check_ms;     /**< idle peer-close check period */
+    uint32_t           send_timeout_ms;   /**< no send progress -> peer dead */
+    uint32_t           header_timeout_ms; /**< whole request head -> else 408 */
+    uint32_t           overload_retry_ms; /**< back-off given when full */
+    uint32_t           coalesce_ms;       /**< wait before copying; 0 = none */
+} sse_server_cfg_t;
+
+/** Fill @p cfg with the Kconfig defaults, bind "0.0.0.0", port 8080. */
+void sse_server_cfg_init(sse_server_cfg_t *cfg);
+
+/**
+ * Start listening and serving (listener, timer service, connection threads).
+ * @return SSE_OK; SSE_ERR_BUSY if already running; SSE_ERR_ARG for a bad
+ *         cfg (too many routes, channel out of range, max_connections 0 or
+ *         above CONFIG_SSE_MAX_CONNECTIONS); SSE_ERR_IO if the port cannot
+ *         be bound; SSE_ERR_NOMEM if a thread cannot be created.
+ */
+int sse_server_start(const sse_server_cfg_t *cfg);
+
+/**
+ * Stop: wake every thread, wait until all have finished (each closes its
+ * own socket), remove every timer. Returns within about
+ * CONFIG_SSE_ACCEPT_POLL_MS plus the longest blocked send. Events stay in
+ * the ring and ids keep counting across a restart, so clients resume.
+ * @return SSE_OK, or SSE_ERR_ARG if not running.
+ */
+int sse_server_stop(void);
+
+/** @return the bound TCP port while running, else 0. */
+uint16_t sse_server_port(void);
+
+/**
+ * Publish an event to every stream (@p channel = SSE_CHANNEL_ALL) or to the
+ * streams subscribed to @p channel. The event gets the next id, is encoded
+ * once into the ring and copied from there by each connection; this never
+ * waits for a client. Works whether or not the server runs (events wait in
+ * the ring for replay).
+ * @param event event type (NULL = "message"); no CR/LF
+ * @param data  payload, UTF-8; line breaks become several data lines
+ * @param id    if not NULL, receives the id given to the event
+ * @return SSE_OK; SSE_ERR_INVALID (CR/LF in event, bad UTF-8);
+ *         SSE_ERR_TOO_LARGE (encoded event > CONFIG_SSE_MAX_EVENT_BYTES);
+ *         SSE_ERR_ARG (channel out of range).
+ */
+int sse_publish(int channel, const char *event, const char *data, size_t len,
+                uint64_t *id);
+
+/**
+ * Like sse_publish() but for one connection only (it takes an id from the
+ * same sequence; other streams skip it, replay never repeats it elsewhere).
+ * @return as sse_publish(), plus SSE_ERR_CLOSED if @p conn is gone.
+ */
+int sse_send_to(sse_conn_id_t conn, const char *event, const char *data,
+                size_t len, uint64_t *id);
+
+/**
+ * Answer a non-stream request (from a handler). Adds Content-Length and
+ * "Connection: close"; the body is left out for HEAD.
+ * @param extra_headers NULL, or complete "Name: value\r\n" lines
+ * @return SSE_OK; SSE_ERR_ARG if already answered; a send error.
+ */
+int sse_reply(sse_conn_t *c, int status, const char *content_type,
+              const char *extra_headers, const void *body, size_t len);
+
+/** Counters for monitoring and tests (a consistent snapshot). */
+typedef struct sse_stats {
+    unsigned active;          /**< connections holding a slot now */
+    unsigned streams;         /**< of which streaming */
+    uint64_t accepted;        /**< connections given a slot since start */
+    uint64_t overloaded;      /**< connections refused because full */
+    uint64_t fell_behind;     /**< streams closed: cursor fell off the ring */
+    uint64_t send_failures;   /**< streams closed: send failed or timed out */
+    uint64_t bad_requests;    /**< 4xx/5xx answers from the parser */
+    uint64_t last_id;         /**< id of the newest event (0 = none yet) */
+    uint64_t oldest_id;       /**< id of the oldest event still in the ring */
+} sse_stats_t;
+
+/** Fill @p st. @return SSE_OK or SSE_ERR_ARG (NULL). */
+int sse_server_stats(sse_stats_t *st);
+
+/* ---- timers ------------------------------------------------------------ */
+
+typedef void (*sse_timer_fn)(void *arg);
+typedef void (*sse_conn_timer_fn)(sse_conn_id_t conn, void *arg);
+
+/**
+ * Call @p fn(arg) every @p period_ms on the timer thread, first after one
+ * period. Callbacks of all timers run one at a time on that thread: keep
+ * them short (sse_publish() is fine).
+ * @return a timer id (> 0); SSE_ERR_NOMEM if all CONFIG_SSE_MAX_TIMERS slots
+ *         are used; SSE_ERR_ARG for period 0 or fn NULL.
+ */
+int sse_timer_add(uint32_t period_ms, sse_timer_fn fn, void *arg);
+
+/**
+ * A timer tied to a stream: removed when that connection closes, before
+ * on_close runs. @return as sse_timer_add(), plus SSE_ERR_CLOSED if the
+ * connection is gone.
+ */
+int sse_conn_timer_add(sse_conn_id_t conn, uint32_t period_ms,
+                       sse_conn_timer_fn fn, void *arg);
+
+/**
+ * Remove a timer. It will not be called again once this returns, except
+ * that a call already running on the timer thread finishes.
+ * @return SSE_OK, or SSE_ERR_ARG if @p id is not a live timer.
+ */
+int sse_timer_del(int id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSE_H */

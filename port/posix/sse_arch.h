@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/** @file sse_arch.h  @brief POSIX port types: what core embeds in its slots. */
+#ifndef SSE_ARCH_H
+#define SSE_ARCH_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+typedef struct sse_port_sock {
+    int      fd;       /* -1 = no socket */
+    uint32_t rcv_to;   /* timeout last set with SO_RCVTIMEO, to skip repeats */
+    uint32_t snd_to;
+} sse_port_sock_t;
+
+typedef struct sse_port_mutex {
+    pthread_mutex_t m;
+} sse_port_mutex_t;
+
+typedef struct sse_port_cond {
+    pthread_cond_t c;  /* uses CLOCK_MONOTONIC where the OS has it */
+} sse_port_cond_t;
+
+#endif /* SSE_ARCH_H */

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/* POSIX port: BSD sockets, pthreads and CLOCK_MONOTONIC behind sse_port.h. */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* accept4, MSG_NOSIGNAL, pthread_condattr_setclock */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "sse_opt.h"
+#include "sse_port.h"
+
+#if defined(CONFIG_SSE_PORT_POSIX) || !defined(CONFIG_SSE_PORT_LWIP)
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set per socket instead */
+#endif
+
+int sse_port_init(void)
+{
+    /* A peer that resets mid-write must give EPIPE, not kill the process;
+     * MSG_NOSIGNAL covers Linux, ignoring SIGPIPE covers the rest. Only
+     * touch the handler if the application left it at the default. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+    return SSE_OK;
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+void sse_port_sock_init(sse_port_sock_t *s)
+{
+    s->fd = -1;
+    s->rcv_to = 0;
+    s->snd_to = 0;
+}
+
+int sse_port_sock_valid(const sse_port_sock_t *s)
+{
+    return s->fd >= 0;
+}
+
+static void sock_setup(int fd)
+{
+    int one = 1;
+#ifdef SO_NOSIGPIPE
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    /* Events are small and latency matters more than segment count. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
+                    int backlog)
+{
+    struct addrinfo hints, *ai = NULL;
+    char portstr[8];
+    int fd, one = 1;
+
+    sse_port_sock_init(ls);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
+    if (getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &ai) != 0 || !ai)
+        return SSE_ERR_ARG;
+
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(ai);
+        return SSE_ERR_IO;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) {
+        int zero = 0; /* "::" serves IPv4 too where the OS allows */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    }
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
+        close(fd);
+        freeaddrinfo(ai);
+        return SSE_ERR_IO;
+    }
+    freeaddrinfo(ai);
+    ls->fd = fd;
+    return SSE_OK;
+}
+
+uint16_t sse_port_sock_local_port(const sse_port_sock_t *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (s->fd < 0 || getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+/* Wait until fd is ready; 0 ready, else SSE_ERR_TIMEOUT / SSE_ERR_IO. */
+static int wait_fd(int fd, short events, uint32_t timeout_ms)
+{
+    struct pollfd p;
+    int to = timeout_ms == SSE_PORT_FOREVER ? -1
+           : timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms;
+    p.fd = fd;
+    p.events = events;
+    for (;;) {
+        int r = poll(&p, 1, to);
+        if (r > 0)
+            return 0;
+        if (r == 0)
+            return SSE_ERR_TIMEOUT;
+        if (errno != EINTR)
+            return SSE_ERR_IO;
+    }
+}
+
+int sse_port_accept(sse_port_sock_t *ls, sse_port_sock_t *cs,
+                    uint32_t timeout_ms)
+{
+    int r = wait_fd(ls->fd, POLLIN, timeout_ms);
+    sse_port_sock_init(cs);
+    if (r != 0)
+        return r;
+    for (;;) {
+        int fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            sock_setup(fd);
+            cs->fd = fd;
+            return SSE_OK;
+        }
+        switch (errno) {
+        case EINTR:
+            continue;
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+        case ECONNABORTED:
+            return SSE_ERR_TIMEOUT; /* the peer gave up before we took it */
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+            return SSE_ERR_NOMEM;
+        default:
+            return SSE_ERR_IO;
+        }
+    }
+}
+
+/* Set SO_RCVTIMEO / SO_SNDTIMEO only when the value changes: it is a syscall
+ * and a stream sends with the same timeout every time. */
+static void set_timeo(int fd, int opt, uint32_t *cached, uint32_t ms)
+{
+    struct timeval tv;
+    if (*cached == ms)
+        return;
+    if (ms == SSE_PORT_FOREVER) {
+        tv.tv_sec = 0;
+        tv.tv_usec = 0;
+    } else {
+        tv.tv_sec = (time_t)(ms / 1000);
+        tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+    }
+    if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) == 0)
+        *cached = ms;
+}
+
+int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
+                  uint32_t timeout_ms)
+{
+    int flags = 0;
+    if (timeout_ms == 0)
+        flags = MSG_DONTWAIT;
+    else
+        set_timeo(s->fd, SO_RCVTIMEO, &s->rcv_to, timeout_ms);
+    for (;;) {
+        ssize_t n = recv(s->fd, buf, len, flags);
+        if (n > 0)
+            return n > INT_MAX ? INT_MAX : (int)n;
+        if (n == 0)
+            return SSE_ERR_CLOSED;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SSE_ERR_TIMEOUT;
+        return SSE_ERR_IO;
+    }
+}
+
+int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
+                  uint32_t timeout_ms)
+{
+    const char *p = buf;
+    set_timeo(s->fd, SO_SNDTIMEO, &s->snd_to, timeout_ms);
+    while (len > 0) {
+        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return SSE_ERR_TIMEOUT;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+            return SSE_ERR_CLOSED;
+        return SSE_ERR_IO;
+    }
+    return SSE_OK;
+}
+
+void sse_port_close(sse_port_sock_t *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    sse_port_sock_init(s);
+}
+
+/* ---- threads ------------------------------------------------------------- */
+
+struct thread_start {
+    void (*fn)(void *);
+    void *arg;
+};
+
+/* The trampoline matches pthread's signature; fn/arg travel in the pointer
+ * pair passed by value through a small static-free handoff: the creator
+ * blocks until the new thread has copied them (no heap). */
+struct thread_handoff {
+    struct thread_start st;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int taken;
+};
+
+static void *trampoline(void *p)
+{
+    struct thread_handoff *h = p;
+    struct thread_start st = h->st;
+    pthread_mutex_lock(&h->m);
+    h->taken = 1;
+    pthread_cond_signal(&h->c);
+    pthread_mutex_unlock(&h->m);
+    st.fn(st.arg);
+    return NULL;
+}
+
+int sse_port_thread_create(void (*fn)(void *), void *arg, size_t stack_size,
+                           const char *name)
+{
+    struct thread_handoff h;
+    pthread_attr_t attr;
+    pthread_t t;
+    size_t min = (size_t)sysconf(_SC_THREAD_STACK_MIN);
+    int r;
+
+    (void)name;
+    if (stack_size < min)
+        stack_size = min;
+    h.st.fn = fn;
+    h.st.arg = arg;
+    h.taken = 0;
+    pthread_mutex_init(&h.m, NULL);
+    pthread_cond_init(&h.c, NULL);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, stack_size);
+    r = pthread_create(&t, &attr, trampoline, &h);
+    pthread_attr_destroy(&attr);
+    if (r == 0) {
+        pthread_mutex_lock(&h.m);
+        while (!h.taken)
+            pthread_cond_wait(&h.c, &h.m);
+        pthread_mutex_unlock(&h.m);
+    }
+    pthread_cond_destroy(&h.c);
+    pthread_mutex_destroy(&h.m);
+    return r == 0 ? SSE_OK : SSE_ERR_NOMEM;
+}
+
+/* ---- mutex and condition ------------------------------------------------- */
+
+int sse_port_mutex_init(sse_port_mutex_t *m)
+{
+    return pthread_mutex_init(&m->m, NULL) == 0 ? SSE_OK : SSE_ERR_NOMEM;
+}
+
+void sse_port_mutex_destroy(sse_port_mutex_t *m) { pthread_mutex_destroy(&m->m); }
+void sse_port_mutex_lock(sse_port_mutex_t *m)    { pthread_mutex_lock(&m->m); }
+void sse_port_mutex_unlock(sse_port_mutex_t *m)  { pthread_mutex_unlock(&m->m); }
+
+#if defined(__APPLE__)
+#define SSE_COND_CLOCK CLOCK_REALTIME /* macOS has no condattr_setclock */
+#else
+#define SSE_COND_CLOCK CLOCK_MONOTONIC
+#endif
+
+int sse_port_cond_init(sse_port_cond_t *c)
+{
+    pthread_condattr_t a;
+    int r;
+    if (pthread_condattr_init(&a) != 0)
+        return SSE_ERR_NOMEM;
+#if !defined(__APPLE__)
+    pthread_condattr_setclock(&a, SSE_COND_CLOCK);
+#endif
+    r = pthread_cond_init(&c->c, &a);
+    pthread_condattr_destroy(&a);
+    return r == 0 ? SSE_OK : SSE_ERR_NOMEM;
+}
+
+void sse_port_cond_destroy(sse_port_cond_t *c) { pthread_cond_destroy(&c->c); }
+
+int sse_port_cond_wait(sse_port_cond_t *c, sse_port_mutex_t *m,
+                       uint32_t timeout_ms)
+{
+    struct timespec ts;
+    int r;
+    if (timeout_ms == SSE_PORT_FOREVER) {
+        pthread_cond_wait(&c->c, &m->m);
+        return SSE_OK;
+    }
+    clock_gettime(SSE_COND_CLOCK, &ts);
+    ts.tv_sec += (time_t)(timeout_ms / 1000);
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    r = pthread_cond_timedwait(&c->c, &m->m, &ts);
+    return r == ETIMEDOUT ? SSE_ERR_TIMEOUT : SSE_OK;
+}
+
+void sse_port_cond_signal(sse_port_cond_t *c)    { pthread_cond_signal(&c->c); }
+void sse_port_cond_broadcast(sse_port_cond_t *c) { pthread_cond_broadcast(&c->c); }
+
+/* ---- time and log ------------------------------------------------------- */
+
+uint32_t sse_port_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void sse_port_sleep_ms(uint32_t ms)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+void sse_port_log(int level, const char *msg)
+{
+    /* "<N>" prefixes are read by journald/systemd as the syslog priority
+     * (3 err, 4 warning, 6 info, 7 debug); one write keeps lines whole. */
+    static const char prio[] = { '3', '3', '4', '6', '7' };
+    char line[200];
+    int n = snprintf(line, sizeof line, "<%c>ssedge: %s\n",
+                     prio[level < 0 ? 0 : level > 4 ? 4 : level], msg);
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0) {
+        /* nowhere left to report it */
+    }
+}
+
+#endif /* CONFIG_SSE_PORT_POSIX */
