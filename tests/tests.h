@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Suite registration entry points and helpers shared by the tests. */
+#ifndef SSE_TESTS_H
+#define SSE_TESTS_H
+
+#include <CUnit/CUnit.h>
+
+/* Each returns 0 on success (CUnit registry error otherwise). */
+int test_http_register(void);
+int test_event_register(void);
+int test_ring_register(void);
+int test_timer_register(void);
+int test_server_register(void);
+
+/* Add a test named after its function (SPDK's CU_ADD_TEST idea). */
+#define TEST_ADD(suite, fn) \
+    (CU_add_test((suite), #fn, (fn)) == NULL ? -1 : 0)
+
+#endif /* SSE_TESTS_H */
