@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The event ring: encoded events stored once, bounded in bytes and count,
+ * read by every stream through its own cursor (an event id). The caller
+ * serialises access (the server lock); nothing here blocks or allocates. */
+#ifndef SSE_RING_H
+#define SSE_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sse_opt.h"
+#include "ssedge/sse.h"
+
+/** Channel value of an event for every stream. */
+#define SSE_RING_ALL 0xFFu
+
+typedef struct sse_ring_ev {
+    uint64_t      id;
+    uint32_t      off;     /* start in bytes[]; an event never wraps */
+    uint32_t      len;
+    sse_conn_id_t target;  /* SSE_CONN_NONE, or the one connection it is for */
+    uint8_t       channel; /* SSE_RING_ALL or 0..CONFIG_SSE_MAX_CHANNELS-1 */
+} sse_ring_ev_t;
+
+typedef struct sse_ring {
+    uint64_t      head_id;  /* id the next event gets (ids start at 1) */
+    uint64_t      tail_id;  /* oldest id still held; == head_id when empty */
+    uint32_t      wpos;     /* where the next event's bytes would start */
+    sse_ring_ev_t ev[CONFIG_SSE_RING_EVENTS];   /* slot = id % RING_EVENTS */
+    char          bytes[CONFIG_SSE_RING_BYTES];
+} sse_ring_t;
+
+/** Empty ring whose first event will get id @p first_id (>= 1). */
+void sse_ring_init(sse_ring_t *r, uint64_t first_id);
+
+/**
+ * Reserve room for an event of @p len bytes, evicting the oldest events as
+ * needed, and return where to write it; the event gets id r->head_id.
+ * Call sse_ring_commit() after writing. @return NULL if len is 0 or larger
+ * than half the ring (cannot be held while another event is being read).
+ */
+char *sse_ring_reserve(sse_ring_t *r, uint32_t len);
+
+/** Make the reserved event visible. @return its id. */
+uint64_t sse_ring_commit(sse_ring_t *r, uint32_t len, uint8_t channel,
+                         sse_conn_id_t target);
+
+/**
+ * Where a stream resuming after @p last_id starts: the next id if it is in
+ * the ring, the oldest held event if @p last_id is older than that (what
+ * was evicted is gone), and the oldest held event too if @p last_id was
+ * never issued (the ids restarted, e.g. after a reboot: send all we have).
+ */
+uint64_t sse_ring_resume_cursor(const sse_ring_t *r, uint64_t last_id);
+
+/**
+ * Copy the events from *cursor on that a stream with channel @p mask and id
+ * @p self receives, as many whole events as fit @p cap, and advance *cursor
+ * past everything copied or skipped.
+ * @return bytes copied (0: nothing new); SSE_ERR_CLOSED if *cursor is older
+ *         than the oldest held event (the stream fell behind).
+ */
+int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
+                  sse_conn_id_t self, char *buf, size_t cap);
+
+/** 1 if a stream (mask, self) receives event @p e. */
+static inline int sse_ring_match(const sse_ring_ev_t *e, uint32_t mask,
+                                 sse_conn_id_t self)
+{
+    if (e->target != SSE_CONN_NONE)
+        return e->target == self;
+    return e->channel == SSE_RING_ALL || (mask >> e->channel) & 1u;
+}
+
+#endif /* SSE_RING_H */

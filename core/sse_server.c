@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/* The server: listener, static connection slots (one thread each), request
+ * dispatch, streaming from the ring, publishing and stop. */
+#include <stdio.h>
+#include <string.h>
+#include "sse_opt.h"
+#include "sse_port.h"
+#include "sse_log.h"
+#include "sse_ring.h"
+#include "sse_timer.h"
+#include "ssedge/sse.h"
+
+enum conn_state { C_FREE = 0, C_HTTP, C_STREAM };
+
+struct sse_conn {
+    enum conn_state  state;
+    uint16_t         gen;      /* bumped per use: ids of old uses fail */
+    int              parked;   /* waiting on wake; a publisher clears it */
+    int              replied;  /* a handler answered */
+    int              head_only;/* HEAD: no body */
+    uint32_t         mask;     /* channels subscribed */
+    uint64_t         cursor;   /* next event id to look at */
+    sse_port_sock_t  sock;     /* owned by this slot's thread only */
+    sse_port_cond_t  wake;
+    const sse_route_t *route;
+    char             req[CONFIG_SSE_REQ_BUF_SIZE];
+    char             out[CONFIG_SSE_SEND_BUF_SIZE];
+};
+
+static struct {
+    sse_port_mutex_t lock;     /* ring, slot states, flags, counters */
+    sse_port_cond_t  idle;     /* a slot or the listener finished */
+    int              inited;
+    int              running;  /* between start and the end of stop */
+    int              stopping;
+    int              listener_alive;
+    unsigned         active;
+    unsigned         streams;
+    uint16_t         port;
+    sse_server_cfg_t cfg;
+    sse_route_t      routes[CONFIG_SSE_MAX_ROUTES];
+    sse_port_sock_t  listener;
+    sse_stats_t      st;
+    char             scratch[CONFIG_SSE_REQ_BUF_SIZE]; /* listener's, when full */
+    sse_ring_t       ring;
+    struct sse_conn  conns[CONFIG_SSE_MAX_CONNECTIONS];
+} S;
+
+static const char stream_head[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-store\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "\r\n";
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static sse_conn_id_t conn_id(const struct sse_conn *c)
+{
+    return ((uint32_t)c->gen << 16) | (uint32_t)(c - S.conns + 1);
+}
+
+/* Slot of a live id, or NULL; lock held. */
+static struct sse_conn *conn_by_id(sse_conn_id_t id)
+{
+    uint32_t idx = (id & 0xFFFFu) - 1;
+    struct sse_conn *c;
+    if (id == SSE_CONN_NONE || idx >= CONFIG_SSE_MAX_CONNECTIONS)
+        return NULL;
+    c = &S.conns[idx];
+    return c->state != C_FREE && conn_id(c) == id ? c : NULL;
+}
+
+int sse_server_conn_alive(sse_conn_id_t conn)
+{
+    int alive;
+    if (!S.inited)
+        return 0;
+    sse_port_mutex_lock(&S.lock);
+    alive = conn_by_id(conn) != NULL && conn_by_id(conn)->state == C_STREAM;
+    sse_port_mutex_unlock(&S.lock);
+    return alive;
+}
+
+static int stopping(void)
+{
+    int s;
+    sse_port_mutex_lock(&S.lock);
+    s = S.stopping;
+    sse_port_mutex_unlock(&S.lock);
+    return s;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Decimal value of a Last-Event-ID; 0 (= none) if it is not a number we
+ * issued: ids are plain decimal counters. */
+static uint64_t parse_id(sse_str_t s)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (!s.p || s.n == 0 || s.n > 20)
+        return 0;
+    for (i = 0; i < s.n; i++) {
+        unsigned d = (unsigned)(s.p[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+/* Discard request bytes already received, so that close() sends FIN, not a
+ * RST that could destroy our answer in flight. Bounded: a client that keeps
+ * sending cannot hold this thread. */
+static void drain_close(sse_port_sock_t *s, char *buf, size_t cap)
+{
+    int i;
+    for (i = 0; i < 4 && sse_port_recv(s, buf, cap, 0) > 0; i++)
+        ;
+    sse_port_close(s);
+}
+
+/* Send a complete small response and close: used for errors and overload.
+ * Pending request bytes are drained first so close sends FIN, not RST,
+ * and the client gets to read the answer. */
+static void answer_close(sse_port_sock_t *s, char *buf, size_t cap, int status,
+                         const char *extra, uint32_t timeout_ms)
+{
+    const char *reason = sse_http_reason(status);
+    int n = snprintf(buf, cap,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: %u\r\nConnection: close\r\n%s\r\n%s\n",
+                     status, reason, (unsigned)strlen(reason) + 1,
+                     extra ? extra : "", reason);
+    if (n > 0 && (size_t)n < cap)
+        sse_port_send(s, buf, (size_t)n, timeout_ms);
+    drain_close(s, buf, cap);
+}
+
+/* Which stream route a request is for, or NULL. *status gets a refusal
+ * (405, 406, 400) when the path is a stream but the request cannot be. */
+static const sse_route_t *match_route(const sse_http_req_t *rq, int *status)
+{
+    const sse_route_t *any = NULL;
+    unsigned i;
+    *status = 0;
+    for (i = 0; i < S.cfg.num_routes; i++) {
+        const sse_route_t *r = &S.routes[i];
+        if (strcmp(r->path, "*") == 0) {
+            any = r;
+            continue;
+        }
+        if (strlen(r->path) != rq->path.n || memcmp(r->path, rq->path.p, rq->path.n) != 0)
+            continue;
+        if (sse_http_accept_q(rq->accept, "text", "event-stream", 0) == 0)
+            *status = 406;
+        else if (!sse_str_ieq(rq->method, "GET") && !sse_str_ieq(rq->method, "HEAD"))
+            *status = 405;
+        else if (rq->content_length > 0 || rq->chunked)
+            *status = 400;
+        return r;
+    }
+    if (any && sse_http_accept_q(rq->accept, "text", "event-stream", 1) > 0) {
+        if (!sse_str_ieq(rq->method, "GET") && !sse_str_ieq(rq->method, "HEAD"))
+            *status = 405;
+        else if (rq->content_length > 0 || rq->chunked)
+            *status = 400;
+        return any;
+    }
+    return NULL;
+}
+
+/* ---- one connection -------------------------------------------------------- */
+
+/* Read and parse the request head. @return parsed length (> 0), 0 if the
+ * peer went away or we are stopping, or an HTTP status to answer. */
+static int read_request(sse_port_sock_t *s, char *buf, size_t cap,
+                        sse_http_req_t *rq, uint32_t timeout_ms, int *status)
+{
+    uint32_t start = sse_port_now_ms();
+    size_t len = 0;
+    for (;;) {
+        uint32_t spent;
+        int r = len ? sse_http_parse(buf, len, rq, CONFIG_SSE_HTTP_MAX_REQUEST_LINE,
+                                     CONFIG_SSE_HTTP_MAX_HEADERS)
+                    : SSE_ERR_INCOMPLETE;
+        if (r > 0)
+            return r;
+        if (r != SSE_ERR_INCOMPLETE) {
+            *status = rq->status ? rq->status : 400;
+            return -1;
+        }
+        if (len == cap) {
+            *status = rq->status ? rq->status : 431;
+            return -1;
+        }
+        spent = sse_port_now_ms() - start;
+        if (spent >= timeout_ms) {
+            *status = 408;
+            return -1;
+        }
+        /* Wake up now and then to notice a stop (only we may close s). */
+        r = sse_port_recv(s, buf + len, cap - len,
+                          min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
+        if (r > 0)
+            len += (size_t)r;
+        else if (r != SSE_ERR_TIMEOUT || stopping())
+            return 0;
+    }
+}
+
+int sse_reply(sse_conn_t *c, int status, const char *content_type,
+              const char *extra_headers, const void *body, size_t len)
+{
+    int n, r;
+    if (!c || c->replied || status < 100 || status > 999)
+        return SSE_ERR_ARG;
+    c->replied = 1;
+    n = snprintf(c->out, sizeof c->out,
+                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
+                 "Connection: close\r\n%s\r\n",
+                 status, sse_http_reason(status),
+                 content_type ? content_type : "text/plain",
+                 (unsigned long)len, extra_headers ? extra_headers : "");
+    if (n < 0 || (size_t)n >= sizeof c->out)
+        return SSE_ERR_TOO_LARGE;
+    r = sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms);
+    if (r == SSE_OK && len && !c->head_only)
+        r = sse_port_send(&c->sock, body, len, S.cfg.send_timeout_ms);
+    return r;
+}
+
+/* The stream loop: copy from the ring, send, park when there is nothing. */
+static void stream(struct sse_conn *c)
+{
+    uint32_t last_send = sse_port_now_ms();
+    sse_conn_id_t self = conn_id(c);
+    int woken = 0;
+
+    sse_port_mutex_lock(&S.lock);
+    for (;;) {
+        int n, r;
+        if (S.stopping)
+            break;
+        if (woken && S.cfg.coalesce_ms) {
+            /* Let more events gather so one write carries them. */
+            sse_port_mutex_unlock(&S.lock);
+            sse_port_sleep_ms(S.cfg.coalesce_ms);
+            sse_port_mutex_lock(&S.lock);
+        }
+        woken = 0;
+        n = sse_ring_read(&S.ring, &c->cursor, c->mask, self, c->out, sizeof c->out);
+        if (n < 0) {
+            S.st.fell_behind++;
+            SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing",
+                    (unsigned)(c - S.conns));
+            break;
+        }
+        if (n == 0) {
+            uint32_t idle = sse_port_now_ms() - last_send, wait = S.cfg.idle_check_ms;
+            if (S.cfg.heartbeat_ms)
+                wait = min_u32(wait, idle >= S.cfg.heartbeat_ms ? 0 : S.cfg.heartbeat_ms - idle);
+            if (wait) {
+                c->parked = 1;
+                r = sse_port_cond_wait(&c->wake, &S.lock, wait);
+                c->parked = 0;
+                if (r == SSE_OK) {
+                    woken = 1;
+                    continue;
+                }
+            }
+            sse_port_mutex_unlock(&S.lock);
+            idle = sse_port_now_ms() - last_send;
+            if (S.cfg.heartbeat_ms && idle >= S.cfg.heartbeat_ms) {
+                static const char hb[] = ": hb\n\n";
+                if (sse_port_send(&c->sock, hb, sizeof hb - 1, S.cfg.send_timeout_ms) != SSE_OK)
+                    goto failed;
+                last_send = sse_port_now_ms();
+            } else {
+                /* Nothing to say: is the peer still there? A stream never
+                 * reads, so EOF or reset here means it left. */
+                r = sse_port_recv(&c->sock, c->req, sizeof c->req, 0);
+                if (r != SSE_ERR_TIMEOUT && r <= 0)
+                    goto gone;
+            }
+            sse_port_mutex_lock(&S.lock);
+            continue;
+        }
+        sse_port_mutex_unlock(&S.lock);
+        if (sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+            goto failed;
+        last_send = sse_port_now_ms();
+        sse_port_mutex_lock(&S.lock);
+    }
+    sse_port_mutex_unlock(&S.lock);
+    return;
+failed:
+    sse_port_mutex_lock(&S.lock);
+    S.st.send_failures++;
+    sse_port_mutex_unlock(&S.lock);
+gone:
+    return;
+}
+
+static void release(struct sse_conn *c)
+{
+    sse_port_close(&c->sock);
+    sse_port_mutex_lock(&S.lock);
+    if (c->state == C_STREAM)
+        S.streams--;
+    c->state = C_FREE;
+    c->parked = 0;
+    S.active--;
+    sse_port_cond_broadcast(&S.idle);
+    sse_port_mutex_unlock(&S.lock);
+}
+
+static void conn_thread(void *arg)
+{
+    struct sse_conn *c = arg;
+    sse_http_req_t rq;
+    const sse_route_t *route;
+    int status = 0, r;
+
+    c->replied = 0;
+    c->head_only = 0;
+    r = read_request(&c->sock, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
+                     &status);
+    if (r == 0)
+        goto out;
+    if (r < 0) {
+        SSE_LOG(SSE_LOG_WARN, "request rejected: %d %s", status, sse_http_reason(status));
+        sse_port_mutex_lock(&S.lock);
+        S.st.bad_requests++;
+        sse_port_mutex_unlock(&S.lock);
+        answer_close(&c->sock, c->out, sizeof c->out, status, NULL, S.cfg.send_timeout_ms);
+        goto out;
+    }
+    c->head_only = sse_str_ieq(rq.method, "HEAD");
+    route = match_route(&rq, &status);
+    if (route && status) {
+        SSE_LOG(SSE_LOG_WARN, "stream request refused: %d %s", status,
+                sse_http_reason(status));
+        answer_close(&c->sock, c->out, sizeof c->out, status,
+                     status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms);
+        goto out;
+    }
+    if (route) {
+        int n = (int)sizeof stream_head - 1;
+        uint64_t last = parse_id(rq.last_event_id);
+        sse_conn_id_t self;
+        memcpy(c->out, stream_head, (size_t)n);
+        if (S.cfg.retry_ms && !c->head_only) {
+            r = sse_event_retry(c->out + n, sizeof c->out - (size_t)n, S.cfg.retry_ms, NULL);
+            n += r > 0 ? r : 0;
+        }
+        if (sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK ||
+            c->head_only)
+            goto out;
+        sse_port_mutex_lock(&S.lock);
+        c->route = route;
+        c->mask = route->channel >= 0 ? 1u << route->channel : 0;
+        c->cursor = rq.last_event_id.p ? sse_ring_resume_cursor(&S.ring, last)
+                                       : S.ring.head_id;
+        c->state = C_STREAM;
+        S.streams++;
+        self = conn_id(c);
+        sse_port_mutex_unlock(&S.lock);
+        if (route->on_open)
+            route->on_open(self, &rq, route->user);
+        stream(c);
+        sse_timer_del_conn(self);
+        if (route->on_close)
+            route->on_close(self, route->user);
+        goto out;
+    }
+    if (rq.content_length > 0 || rq.chunked) {
+        /* ssedge reads no request bodies. */
+        answer_close(&c->sock, c->out, sizeof c->out, 413, NULL, S.cfg.send_timeout_ms);
+        goto out;
+    }
+    if (S.cfg.handler)
+        S.cfg.handler(c, &rq, S.cfg.handler_user);
+    if (!c->replied)
+        answer_close(&c->sock, c->out, sizeof c->out, 404, NULL, S.cfg.send_timeout_ms);
+    else
+        drain_close(&c->sock, c->req, sizeof c->req);
+out:
+    release(c);
+}
+
+/* ---- listener ---------------------------------------------------------------- */
+
+/* All slots busy: answer from the listener itself, quickly. A browser's
+ * EventSource gives up for good on any non-200 answer, so a stream request
+ * gets a 200 stream holding only a retry back-off and is closed; the
+ * browser reconnects after it. Anything else gets 503 + Retry-After. */
+static void overload(sse_port_sock_t *s)
+{
+    sse_http_req_t rq;
+    int status = 0, r;
+    r = read_request(s, S.scratch, sizeof S.scratch, &rq, CONFIG_SSE_OVERLOAD_TIMEOUT_MS,
+                     &status);
+    if (r > 0 && match_route(&rq, &status) && status == 0) {
+        int n = (int)sizeof stream_head - 1;
+        memcpy(S.scratch, stream_head, (size_t)n);
+        r = sse_event_retry(S.scratch + n, sizeof S.scratch - (size_t)n,
+                            S.cfg.overload_retry_ms, NULL);
+        if (r > 0)
+            sse_port_send(s, S.scratch, (size_t)(n + r), CONFIG_SSE_OVERLOAD_TIMEOUT_MS);
+        drain_close(s, S.scratch, sizeof S.scratch);
+    } else if (r == 0) {
+        sse_port_close(s);
+    } else {
+        char ra[40];
+        snprintf(ra, sizeof ra, "Retry-After: %lu\r\n",
+                 (unsigned long)((S.cfg.overload_retry_ms + 999) / 1000));
+        answer_close(s, S.scratch, sizeof S.scratch, 503, ra,
+                     CONFIG_SSE_OVERLOAD_TIMEOUT_MS);
+    }
+}
+
+static struct sse_conn *take_slot(sse_port_sock_t *s)
+{
+    unsigned i;
+    struct sse_conn *c = NULL;
+    sse_port_mutex_lock(&S.lock);
+    for (i = 0; i < S.cfg.max_connections; i++) {
+        if (S.conns[i].state == C_FREE) {
+            c = &S.conns[i];
+            c->state = C_HTTP;
+            c->gen++;
+            c->sock = *s;
+            S.active++;
+            S.st.accepted++;
+            break;
+        }
+    }
+    if (!c)
+        S.st.overloaded++;
+    sse_port_mutex_unlock(&S.lock);
+    return c;
+}
+
+static void listener_thread(void *unused)
+{
+    (void)unused;
+    while (!stopping()) {
+        sse_port_sock_t cs;
+        struct sse_conn *c;
+        int r = sse_port_accept(&S.listener, &cs, CONFIG_SSE_ACCEPT_POLL_MS);
+        if (r == SSE_ERR_TIMEOUT)
+            continue;
+        if (r != SSE_OK) {
+            /* Out of descriptors or a stack error: back off, don't spin. */
+            SSE_LOG(SSE_LOG_WARN, "accept failed: %s", sse_strerror(r));
+            sse_port_sleep_ms(CONFIG_SSE_ACCEPT_POLL_MS / 4 + 1);
+            continue;
+        }
+        c = take_slot(&cs);
+        if (!c) {
+            SSE_LOG(SSE_LOG_INFO, "all %u slots busy: overload answer",
+                    S.cfg.max_connections);
+            overload(&cs);
+            continue;
+        }
+        if (sse_port_thread_create(conn_thread, c, CONFIG_SSE_THREAD_STACK_SIZE,
+                                   "sse_conn") != SSE_OK) {
+            SSE_LOG(SSE_LOG_ERR, "no thread for a connection: overload answer");
+            sse_port_sock_init(&c->sock);
+            release(c);
+            overload(&cs);
+        }
+    }
+    sse_port_close(&S.listener);
+    sse_port_mutex_lock(&S.lock);
+    S.listener_alive = 0;
+    sse_port_cond_broadcast(&S.idle);
+    sse_port_mutex_unlock(&S.lock);
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+void sse_server_cfg_init(sse_server_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->bind_addr = "0.0.0.0";
+    cfg->port = 8080;
+    cfg->max_connections = CONFIG_SSE_MAX_CONNECTIONS;
+    cfg->retry_ms = CONFIG_SSE_RETRY_MS;
+    cfg->heartbeat_ms = CONFIG_SSE_HEARTBEAT_MS;
+    cfg->idle_check_ms = CONFIG_SSE_IDLE_CHECK_MS;
+    cfg->send_timeout_ms = CONFIG_SSE_SEND_TIMEOUT_MS;
+    cfg->header_timeout_ms = CONFIG_SSE_HEADER_TIMEOUT_MS;
+    cfg->overload_retry_ms = CONFIG_SSE_OVERLOAD_RETRY_MS;
+    cfg->coalesce_ms = CONFIG_SSE_COALESCE_MS;
+}
+
+static int init_once(void)
+{
+    unsigned i;
+    if (S.inited)
+        return SSE_OK;
+    if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK)
+        return SSE_ERR_NOMEM;
+    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++) {
+        if (sse_port_cond_init(&S.conns[i].wake) != SSE_OK)
+            return SSE_ERR_NOMEM;
+        sse_port_sock_init(&S.conns[i].sock);
+    }
+    sse_ring_init(&S.ring, 1);
+    S.inited = 1;
+    return SSE_OK;
+}
+
+static int check_cfg(const sse_server_cfg_t *cfg)
+{
+    unsigned i;
+    if (!cfg || cfg->num_routes > CONFIG_SSE_MAX_ROUTES || (cfg->num_routes && !cfg->routes) ||
+        cfg->max_connections == 0 || cfg->max_connections > CONFIG_SSE_MAX_CONNECTIONS ||
+        cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0)
+        return SSE_ERR_ARG;
+    for (i = 0; i < cfg->num_routes; i++) {
+        const sse_route_t *r = &cfg->routes[i];
+        if (!r->path || (r->path[0] != '/' && strcmp(r->path, "*") != 0) ||
+            r->channel < SSE_CHANNEL_ALL || r->channel >= CONFIG_SSE_MAX_CHANNELS)
+            return SSE_ERR_ARG;
+    }
+    return SSE_OK;
+}
+
+int sse_server_start(const sse_server_cfg_t *cfg)
+{
+    int r;
+    if ((r = check_cfg(cfg)) != SSE_OK)
+        return r;
+    if ((r = init_once()) != SSE_OK || (r = sse_port_init()) != SSE_OK)
+        return r;
+    sse_port_mutex_lock(&S.lock);
+    if (S.running) {
+        sse_port_mutex_unlock(&S.lock);
+        return SSE_ERR_BUSY;
+    }
+    S.cfg = *cfg;
+    memcpy(S.routes, cfg->routes, cfg->num_routes * sizeof *cfg->routes);
+    S.stopping = 0;
+    S.running = 1;
+    sse_port_mutex_unlock(&S.lock);
+
+    r = sse_port_listen(&S.listener, cfg->bind_addr, cfg->port, CONFIG_SSE_LISTEN_BACKLOG);
+    if (r != SSE_OK) {
+        SSE_LOG(SSE_LOG_ERR, "cannot listen on %s port %u: %s",
+                cfg->bind_addr ? cfg->bind_addr : "*", (unsigned)cfg->port, sse_strerror(r));
+        goto fail;
+    }
+    S.port = sse_port_sock_local_port(&S.listener);
+    if ((r = sse_timer_service_start()) != SSE_OK)
+        goto fail_close;
+    S.listener_alive = 1;
+    r = sse_port_thread_create(listener_thread, NULL, CONFIG_SSE_THREAD_STACK_SIZE,
+                               "sse_listen");
+    if (r != SSE_OK) {
+        S.listener_alive = 0;
+        sse_timer_service_stop();
+        goto fail_close;
+    }
+    SSE_LOG(SSE_LOG_INFO, "listening on %s port %u, %u slots",
+            cfg->bind_addr ? cfg->bind_addr : "*", (unsigned)S.port, cfg->max_connections);
+    return SSE_OK;
+fail_close:
+    sse_port_close(&S.listener);
+fail:
+    sse_port_mutex_lock(&S.lock);
+    S.running = 0;
+    sse_port_mutex_unlock(&S.lock);
+    return r;
+}
+
+/* Wake every parked stream; lock held. */
+static void wake_all(void)
+{
+    unsigned i;
+    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
+        if (S.conns[i].state == C_STREAM && S.conns[i].parked)
+            sse_port_cond_signal(&S.conns[i].wake);
+}
+
+int sse_server_stop(void)
+{
+    if (!S.inited)
+        return SSE_ERR_ARG;
+    sse_port_mutex_lock(&S.lock);
+    if (!S.running || S.stopping) {
+        sse_port_mutex_unlock(&S.lock);
+        return SSE_ERR_ARG;
+    }
+    S.stopping = 1;
+    while (S.active > 0 || S.listener_alive) {
+        wake_all();
+        sse_port_cond_wait(&S.idle, &S.lock, CONFIG_SSE_ACCEPT_POLL_MS);
+    }
+    sse_port_mutex_unlock(&S.lock);
+    sse_timer_service_stop();
+    sse_port_mutex_lock(&S.lock);
+    S.running = 0;
+    S.port = 0;
+    sse_port_mutex_unlock(&S.lock);
+    SSE_LOG(SSE_LOG_INFO, "stopped");
+    return SSE_OK;
+}
+
+uint16_t sse_server_port(void)
+{
+    uint16_t p;
+    if (!S.inited)
+        return 0;
+    sse_port_mutex_lock(&S.lock);
+    p = S.running ? S.port : 0;
+    sse_port_mutex_unlock(&S.lock);
+    return p;
+}
+
+int sse_server_stats(sse_stats_t *st)
+{
+    if (!st)
+        return SSE_ERR_ARG;
+    memset(st, 0, sizeof *st);
+    if (!S.inited)
+        return SSE_OK;
+    sse_port_mutex_lock(&S.lock);
+    *st = S.st;
+    st->active = S.active;
+    st->streams = S.streams;
+    st->last_id = S.ring.head_id - 1;
+    st->oldest_id = S.ring.tail_id;
+    sse_port_mutex_unlock(&S.lock);
+    return SSE_OK;
+}
+
+/* Encode into the ring under the lock, then wake the parked streams that
+ * want it, after unlocking so they do not wake into a held lock. */
+static int publish(int channel, sse_conn_id_t target, const char *event,
+                   const char *data, size_t len, uint64_t *id)
+{
+    sse_event_t ev;
+    size_t need = 0;
+    char *dst;
+    int r;
+    unsigned i, nwake = 0;
+    /* Slots to signal; a bitmap keeps the stack small on a device. */
+    uint32_t wake[(CONFIG_SSE_MAX_CONNECTIONS + 31) / 32];
+
+    if (channel < SSE_CHANNEL_ALL || channel >= CONFIG_SSE_MAX_CHANNELS)
+        return SSE_ERR_ARG;
+    if (!S.inited)
+        return SSE_ERR_CLOSED;
+    memset(&ev, 0, sizeof ev);
+    ev.event = event;
+    ev.data = data ? data : "";
+    ev.data_len = data ? len : 0;
+    ev.has_id_num = 1;
+
+    sse_port_mutex_lock(&S.lock);
+    if (target != SSE_CONN_NONE && !(conn_by_id(target) && conn_by_id(target)->state == C_STREAM)) {
+        sse_port_mutex_unlock(&S.lock);
+        return SSE_ERR_CLOSED;
+    }
+    ev.id_num = S.ring.head_id;
+    r = sse_event_encode(NULL, 0, &ev, &need);
+    if (r != SSE_ERR_TOO_LARGE) {
+        sse_port_mutex_unlock(&S.lock);
+        return r < 0 ? r : SSE_ERR_INVALID;
+    }
+    if (need > CONFIG_SSE_MAX_EVENT_BYTES) {
+        sse_port_mutex_unlock(&S.lock);
+        return SSE_ERR_TOO_LARGE;
+    }
+    dst = sse_ring_reserve(&S.ring, (uint32_t)need);
+    r = sse_event_encode(dst, need, &ev, NULL);
+    sse_ring_commit(&S.ring, (uint32_t)need,
+                    channel == SSE_CHANNEL_ALL ? SSE_RING_ALL : (uint8_t)channel, target);
+    if (id)
+        *id = ev.id_num;
+    memset(wake, 0, sizeof wake);
+    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++) {
+        struct sse_conn *c = &S.conns[i];
+        if (c->state != C_STREAM || !c->parked)
+            continue;
+        if (target != SSE_CONN_NONE ? conn_id(c) != target
+            : channel != SSE_CHANNEL_ALL && !((c->mask >> channel) & 1u))
+            continue;
+        c->parked = 0;
+        wake[i / 32] |= 1u << (i % 32);
+        nwake++;
+    }
+    sse_port_mutex_unlock(&S.lock);
+    for (i = 0; nwake && i < CONFIG_SSE_MAX_CONNECTIONS; i++) {
+        if (wake[i / 32] & (1u << (i % 32))) {
+            sse_port_cond_signal(&S.conns[i].wake);
+            nwake--;
+        }
+    }
+    return r > 0 ? SSE_OK : r;
+}
+
+int sse_publish(int channel, const char *event, const char *data, size_t len, uint64_t *id)
+{
+    return publish(channel, SSE_CONN_NONE, event, data, len, id);
+}
+
+int sse_send_to(sse_conn_id_t conn, const char *event, const char *data, size_t len,
+                uint64_t *id)
+{
+    if (conn == SSE_CONN_NONE)
+        return SSE_ERR_ARG;
+    return publish(SSE_CHANNEL_ALL, conn, event, data, len, id);
+}
