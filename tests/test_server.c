@@ -1,0 +1,827 @@
+/* SPDX-License-Identifier: MIT */
+/* Integration suite: the real server on real loopback sockets and threads,
+ * driven by a small C client and by curl. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <CUnit/CUnit.h>
+
+#include "ssedge/sse.h"
+#include "sse_timer.h"
+#include "tests.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - (strcmp(path, "/proc/self/fd") == 0); /* opendir's own fd */
+}
+static int threads_now(void) { return count_dir("/proc/self/task"); }
+static int fds_now(void)     { return count_dir("/proc/self/fd"); }
+
+/* Wait until f() == want, at most ms; returns the last value seen. */
+static int settle(int (*f)(void), int want, long ms)
+{
+    long end = now_ms() + ms;
+    int v;
+    while ((v = f()) != want && now_ms() < end)
+        sleep_ms(10);
+    return v;
+}
+
+static unsigned active_now(void)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return st.active;
+}
+static int active_i(void) { return (int)active_now(); }
+static int timers_i(void) { return (int)sse_timer_count(); }
+
+static int tcp_connect_to(const char *ip, uint16_t port)
+{
+    int fd;
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 a6;
+        memset(&a6, 0, sizeof a6);
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons(port);
+        inet_pton(AF_INET6, ip, &a6.sin6_addr);
+        fd = socket(AF_INET6, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a6, sizeof a6) != 0) {
+            close(fd);
+            return -1;
+        }
+    } else {
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        inet_pton(AF_INET, ip, &a.sin_addr);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+static int tcp_connect(void) { return tcp_connect_to("127.0.0.1", sse_server_port()); }
+
+static int send_str(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+/* A client connection with an input buffer. */
+typedef struct client {
+    int    fd;
+    size_t len;
+    int    eof;
+    char   buf[1 << 16];
+} client_t;
+
+/* Read more into c->buf, waiting at most ms. Returns bytes read, 0 on
+ * timeout, -1 at EOF/error. */
+static int client_fill(client_t *c, long ms)
+{
+    struct pollfd p = { c->fd, POLLIN, 0 };
+    ssize_t n;
+    if (c->len == sizeof c->buf - 1)
+        return 0;
+    if (poll(&p, 1, (int)ms) <= 0)
+        return 0;
+    n = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
+    if (n <= 0) {
+        c->eof = 1;
+        return -1;
+    }
+    c->len += (size_t)n;
+    c->buf[c->len] = 0;
+    return (int)n;
+}
+
+/* Wait until the buffer holds needle (or EOF / timeout). */
+static int client_wait_for(client_t *c, const char *needle, long ms)
+{
+    long end = now_ms() + ms;
+    c->buf[c->len] = 0;
+    while (!strstr(c->buf, needle)) {
+        long left = end - now_ms();
+        if (left <= 0 || c->eof)
+            return 0;
+        client_fill(c, left);
+    }
+    return 1;
+}
+
+/* Read until EOF (bounded). */
+static void client_read_all(client_t *c, long ms)
+{
+    long end = now_ms() + ms;
+    while (!c->eof && now_ms() < end)
+        client_fill(c, end - now_ms());
+}
+
+static client_t *client_open(const char *request)
+{
+    client_t *c = calloc(1, sizeof *c);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    c->fd = tcp_connect();
+    CU_ASSERT_FATAL(c->fd >= 0);
+    if (request)
+        CU_ASSERT(send_str(c->fd, request) == 0);
+    return c;
+}
+
+static void client_close(client_t *c)
+{
+    if (c) {
+        close(c->fd);
+        free(c);
+    }
+}
+
+#define STREAM_REQ(path) \
+    "GET " path " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n"
+
+/* Open a stream and wait for the response head (and the retry frame). */
+static client_t *stream_open_with(const char *request)
+{
+    client_t *c = client_open(request);
+    CU_ASSERT(client_wait_for(c, "\r\n\r\n", 2000));
+    return c;
+}
+static client_t *stream_open(const char *path)
+{
+    char req[256];
+    snprintf(req, sizeof req, STREAM_REQ("%s"), path);
+    return stream_open_with(req);
+}
+
+/* Parsed event. */
+typedef struct ev {
+    char     event[32];
+    uint64_t id;
+    int      has_id;
+    char     data[256];
+} ev_t;
+
+/* Take the next complete event out of the buffer (skips the response head,
+ * retry-only and comment frames). Returns 1 if one was taken. */
+static int take_event(client_t *c, ev_t *ev)
+{
+    for (;;) {
+        char *start = c->buf, *end, *line;
+        char *head = strstr(c->buf, "\r\n\r\n");
+        if (head && memcmp(c->buf, "HTTP/", 5) == 0) {
+            size_t skip = (size_t)(head + 4 - c->buf);
+            memmove(c->buf, head + 4, c->len - skip + 1);
+            c->len -= skip;
+            continue;
+        }
+        end = strstr(start, "\n\n");
+        if (!end)
+            return 0;
+        *end = 0;
+        memset(ev, 0, sizeof *ev);
+        for (line = start; line && *line; ) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = 0;
+            if (strncmp(line, "event: ", 7) == 0)
+                snprintf(ev->event, sizeof ev->event, "%s", line + 7);
+            else if (strncmp(line, "id: ", 4) == 0) {
+                ev->id = strtoull(line + 4, NULL, 10);
+                ev->has_id = 1;
+            } else if (strncmp(line, "data: ", 6) == 0)
+                snprintf(ev->data, sizeof ev->data, "%s", line + 6);
+            line = nl ? nl + 1 : NULL;
+        }
+        {
+            size_t used = (size_t)(end + 2 - c->buf);
+            memmove(c->buf, end + 2, c->len - used + 1);
+            c->len -= used;
+        }
+        if (ev->has_id || ev->data[0])
+            return 1;
+    }
+}
+
+/* Wait for the next event, at most ms. */
+static int next_event(client_t *c, ev_t *ev, long ms)
+{
+    long end = now_ms() + ms;
+    while (!take_event(c, ev)) {
+        long left = end - now_ms();
+        if (left <= 0 || c->eof)
+            return 0;
+        client_fill(c, left);
+    }
+    return 1;
+}
+
+/* ---- server set-up ----------------------------------------------------------- */
+
+static int hello_handler(sse_conn_t *c, const sse_request_t *req, void *user)
+{
+    (void)user;
+    if (req->path.n == 6 && memcmp(req->path.p, "/hello", 6) == 0)
+        return sse_reply(c, 200, "text/plain", NULL, "hi\n", 3);
+    return SSE_ERR_INVALID; /* -> 404 */
+}
+
+static int conn_timer_fires;
+static pthread_mutex_t fires_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void conn_tick(sse_conn_id_t conn, void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&fires_lock);
+    conn_timer_fires++;
+    pthread_mutex_unlock(&fires_lock);
+    sse_send_to(conn, "tick", "for you", 7, NULL);
+}
+
+static void timed_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
+{
+    (void)req;
+    (void)user;
+    CU_ASSERT(sse_conn_timer_add(conn, 20, conn_tick, NULL) > 0);
+}
+
+static const sse_route_t routes[] = {
+    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL },
+    { "/ch1", 1, NULL, NULL, NULL },
+    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL },
+};
+
+static void cfg_default(sse_server_cfg_t *cfg)
+{
+    sse_server_cfg_init(cfg);
+    cfg->bind_addr = "127.0.0.1";
+    cfg->port = 0;
+    cfg->routes = routes;
+    cfg->num_routes = sizeof routes / sizeof routes[0];
+    cfg->handler = hello_handler;
+    cfg->max_connections = 8;
+    cfg->idle_check_ms = 50;
+    cfg->heartbeat_ms = 0;
+    cfg->retry_ms = 1500;
+}
+
+static void start_with(const sse_server_cfg_t *cfg)
+{
+    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
+    CU_ASSERT_FATAL(sse_server_port() != 0);
+}
+
+static void start_default(void)
+{
+    sse_server_cfg_t cfg;
+    cfg_default(&cfg);
+    start_with(&cfg);
+}
+
+static void publish_n(int n, const char *event)
+{
+    char data[64];
+    int i;
+    for (i = 0; i < n; i++) {
+        int len = snprintf(data, sizeof data, "payload %d", i);
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, event, data, (size_t)len, NULL), SSE_OK);
+    }
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_server_stream_headers_and_frames(void)
+{
+    client_t *c;
+    ev_t ev;
+    uint64_t id0;
+    start_default();
+    c = stream_open("/events");
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\nContent-Type: text/event-stream\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nCache-Control: no-store\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nX-Accel-Buffering: no\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "Content-Length") == NULL);
+    CU_ASSERT(client_wait_for(c, "retry: 1500\n\n", 1000));
+    CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
+    sleep_ms(50); /* the stream is registered once its head is out */
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "hello", 5, &id0), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, "two\nlines", 9, NULL), SSE_OK);
+    CU_ASSERT_FATAL(next_event(c, &ev, 2000));
+    CU_ASSERT_STRING_EQUAL(ev.event, "message");
+    CU_ASSERT_STRING_EQUAL(ev.data, "hello");
+    CU_ASSERT_EQUAL(ev.id, id0);
+    CU_ASSERT(client_wait_for(c, "data: two\ndata: lines\n\n", 2000));
+    {
+        char want[64];
+        snprintf(want, sizeof want, "id: %llu\ndata: two\n", (unsigned long long)id0 + 1);
+        CU_ASSERT(strstr(c->buf, want) != NULL);
+    }
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_plain_requests(void)
+{
+    static const struct {
+        const char *req;
+        const char *status_line;
+    } cases[] = {
+        { "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK" },
+        { "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 " },
+        { "POST /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", "HTTP/1.1 405 " },
+        { "GET /events HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n", "HTTP/1.1 406 " },
+        { "GARBAGE\r\n\r\n", "HTTP/1.1 400 " },
+        { "GET /x HTTP/2.0\r\n\r\n", "HTTP/1.1 505 " },
+        { "GET /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", "HTTP/1.1 400 " },
+        { "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "HTTP/1.1 413 " },
+    };
+    size_t i;
+    start_default();
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        client_t *c = client_open(cases[i].req);
+        client_read_all(c, 2000);
+        CU_ASSERT(c->eof);
+        if (strncmp(c->buf, cases[i].status_line, strlen(cases[i].status_line)) != 0) {
+            fprintf(stderr, "\ncase %zu: got '%.40s'\n", i, c->buf);
+            CU_FAIL("wrong status");
+        }
+        client_close(c);
+    }
+    {   /* request line too long: 414 */
+        char big[CONFIG_SSE_REQ_BUF_SIZE + 64];
+        client_t *c;
+        memset(big, 'a', sizeof big);
+        memcpy(big, "GET /", 5);
+        big[sizeof big - 1] = 0;
+        c = client_open(big);
+        client_read_all(c, 2000);
+        CU_ASSERT(strncmp(c->buf, "HTTP/1.1 414 ", 13) == 0);
+        client_close(c);
+    }
+    {   /* too many headers: 431 */
+        char req[4096];
+        size_t n = (size_t)snprintf(req, sizeof req, "GET /hello HTTP/1.1\r\n");
+        int k;
+        for (k = 0; k < CONFIG_SSE_HTTP_MAX_HEADERS + 2 && n < sizeof req - 16; k++)
+            n += (size_t)snprintf(req + n, sizeof req - n, "X%d: y\r\n", k);
+        snprintf(req + n, sizeof req - n, "\r\n");
+        client_t *c = client_open(req);
+        client_read_all(c, 2000);
+        CU_ASSERT(strncmp(c->buf, "HTTP/1.1 431 ", 13) == 0);
+        client_close(c);
+    }
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_header_timeout_408(void)
+{
+    sse_server_cfg_t cfg;
+    client_t *c;
+    long t0;
+    cfg_default(&cfg);
+    cfg.header_timeout_ms = 300;
+    start_with(&cfg);
+    c = client_open("GET /events HTTP/1.1\r\nHost: x\r\n"); /* never finished */
+    t0 = now_ms();
+    client_read_all(c, 3000);
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 408 ", 13) == 0);
+    CU_ASSERT(now_ms() - t0 >= 250 && now_ms() - t0 < 2000);
+    client_close(c);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 1000), 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_curl_stream(void)
+{
+    char cmd[256], out[8192];
+    FILE *p;
+    size_t n;
+    int i;
+    start_default();
+    snprintf(cmd, sizeof cmd,
+             "curl -sS -N -i --max-time 2 -H 'Accept: text/event-stream' "
+             "http://127.0.0.1:%u/events 2>&1", (unsigned)sse_server_port());
+    p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    /* Publish while curl is connected: wait for its stream to be live. */
+    for (i = 0; i < 100; i++) {
+        sse_stats_t st;
+        sse_server_stats(&st);
+        if (st.streams == 1)
+            break;
+        sleep_ms(10);
+    }
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "hello", 5, NULL), SSE_OK);
+        sleep_ms(50);
+    }
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    pclose(p);
+    CU_ASSERT(strstr(out, "HTTP/1.1 200 OK") != NULL);
+    CU_ASSERT(strstr(out, "Content-Type: text/event-stream") != NULL);
+    CU_ASSERT(strstr(out, "retry: 1500") != NULL);
+    {
+        int frames = 0;
+        const char *q = out;
+        while ((q = strstr(q, "event: message\nid: ")) != NULL) {
+            frames++;
+            q++;
+        }
+        CU_ASSERT_EQUAL(frames, 3);
+    }
+    CU_ASSERT(strstr(out, "data: hello\n\n") != NULL);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_last_event_id_resume(void)
+{
+    client_t *c;
+    ev_t ev;
+    uint64_t first, last_seen = 0, id;
+    char req[256];
+    int i;
+    start_default();
+    c = stream_open("/events");
+    sleep_ms(50);
+    publish_n(5, "message");
+    for (i = 0; i < 5; i++) {
+        CU_ASSERT_FATAL(next_event(c, &ev, 2000));
+        last_seen = ev.id;
+    }
+    client_close(c);
+    /* Published while the client was away. */
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "missed", 6, &first), SSE_OK);
+    publish_n(6, "message");
+    snprintf(req, sizeof req,
+             "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+             "Last-Event-ID: %llu\r\n\r\n", (unsigned long long)last_seen);
+    c = stream_open_with(req);
+    for (id = last_seen + 1; id < first + 7; id++) {
+        CU_ASSERT_FATAL(next_event(c, &ev, 2000));
+        CU_ASSERT_EQUAL(ev.id, id);
+    }
+    /* Then live events, no duplicate, no gap. */
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "live", 4, &id), SSE_OK);
+    CU_ASSERT_FATAL(next_event(c, &ev, 2000));
+    CU_ASSERT_EQUAL(ev.id, id);
+    CU_ASSERT_STRING_EQUAL(ev.data, "live");
+    CU_ASSERT_FALSE(next_event(c, &ev, 200));
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_overload_answers(void)
+{
+    sse_server_cfg_t cfg;
+    client_t *s[4], *extra;
+    ev_t ev;
+    uint64_t id;
+    int i;
+    cfg_default(&cfg);
+    cfg.max_connections = 4;
+    cfg.overload_retry_ms = 7000;
+    start_with(&cfg);
+    for (i = 0; i < 4; i++)
+        s[i] = stream_open("/events");
+    CU_ASSERT_EQUAL(settle(active_i, 4, 1000), 4);
+    /* N+1th stream: 200, only a retry back-off, closed. */
+    extra = client_open(STREAM_REQ("/events"));
+    client_read_all(extra, 2000);
+    CU_ASSERT(extra->eof);
+    CU_ASSERT(strncmp(extra->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT(strstr(extra->buf, "text/event-stream") != NULL);
+    {
+        char *body = strstr(extra->buf, "\r\n\r\n");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+        CU_ASSERT_STRING_EQUAL(body + 4, "retry: 7000\n\n");
+    }
+    client_close(extra);
+    /* N+1th plain request: 503 with Retry-After. */
+    extra = client_open("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    client_read_all(extra, 2000);
+    CU_ASSERT(strncmp(extra->buf, "HTTP/1.1 503 ", 13) == 0);
+    CU_ASSERT(strstr(extra->buf, "Retry-After: 7\r\n") != NULL);
+    client_close(extra);
+    /* Everyone else keeps streaming. */
+    sleep_ms(50);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "still here", 10, &id), SSE_OK);
+    for (i = 0; i < 4; i++) {
+        CU_ASSERT(next_event(s[i], &ev, 2000));
+        CU_ASSERT_EQUAL(ev.id, id);
+        client_close(s[i]);
+    }
+    {
+        sse_stats_t st;
+        sse_server_stats(&st);
+        CU_ASSERT(st.overloaded >= 2);
+    }
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_connect_cycles_no_leak(void)
+{
+    sse_server_cfg_t cfg;
+    int threads0, fds0, i, streams = 0;
+    cfg_default(&cfg);
+    cfg.max_connections = 32;
+    cfg.idle_check_ms = 20;
+    start_with(&cfg);
+    sleep_ms(50);
+    threads0 = threads_now();
+    fds0 = fds_now();
+    for (i = 0; i < 1000; i++) {
+        int fd = tcp_connect();
+        CU_ASSERT_FATAL(fd >= 0);
+        if (i % 10 == 3) {
+            close(fd);              /* gone before sending anything */
+        } else if (i % 10 == 7) {
+            client_t c;
+            c.fd = fd;
+            c.len = 0;
+            c.eof = 0;
+            send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            client_read_all(&c, 2000);
+            CU_ASSERT(strncmp(c.buf, "HTTP/1.1 200", 12) == 0);
+            close(fd);
+        } else {
+            char head[512];
+            ssize_t n;
+            send_str(fd, STREAM_REQ("/events"));
+            n = recv(fd, head, sizeof head - 1, 0);
+            if (n > 0) {
+                head[n] = 0;
+                streams += strstr(head, "retry: 1500") != NULL;
+            }
+            close(fd);
+        }
+        /* Let the server notice closes before slots run out. */
+        while (active_now() >= cfg.max_connections - 2)
+            sleep_ms(2);
+    }
+    CU_ASSERT(streams >= 690);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 3000), 0);
+    CU_ASSERT_EQUAL(settle(threads_now, threads0, 3000), threads0);
+    CU_ASSERT_EQUAL(settle(fds_now, fds0, 3000), fds0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+/* A client that stops reading must not slow the others. */
+static void test_server_slow_reader_isolated(void)
+{
+    sse_server_cfg_t cfg;
+    client_t *fast[3];
+    int slow_fd, i, k, small = 4096;
+    long worst = 0;
+    uint64_t first = 0, id = 0;
+    char data[400];
+    uint64_t expect[3];
+    sse_stats_t st;
+
+    cfg_default(&cfg);
+    cfg.send_timeout_ms = 1000;
+    start_with(&cfg);
+    slow_fd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(slow_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    {
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_port = htons(sse_server_port());
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        CU_ASSERT_FATAL(connect(slow_fd, (struct sockaddr *)&a, sizeof a) == 0);
+    }
+    send_str(slow_fd, STREAM_REQ("/events"));
+    for (i = 0; i < 3; i++)
+        fast[i] = stream_open("/events");
+    CU_ASSERT_EQUAL(settle(active_i, 4, 1000), 4);
+    sleep_ms(50);
+    memset(data, 'x', sizeof data);
+    for (i = 0; i < 3; i++)
+        expect[i] = 0;
+    /* ~1.2 MB over ~3 s, far beyond what the slow socket can buffer; the
+     * fast clients read as it comes. */
+    for (k = 0; k < 3000; k++) {
+        long t0 = now_ms();
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, "bulk", data, sizeof data, &id), SSE_OK);
+        if (now_ms() - t0 > worst)
+            worst = now_ms() - t0;
+        if (!first)
+            first = id;
+        for (i = 0; i < 3; i++) {
+            ev_t ev;
+            while (take_event(fast[i], &ev) || client_fill(fast[i], 0) > 0) {
+                if (ev.has_id) {
+                    if (expect[i] == 0)
+                        expect[i] = first;
+                    CU_ASSERT_EQUAL(ev.id, expect[i]);
+                    expect[i] = ev.id + 1;
+                    ev.has_id = 0;
+                }
+            }
+        }
+        if (k % 4 == 0)
+            sleep_ms(1);
+    }
+    /* Every fast client got every event, in order. */
+    for (i = 0; i < 3; i++) {
+        ev_t ev;
+        while (expect[i] <= id && next_event(fast[i], &ev, 2000)) {
+            CU_ASSERT_EQUAL(ev.id, expect[i]);
+            expect[i] = ev.id + 1;
+        }
+        CU_ASSERT_EQUAL(expect[i], id + 1);
+        client_close(fast[i]);
+    }
+    CU_ASSERT(worst < 100); /* a publisher never waits for a client */
+    /* The slow one was dropped: fell off the ring or its send timed out. */
+    for (i = 0; i < 300; i++) {
+        sse_server_stats(&st);
+        if (st.fell_behind + st.send_failures >= 1)
+            break;
+        sleep_ms(10);
+    }
+    CU_ASSERT(st.fell_behind + st.send_failures >= 1);
+    close(slow_fd);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 3000), 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_heartbeat_on_idle(void)
+{
+    sse_server_cfg_t cfg;
+    client_t *c;
+    const char *q;
+    int beats = 0;
+    cfg_default(&cfg);
+    cfg.heartbeat_ms = 150;
+    start_with(&cfg);
+    c = stream_open("/events");
+    client_wait_for(c, "__never__", 700);
+    for (q = c->buf; (q = strstr(q, "\n: hb\n\n")) != NULL; q++)
+        beats++;
+    CU_ASSERT(beats >= 3 && beats <= 5);
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_channels_and_targets(void)
+{
+    client_t *all, *ch1, *timed;
+    ev_t ev;
+    uint64_t id_all, id_ch1, id_ch2;
+    int got_tick = 0;
+    start_default();
+    all = stream_open("/events");
+    ch1 = stream_open("/ch1");
+    sleep_ms(50);
+    CU_ASSERT_EQUAL(sse_publish(1, "c1", "one", 3, &id_ch1), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(2, "c2", "two", 3, &id_ch2), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "all", "x", 1, &id_all), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(CONFIG_SSE_MAX_CHANNELS, "bad", "x", 1, NULL), SSE_ERR_ARG);
+    CU_ASSERT(next_event(ch1, &ev, 2000) && ev.id == id_ch1);
+    CU_ASSERT(next_event(ch1, &ev, 2000) && ev.id == id_all);
+    CU_ASSERT(next_event(all, &ev, 2000) && ev.id == id_all);
+    CU_ASSERT_FALSE(next_event(all, &ev, 100));
+    /* A timer tied to a stream sends to that stream only, and goes away
+     * with it. */
+    timed = stream_open("/timed");
+    while (got_tick < 3 && next_event(timed, &ev, 2000))
+        got_tick += strcmp(ev.event, "tick") == 0 && strcmp(ev.data, "for you") == 0;
+    CU_ASSERT_EQUAL(got_tick, 3);
+    CU_ASSERT_EQUAL(sse_timer_count(), 1);
+    CU_ASSERT_FALSE(next_event(all, &ev, 100)); /* not for us */
+    client_close(timed);
+    CU_ASSERT_EQUAL(settle(timers_i, 0, 2000), 0);
+    {
+        int before, after;
+        pthread_mutex_lock(&fires_lock);
+        before = conn_timer_fires;
+        pthread_mutex_unlock(&fires_lock);
+        sleep_ms(100);
+        pthread_mutex_lock(&fires_lock);
+        after = conn_timer_fires;
+        pthread_mutex_unlock(&fires_lock);
+        CU_ASSERT_EQUAL(before, after);
+    }
+    CU_ASSERT_EQUAL(sse_send_to(0x7fff0001u, "x", "y", 1, NULL), SSE_ERR_CLOSED);
+    client_close(all);
+    client_close(ch1);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_ipv6_and_dual_stack(void)
+{
+    sse_server_cfg_t cfg;
+    int fd;
+    cfg_default(&cfg);
+    cfg.bind_addr = "::";
+    start_with(&cfg);
+    fd = tcp_connect_to("::1", sse_server_port());
+    CU_ASSERT(fd >= 0);
+    if (fd >= 0) {
+        client_t c;
+        c.fd = fd; c.len = 0; c.eof = 0;
+        send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        client_read_all(&c, 2000);
+        CU_ASSERT(strncmp(c.buf, "HTTP/1.1 200", 12) == 0);
+        close(fd);
+    }
+    fd = tcp_connect_to("127.0.0.1", sse_server_port());
+    CU_ASSERT(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_start_stop_repeated(void)
+{
+    int threads0 = threads_now(), i;
+    sse_server_cfg_t cfg;
+    cfg_default(&cfg);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_ERR_ARG); /* not running */
+    for (i = 0; i < 10; i++) {
+        client_t *c;
+        ev_t ev;
+        uint64_t id;
+        start_with(&cfg);
+        CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_BUSY);
+        c = stream_open("/events");
+        CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
+        sleep_ms(20);
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "x", 1, &id), SSE_OK);
+        CU_ASSERT(next_event(c, &ev, 2000) && ev.id == id);
+        /* Stop with the client still connected: it sees the stream end. */
+        CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+        client_read_all(c, 2000);
+        CU_ASSERT(c->eof);
+        client_close(c);
+    }
+    CU_ASSERT_EQUAL(settle(threads_now, threads0, 3000), threads0);
+    {
+        sse_server_cfg_t bad = cfg;
+        bad.max_connections = CONFIG_SSE_MAX_CONNECTIONS + 1;
+        CU_ASSERT_EQUAL(sse_server_start(&bad), SSE_ERR_ARG);
+        bad = cfg;
+        bad.bind_addr = "not-an-address";
+        CU_ASSERT_EQUAL(sse_server_start(&bad), SSE_ERR_ARG);
+    }
+}
+
+int test_server_register(void)
+{
+    CU_pSuite s = CU_add_suite("server", NULL, NULL);
+    if (!s)
+        return -1;
+    return TEST_ADD(s, test_server_stream_headers_and_frames) ||
+           TEST_ADD(s, test_server_plain_requests) ||
+           TEST_ADD(s, test_server_header_timeout_408) ||
+           TEST_ADD(s, test_server_curl_stream) ||
+           TEST_ADD(s, test_server_last_event_id_resume) ||
+           TEST_ADD(s, test_server_overload_answers) ||
+           TEST_ADD(s, test_server_connect_cycles_no_leak) ||
+           TEST_ADD(s, test_server_slow_reader_isolated) ||
+           TEST_ADD(s, test_server_heartbeat_on_idle) ||
+           TEST_ADD(s, test_server_channels_and_targets) ||
+           TEST_ADD(s, test_server_ipv6_and_dual_stack) ||
+           TEST_ADD(s, test_server_start_stop_repeated);
+}
