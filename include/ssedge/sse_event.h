@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-/** Fields of one event. NULL (or has_id/has_retry = 0) leaves a field out. */
+/** Fields of one event. NULL (or has_id_num/has_retry = 0) leaves a field out. */
 typedef struct sse_event {
     const char *event;     /**< event type, NUL-terminated; NULL = none ("message") */
     const char *id;        /**< id text, NUL-terminated; NULL = none. See id_num. */
@@ -45,10 +45,10 @@ typedef struct sse_event {
  * @param cap  bytes available at @p buf
  * @param ev   the event
  * @return bytes written (> 0) on success;
- *         SSE_ERR_INVALID if the event name or id contains CR or LF, any
- *         field is not valid UTF-8, id and has_id_num are both set, or the
- *         event has no field at all;
- *         SSE_ERR_ARG if @p ev is NULL;
+ *         SSE_ERR_INVALID if the event name or id contains CR or LF, the
+ *         event name is "" (pass NULL for "message"), any field is not valid
+ *         UTF-8, id and has_id_num are both set, or the event has no field;
+ *         SSE_ERR_ARG if @p ev is NULL, or @p buf is NULL with @p cap > 0;
  *         SSE_ERR_TOO_LARGE if @p cap is too small: nothing beyond @p cap is
  *         written and *need (when not NULL) receives the exact size needed.
  */
@@ -63,7 +63,8 @@ int sse_event_comment(char *buf, size_t cap, const char *text, size_t *need);
 
 /**
  * Encode only "retry: <ms>\n\n" (the overload back-off frame).
- * @return bytes written, or SSE_ERR_TOO_LARGE (with *need set).
+ * @return bytes written; SSE_ERR_TOO_LARGE (with *need set); SSE_ERR_ARG if
+ *         @p buf is NULL with @p cap > 0.
  */
 int sse_event_retry(char *buf, size_t cap, uint32_t retry_ms, size_t *need);
 

@@ -14,8 +14,10 @@
  *                       unfinished, 431 after it)
  *   SSE_ERR_INVALID     malformed; req->status holds the answer (400, 505...)
  *   SSE_ERR_TOO_LARGE   a limit was passed; req->status is 414 or 431
+ *   SSE_ERR_ARG         req is NULL, or buf is NULL with len > 0
+ * After an error only req->status is meaningful.
  *
- * Accepted: "METHOD SP origin-form SP HTTP/1.x CRLF", headers "name: value CRLF"
+ * Accepted: "METHOD SP origin-form SP HTTP/1.0 (or 1.1) CRLF", "name: value CRLF"
  * (a bare LF line end is tolerated as RFC 9112 allows), blank line.
  * Rejected with 400: bare CR, NUL or other control bytes, obs-fold, a space
  * before the colon, a target that is not origin-form ("*", "http://..."),

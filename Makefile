@@ -1,0 +1,130 @@
+# ssedge build: Kconfig -> build/include/sse_config.h -> library, examples,
+# tests and benchmarks. `make help` lists the targets.
+
+PYTHON        ?= /usr/bin/python3
+KCONFIG       := Kconfig
+DEFCONFIG     ?= configs/posix_defconfig
+export KCONFIG_CONFIG ?= .config
+
+BUILD   ?= build
+BIN     := $(BUILD)/bin
+CONFIG_H := $(BUILD)/include/sse_config.h
+DEPS_OK := $(BUILD)/.deps-ok
+
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+WARN    := -Wall -Wextra -Werror -Wshadow -Wundef -Wstrict-prototypes
+CFLAGS  := -std=c99 $(OPT) $(WARN) $(SAN) -fno-common
+CPPFLAGS := -imacros $(CONFIG_H) -Iinclude -Icore -Iport
+LDLIBS  := -lpthread
+
+-include $(KCONFIG_CONFIG)
+
+PORT-$(CONFIG_SSE_PORT_POSIX) := posix
+PORT-$(CONFIG_SSE_PORT_LWIP)  := lwip
+PORT := $(PORT-y)
+CPPFLAGS += -Iport/$(PORT)
+
+CORE_SRCS := $(wildcard core/*.c)
+PORT_SRCS := $(wildcard port/$(PORT)/*.c)
+LIB_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(PORT_SRCS:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libssedge.a
+
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+
+PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
+         $(BIN)/sse_tests
+
+.PHONY: all lib run test test-one bench deps defconfig olddefconfig \
+        menuconfig savedefconfig check-nomalloc check-prefix clean help
+all: $(PROGS)
+lib: $(LIB)
+
+help:
+	@echo "make            build library, examples, bench and tests into $(BUILD)/"
+	@echo "make run        build, then the telemetry example on :8080"
+	@echo "make test       unit + integration suites: gcc, clang, ASan+UBSan, TSan"
+	@echo "make bench      fan-out benchmark (10/100/1000 clients)"
+	@echo "make deps       install the Debian packages the build needs"
+	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig"
+
+# ---- dependencies: installed on first use ------------------------------------
+$(DEPS_OK):
+	@scripts/deps.sh check build test >/dev/null || scripts/deps.sh install build test
+	@mkdir -p $(dir $@) && touch $@
+deps:
+	scripts/deps.sh install build test bench
+	@mkdir -p $(BUILD) && touch $(DEPS_OK)
+
+# ---- configuration ----------------------------------------------------------
+$(KCONFIG_CONFIG): | $(DEPS_OK)
+	$(PYTHON) -m defconfig --kconfig $(KCONFIG) $(DEFCONFIG)
+$(CONFIG_H): $(KCONFIG_CONFIG) $(KCONFIG) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(PYTHON) -m genconfig --header-path $@ $(KCONFIG)
+defconfig: | $(DEPS_OK)
+	$(PYTHON) -m defconfig --kconfig $(KCONFIG) $(DEFCONFIG)
+olddefconfig: | $(DEPS_OK)
+	$(PYTHON) -m olddefconfig $(KCONFIG)
+menuconfig: | $(DEPS_OK)
+	$(PYTHON) -m menuconfig $(KCONFIG)
+savedefconfig: | $(DEPS_OK)
+	$(PYTHON) -m savedefconfig --kconfig $(KCONFIG) --out defconfig
+
+# ---- compile ----------------------------------------------------------------
+$(BUILD)/%.o: %.c $(CONFIG_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/examples/telemetry/page.c: examples/telemetry/index.html scripts/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/embed.py telemetry_page $< $@
+
+$(BIN)/telemetry: $(BUILD)/examples/telemetry/main.o $(BUILD)/examples/telemetry/page.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/sse_bench_server: $(BUILD)/bench/sse_bench_server.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/sse_bench_client: $(BUILD)/bench/sse_bench_client.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+$(BIN)/sse_tests: $(TEST_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+
+# ---- run --------------------------------------------------------------------
+run: $(BIN)/telemetry
+	$(BIN)/telemetry --port 8080
+
+# ---- checks -----------------------------------------------------------------
+# core/ never allocates: its objects may not reference the heap.
+check-nomalloc: $(LIB_OBJS)
+	@scripts/check-nomalloc.sh $(filter $(BUILD)/core/%,$(LIB_OBJS))
+
+# Every exported symbol carries the sse_ prefix.
+check-prefix: $(LIB_OBJS)
+	@scripts/check-prefix.sh $(LIB_OBJS)
+
+# One variant: build its own tree and run the whole runner.
+test-one: $(BIN)/sse_tests
+	$(BIN)/sse_tests $(TEST_ARGS)
+
+test: | $(DEPS_OK)
+	@scripts/run-tests.sh
+
+bench: all
+	@scripts/bench.sh $(BIN)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,56 @@
+#!/bin/sh
+# make test: the one runner built and run four ways (gcc, clang, ASan+UBSan,
+# TSan), plus the static checks; prints a closing "N passed, N failed" line.
+set -u
+MAKE=${MAKE:-make}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+passed=0 failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# Count tests from a CUnit Run Summary ("tests  Total Ran Passed Failed ...").
+tally() {
+    line=$(grep -E '^ +tests +[0-9]' "$1" | tail -1)
+    if [ -z "$line" ]; then
+        echo "  $2: no CUnit summary (runner crashed?)"
+        failed=$((failed + 1))
+        return
+    fi
+    set -- $line
+    passed=$((passed + $4)); failed=$((failed + $5))
+}
+
+variant() { # name, make args...
+    name=$1; shift
+    echo "=== $name: build"
+    if ! $MAKE -s -j"$JOBS" "$@" >"$log/$name.build" 2>&1; then
+        cat "$log/$name.build"; echo "=== $name: BUILD FAILED"
+        failed=$((failed + 1)); return
+    fi
+    bin=$(ls -d "$(echo "$@" | sed -n 's/.*BUILD=\([^ ]*\).*/\1/p')"/bin/sse_tests 2>/dev/null)
+    echo "=== $name: run $bin"
+    "$bin" >"$log/$name.out" 2>&1
+    rc=$?
+    # Keep the output short: failures and the summary.
+    grep -E 'FAILED|Test: .*\.\.\.FAILED|^ +[0-9]+\. |Run Summary|suites|tests|asserts|ERROR|WARNING|Sanitizer|runtime error' "$log/$name.out" | head -60
+    [ $rc -eq 0 ] || echo "=== $name: exit code $rc"
+    tally "$log/$name.out" "$name"
+    [ $rc -eq 0 ] || grep -q '^ +tests +[0-9]+ +[0-9]+ +[0-9]+ +[1-9]' "$log/$name.out" \
+        || failed=$((failed + 1))
+}
+
+variant gcc   BUILD=build/gcc   CC=gcc   build/gcc/bin/sse_tests
+echo "=== static checks (gcc objects)"
+if $MAKE -s BUILD=build/gcc check-nomalloc check-prefix; then passed=$((passed + 2)); else failed=$((failed + 1)); fi
+variant clang BUILD=build/clang CC=clang all build/clang/bin/sse_tests
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+variant asan  BUILD=build/asan  CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/asan/bin/sse_tests
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+variant tsan  BUILD=build/tsan  CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" \
+        build/tsan/bin/sse_tests
+
+echo
+echo "make test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
