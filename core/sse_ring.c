@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Event ring storage: placement, eviction, resume cursors and copying out. */
 #include <string.h>
+#include "sse_atomic.h"
 #include "sse_ring.h"
 
 void sse_ring_init(sse_ring_t *r, uint64_t first_id)
@@ -8,6 +9,8 @@ void sse_ring_init(sse_ring_t *r, uint64_t first_id)
     r->head_id = first_id ? first_id : 1;
     r->tail_id = r->head_id;
     r->wpos = 0;
+    sse_store_rel(&r->head_lo, (uint32_t)r->head_id);
+    sse_store_rel(&r->tail_lo, (uint32_t)r->tail_id);
 }
 
 static const sse_ring_ev_t *slot(const sse_ring_t *r, uint64_t id)
@@ -43,8 +46,13 @@ char *sse_ring_reserve(sse_ring_t *r, uint32_t len)
         r->tail_id++;                     /* every slot in use: drop oldest */
     while ((at = place(r, len)) < 0)
         r->tail_id++;
-    if (r->tail_id == r->head_id)
-        at = 0;
+    /* Readers must see the new tail before any byte of an evicted event
+     * changes: if they copied such a byte, their tail check after the copy
+     * fails (seqlock: tail store, release fence, then the data stores). */
+    if (sse_load_rlx(&r->tail_lo) != (uint32_t)r->tail_id) {
+        sse_store_rlx(&r->tail_lo, (uint32_t)r->tail_id);
+        sse_fence_rel();
+    }
     r->wpos = (uint32_t)at;
     return r->bytes + at;
 }
@@ -59,7 +67,13 @@ uint64_t sse_ring_commit(sse_ring_t *r, uint32_t len, uint8_t channel,
     e->channel = channel;
     e->target = target;
     r->wpos += len;
+    sse_store_rel(&r->head_lo, (uint32_t)(r->head_id + 1));
     return r->head_id++;
+}
+
+int sse_ring_has_new(const sse_ring_t *r, uint64_t cursor)
+{
+    return __atomic_load_n(&r->head_lo, __ATOMIC_SEQ_CST) != (uint32_t)cursor;
 }
 
 uint64_t sse_ring_resume_cursor(const sse_ring_t *r, uint64_t last_id)
@@ -71,22 +85,39 @@ uint64_t sse_ring_resume_cursor(const sse_ring_t *r, uint64_t last_id)
     return last_id + 1;
 }
 
+/* Has the tail passed @p start? Ids are compared by 32-bit difference. */
+static int behind(const sse_ring_t *r, uint64_t start)
+{
+    return (int32_t)(sse_load_rlx(&r->tail_lo) - (uint32_t)start) > 0;
+}
+
 int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
                   sse_conn_id_t self, char *buf, size_t cap)
 {
-    uint64_t id = *cursor;
+    const uint64_t start = *cursor;
+    uint64_t id = start, head;
     size_t n = 0;
-    if (id < r->tail_id)
+
+    head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
+    if (behind(r, start))
         return SSE_ERR_CLOSED;
-    for (; id < r->head_id; id++) {
-        const sse_ring_ev_t *e = slot(r, id);
-        if (!sse_ring_match(e, mask, self))
-            continue;
-        if (e->len > cap - n)
+    for (; id < head; id++) {
+        sse_ring_ev_t e = *slot(r, id);
+        /* A slot or bytes being rewritten show up as nonsense here; never
+         * copy out of bounds, and let the tail check below decide. */
+        if (e.id != id || e.off > CONFIG_SSE_RING_BYTES ||
+            e.len > CONFIG_SSE_RING_BYTES - e.off)
             break;
-        memcpy(buf + n, r->bytes + e->off, e->len);
-        n += e->len;
+        if (!sse_ring_match(&e, mask, self))
+            continue;
+        if (e.len > cap - n)
+            break;
+        memcpy(buf + n, r->bytes + e.off, e.len);
+        n += e.len;
     }
+    sse_fence_acq();
+    if (behind(r, start))
+        return SSE_ERR_CLOSED;
     *cursor = id;
     return (int)n;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The event ring: encoded events stored once, bounded in bytes and count,
- * read by every stream through its own cursor (an event id). The caller
- * serialises access (the server lock); nothing here blocks or allocates. */
+ * read by every stream through its own cursor (an event id). Writers are
+ * serialised by the caller (the server lock); readers take no lock at all:
+ * a seqlock-style check on the tail tells them when what they copied was
+ * overwritten meanwhile. Nothing here blocks or allocates. */
 #ifndef SSE_RING_H
 #define SSE_RING_H
 
@@ -25,6 +27,11 @@ typedef struct sse_ring {
     uint64_t      head_id;  /* id the next event gets (ids start at 1) */
     uint64_t      tail_id;  /* oldest id still held; == head_id when empty */
     uint32_t      wpos;     /* where the next event's bytes would start */
+    /* Low 32 bits of head_id / tail_id, published atomically for lock-free
+     * readers (a 64-bit atomic would need libatomic on Cortex-M). Readers
+     * rebuild the full id from their own 64-bit cursor. */
+    uint32_t      head_lo;
+    uint32_t      tail_lo;
     sse_ring_ev_t ev[CONFIG_SSE_RING_EVENTS];   /* slot = id % RING_EVENTS */
     char          bytes[CONFIG_SSE_RING_BYTES];
 } sse_ring_t;
@@ -35,7 +42,9 @@ void sse_ring_init(sse_ring_t *r, uint64_t first_id);
 /**
  * Reserve room for an event of @p len bytes, evicting the oldest events as
  * needed, and return where to write it; the event gets id r->head_id.
- * Call sse_ring_commit() after writing. @return NULL if len is 0 or larger
+ * Call sse_ring_commit() with the same len right after writing, before
+ * any other reserve (an abandoned reserve leaves wpos where that event
+ * would have gone). @return NULL if len is 0 or larger
  * than half the ring (cannot be held while another event is being read).
  */
 char *sse_ring_reserve(sse_ring_t *r, uint32_t len);
@@ -55,12 +64,17 @@ uint64_t sse_ring_resume_cursor(const sse_ring_t *r, uint64_t last_id);
 /**
  * Copy the events from *cursor on that a stream with channel @p mask and id
  * @p self receives, as many whole events as fit @p cap, and advance *cursor
- * past everything copied or skipped.
+ * past everything copied or skipped. Safe without the writers' lock, from
+ * any number of readers at once.
  * @return bytes copied (0: nothing new); SSE_ERR_CLOSED if *cursor is older
- *         than the oldest held event (the stream fell behind).
+ *         than the oldest held event, before or during the copy (the stream
+ *         fell behind).
  */
 int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
                   sse_conn_id_t self, char *buf, size_t cap);
+
+/** 1 if events after @p cursor exist (lock-free, for a reader about to park). */
+int sse_ring_has_new(const sse_ring_t *r, uint64_t cursor);
 
 /** 1 if a stream (mask, self) receives event @p e. */
 static inline int sse_ring_match(const sse_ring_ev_t *e, uint32_t mask,

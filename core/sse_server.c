@@ -6,6 +6,7 @@
 #include "sse_opt.h"
 #include "sse_port.h"
 #include "sse_log.h"
+#include "sse_atomic.h"
 #include "sse_ring.h"
 #include "sse_timer.h"
 #include "ssedge/sse.h"
@@ -13,15 +14,15 @@
 enum conn_state { C_FREE = 0, C_HTTP, C_STREAM };
 
 struct sse_conn {
-    enum conn_state  state;
+    enum conn_state  state;    /* changed under S.lock */
     uint16_t         gen;      /* bumped per use: ids of old uses fail */
-    int              parked;   /* waiting on wake; a publisher clears it */
+    uint32_t         acked;    /* atomic: low bits of cursor, see stream() */
+    uint32_t         wmask;    /* wake-up interest, see wake_bits() */
     int              replied;  /* a handler answered */
     int              head_only;/* HEAD: no body */
     uint32_t         mask;     /* channels subscribed */
     uint64_t         cursor;   /* next event id to look at */
     sse_port_sock_t  sock;     /* owned by this slot's thread only */
-    sse_port_cond_t  wake;
     const sse_route_t *route;
     char             req[CONFIG_SSE_REQ_BUF_SIZE];
     char             out[CONFIG_SSE_SEND_BUF_SIZE];
@@ -30,9 +31,10 @@ struct sse_conn {
 static struct {
     sse_port_mutex_t lock;     /* ring, slot states, flags, counters */
     sse_port_cond_t  idle;     /* a slot or the listener finished */
+    sse_port_evt_t   evt;      /* streams sleep here; publish wakes them */
     int              inited;
     int              running;  /* between start and the end of stop */
-    int              stopping;
+    int              stopping; /* atomic: read without the lock by streams */
     int              listener_alive;
     unsigned         active;
     unsigned         streams;
@@ -84,14 +86,26 @@ int sse_server_conn_alive(sse_conn_id_t conn)
 
 static int stopping(void)
 {
-    int s;
-    sse_port_mutex_lock(&S.lock);
-    s = S.stopping;
-    sse_port_mutex_unlock(&S.lock);
-    return s;
+    return sse_load_acq(&S.stopping);
 }
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Wake-up masks for the event count: bits 0-23 stand for channels (folded),
+ * bits 24-31 for groups of slots (events for one connection). A stream
+ * woken for something that is not for it just looks and sleeps again. */
+#define WAKE_ALL 0xFFFFFFFFu
+static uint32_t wake_channel(int ch)   { return 1u << (ch % 24); }
+static uint32_t wake_slot(unsigned i)  { return 1u << (24 + i % 8); }
+static uint32_t wake_bits(uint32_t chmask, unsigned slot)
+{
+    uint32_t w = wake_slot(slot);
+    int ch;
+    for (ch = 0; ch < CONFIG_SSE_MAX_CHANNELS; ch++)
+        if ((chmask >> ch) & 1u)
+            w |= wake_channel(ch);
+    return w;
+}
 
 /* Decimal value of a Last-Event-ID; 0 (= none) if it is not a number we
  * issued: ids are plain decimal counters. */
@@ -231,76 +245,83 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     return r;
 }
 
-/* The stream loop: copy from the ring, send, park when there is nothing. */
+/* Sleep until a publish that may concern this stream, a stop, or
+ * @p wait_ms. The caller re-checks everything either way. */
+static void park(struct sse_conn *c, uint32_t wait_ms)
+{
+    /* Read the sequence before looking for work: a publish after this
+     * moves it, so the wait below returns at once instead of missing it. */
+    uint32_t seen = sse_port_evt_seq(&S.evt);
+    sse_fence_full();
+    if (!sse_ring_has_new(&S.ring, c->cursor) && !stopping())
+        sse_port_evt_wait(&S.evt, seen, c->wmask, wait_ms);
+}
+
+/* The stream loop: copy from the ring (no lock), send, park when there is
+ * nothing. Several waiting events go out in one send. */
 static void stream(struct sse_conn *c)
 {
-    uint32_t last_send = sse_port_now_ms();
-    sse_conn_id_t self = conn_id(c);
-    int woken = 0;
+    uint32_t last_send = sse_port_now_ms(), last_check = last_send;
+    const sse_conn_id_t self = conn_id(c);
 
-    sse_port_mutex_lock(&S.lock);
-    for (;;) {
-        int n, r;
-        if (S.stopping)
-            break;
-        if (woken && S.cfg.coalesce_ms) {
-            /* Let more events gather so one write carries them. */
-            sse_port_mutex_unlock(&S.lock);
-            sse_port_sleep_ms(S.cfg.coalesce_ms);
-            sse_port_mutex_lock(&S.lock);
+    while (!stopping()) {
+        int n;
+        if (S.cfg.coalesce_ms) {
+            /* At most one write per coalesce_ms: a stream fed faster than
+             * that waits out the rest of the period, so one wake-up and one
+             * write carry several events instead of one each (waking a
+             * thread costs more than the write). Slower streams never wait. */
+            uint32_t since = sse_port_now_ms() - last_send;
+            if (since < S.cfg.coalesce_ms)
+                sse_port_sleep_ms(S.cfg.coalesce_ms - since);
         }
-        woken = 0;
         n = sse_ring_read(&S.ring, &c->cursor, c->mask, self, c->out, sizeof c->out);
+        /* Publishes this: the copy above happened before any later
+         * overwrite of those bytes (publish() reads it; also what lets
+         * TSan see the ring's reuse of memory as ordered). */
+        sse_store_rel(&c->acked, (uint32_t)c->cursor);
         if (n < 0) {
+            sse_port_mutex_lock(&S.lock);
             S.st.fell_behind++;
+            sse_port_mutex_unlock(&S.lock);
             SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing",
                     (unsigned)(c - S.conns));
-            break;
+            return;
         }
-        if (n == 0) {
-            uint32_t idle = sse_port_now_ms() - last_send, wait = S.cfg.idle_check_ms;
-            if (S.cfg.heartbeat_ms)
-                wait = min_u32(wait, idle >= S.cfg.heartbeat_ms ? 0 : S.cfg.heartbeat_ms - idle);
-            if (wait) {
-                c->parked = 1;
-                r = sse_port_cond_wait(&c->wake, &S.lock, wait);
-                c->parked = 0;
-                if (r == SSE_OK) {
-                    woken = 1;
-                    continue;
-                }
-            }
-            sse_port_mutex_unlock(&S.lock);
-            idle = sse_port_now_ms() - last_send;
-            if (S.cfg.heartbeat_ms && idle >= S.cfg.heartbeat_ms) {
+        if (n > 0) {
+            if (sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+                goto failed;
+            last_send = last_check = sse_port_now_ms();
+            continue;
+        }
+        {
+            uint32_t now = sse_port_now_ms(), wait;
+            if (S.cfg.heartbeat_ms && now - last_send >= S.cfg.heartbeat_ms) {
                 static const char hb[] = ": hb\n\n";
                 if (sse_port_send(&c->sock, hb, sizeof hb - 1, S.cfg.send_timeout_ms) != SSE_OK)
                     goto failed;
-                last_send = sse_port_now_ms();
-            } else {
-                /* Nothing to say: is the peer still there? A stream never
-                 * reads, so EOF or reset here means it left. */
-                r = sse_port_recv(&c->sock, c->req, sizeof c->req, 0);
-                if (r != SSE_ERR_TIMEOUT && r <= 0)
-                    goto gone;
+                last_send = last_check = now;
+                continue;
             }
-            sse_port_mutex_lock(&S.lock);
-            continue;
+            if (now - last_check >= S.cfg.idle_check_ms) {
+                /* Nothing to say for a while: is the peer still there? A
+                 * stream never reads, so EOF or reset here means it left. */
+                int r = sse_port_recv(&c->sock, c->req, sizeof c->req, 0);
+                if (r != SSE_ERR_TIMEOUT && r <= 0)
+                    return;
+                last_check = now;
+            }
+            wait = S.cfg.idle_check_ms - (now - last_check);
+            if (S.cfg.heartbeat_ms)
+                wait = min_u32(wait, S.cfg.heartbeat_ms - (now - last_send));
+            park(c, wait);
         }
-        sse_port_mutex_unlock(&S.lock);
-        if (sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
-            goto failed;
-        last_send = sse_port_now_ms();
-        sse_port_mutex_lock(&S.lock);
     }
-    sse_port_mutex_unlock(&S.lock);
     return;
 failed:
     sse_port_mutex_lock(&S.lock);
     S.st.send_failures++;
     sse_port_mutex_unlock(&S.lock);
-gone:
-    return;
 }
 
 static void release(struct sse_conn *c)
@@ -310,7 +331,6 @@ static void release(struct sse_conn *c)
     if (c->state == C_STREAM)
         S.streams--;
     c->state = C_FREE;
-    c->parked = 0;
     S.active--;
     sse_port_cond_broadcast(&S.idle);
     sse_port_mutex_unlock(&S.lock);
@@ -363,6 +383,8 @@ static void conn_thread(void *arg)
         c->mask = route->channel >= 0 ? 1u << route->channel : 0;
         c->cursor = rq.last_event_id.p ? sse_ring_resume_cursor(&S.ring, last)
                                        : S.ring.head_id;
+        c->wmask = wake_bits(c->mask, (unsigned)(c - S.conns));
+        sse_store_rlx(&c->acked, (uint32_t)c->cursor);
         c->state = C_STREAM;
         S.streams++;
         self = conn_id(c);
@@ -502,13 +524,11 @@ static int init_once(void)
     unsigned i;
     if (S.inited)
         return SSE_OK;
-    if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK)
+    if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK ||
+        sse_port_evt_init(&S.evt) != SSE_OK)
         return SSE_ERR_NOMEM;
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++) {
-        if (sse_port_cond_init(&S.conns[i].wake) != SSE_OK)
-            return SSE_ERR_NOMEM;
+    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
         sse_port_sock_init(&S.conns[i].sock);
-    }
     sse_ring_init(&S.ring, 1);
     S.inited = 1;
     return SSE_OK;
@@ -544,7 +564,7 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     }
     S.cfg = *cfg;
     memcpy(S.routes, cfg->routes, cfg->num_routes * sizeof *cfg->routes);
-    S.stopping = 0;
+    sse_store_rel(&S.stopping, 0);
     S.running = 1;
     sse_port_mutex_unlock(&S.lock);
 
@@ -577,27 +597,18 @@ fail:
     return r;
 }
 
-/* Wake every parked stream; lock held. */
-static void wake_all(void)
-{
-    unsigned i;
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
-        if (S.conns[i].state == C_STREAM && S.conns[i].parked)
-            sse_port_cond_signal(&S.conns[i].wake);
-}
-
 int sse_server_stop(void)
 {
     if (!S.inited)
         return SSE_ERR_ARG;
     sse_port_mutex_lock(&S.lock);
-    if (!S.running || S.stopping) {
+    if (!S.running || sse_load_rlx(&S.stopping)) {
         sse_port_mutex_unlock(&S.lock);
         return SSE_ERR_ARG;
     }
-    S.stopping = 1;
+    sse_store_rel(&S.stopping, 1);
     while (S.active > 0 || S.listener_alive) {
-        wake_all();
+        sse_port_evt_wake(&S.evt, WAKE_ALL);
         sse_port_cond_wait(&S.idle, &S.lock, CONFIG_SSE_ACCEPT_POLL_MS);
     }
     sse_port_mutex_unlock(&S.lock);
@@ -638,8 +649,8 @@ int sse_server_stats(sse_stats_t *st)
     return SSE_OK;
 }
 
-/* Encode into the ring under the lock, then wake the parked streams that
- * want it, after unlocking so they do not wake into a held lock. */
+/* Encode into the ring under the lock, then wake the streams that may want
+ * it with one call, whatever their number. */
 static int publish(int channel, sse_conn_id_t target, const char *event,
                    const char *data, size_t len, uint64_t *id)
 {
@@ -647,9 +658,8 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     size_t need = 0;
     char *dst;
     int r;
-    unsigned i, nwake = 0;
-    /* Slots to signal; a bitmap keeps the stack small on a device. */
-    uint32_t wake[(CONFIG_SSE_MAX_CONNECTIONS + 31) / 32];
+    unsigned i;
+    uint32_t wake = WAKE_ALL;
 
     if (channel < SSE_CHANNEL_ALL || channel >= CONFIG_SSE_MAX_CHANNELS)
         return SSE_ERR_ARG;
@@ -662,9 +672,15 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     ev.has_id_num = 1;
 
     sse_port_mutex_lock(&S.lock);
-    if (target != SSE_CONN_NONE && !(conn_by_id(target) && conn_by_id(target)->state == C_STREAM)) {
-        sse_port_mutex_unlock(&S.lock);
-        return SSE_ERR_CLOSED;
+    if (target != SSE_CONN_NONE) {
+        struct sse_conn *c = conn_by_id(target);
+        if (!c || c->state != C_STREAM) {
+            sse_port_mutex_unlock(&S.lock);
+            return SSE_ERR_CLOSED;
+        }
+        wake = wake_slot((unsigned)(c - S.conns));
+    } else if (channel != SSE_CHANNEL_ALL) {
+        wake = wake_channel(channel);
     }
     ev.id_num = S.ring.head_id;
     r = sse_event_encode(NULL, 0, &ev, &need);
@@ -676,31 +692,22 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
         sse_port_mutex_unlock(&S.lock);
         return SSE_ERR_TOO_LARGE;
     }
+    /* Readers copy without a lock; each one publishes how far it got.
+     * Reading that here orders their past copies before the overwrites
+     * below (the ring's tail check already makes a torn copy harmless;
+     * this keeps the order visible to ThreadSanitizer too). */
+    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
+        if (S.conns[i].state == C_STREAM)
+            (void)sse_load_acq(&S.conns[i].acked);
     dst = sse_ring_reserve(&S.ring, (uint32_t)need);
     r = sse_event_encode(dst, need, &ev, NULL);
     sse_ring_commit(&S.ring, (uint32_t)need,
                     channel == SSE_CHANNEL_ALL ? SSE_RING_ALL : (uint8_t)channel, target);
     if (id)
         *id = ev.id_num;
-    memset(wake, 0, sizeof wake);
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++) {
-        struct sse_conn *c = &S.conns[i];
-        if (c->state != C_STREAM || !c->parked)
-            continue;
-        if (target != SSE_CONN_NONE ? conn_id(c) != target
-            : channel != SSE_CHANNEL_ALL && !((c->mask >> channel) & 1u))
-            continue;
-        c->parked = 0;
-        wake[i / 32] |= 1u << (i % 32);
-        nwake++;
-    }
     sse_port_mutex_unlock(&S.lock);
-    for (i = 0; nwake && i < CONFIG_SSE_MAX_CONNECTIONS; i++) {
-        if (wake[i / 32] & (1u << (i % 32))) {
-            sse_port_cond_signal(&S.conns[i].wake);
-            nwake--;
-        }
-    }
+    sse_fence_full(); /* new head before the sequence moves, see park() */
+    sse_port_evt_wake(&S.evt, wake);
     return r > 0 ? SSE_OK : r;
 }
 

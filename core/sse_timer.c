@@ -198,7 +198,7 @@ static void timer_thread(void *unused)
 
 int sse_timer_service_start(void)
 {
-    int r;
+    int r, i;
     if (timer_init() != SSE_OK)
         return SSE_ERR_NOMEM;
     sse_port_mutex_lock(&T.lock);
@@ -208,6 +208,10 @@ int sse_timer_service_start(void)
     }
     T.running = 1;
     T.alive = 1;
+    /* Timers added while stopped count their first period from now. */
+    for (i = 0; i < CONFIG_SSE_MAX_TIMERS; i++)
+        if (T.t[i].used)
+            T.t[i].due = sse_port_now_ms() + T.t[i].period;
     sse_port_mutex_unlock(&T.lock);
     r = sse_port_thread_create(timer_thread, NULL, CONFIG_SSE_THREAD_STACK_SIZE,
                                "sse_timer");

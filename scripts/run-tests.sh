@@ -35,7 +35,7 @@ variant() { # name, make args...
     grep -E 'FAILED|Test: .*\.\.\.FAILED|^ +[0-9]+\. |Run Summary|suites|tests|asserts|ERROR|WARNING|Sanitizer|runtime error' "$log/$name.out" | head -60
     [ $rc -eq 0 ] || echo "=== $name: exit code $rc"
     tally "$log/$name.out" "$name"
-    [ $rc -eq 0 ] || grep -q '^ +tests +[0-9]+ +[0-9]+ +[0-9]+ +[1-9]' "$log/$name.out" \
+    [ $rc -eq 0 ] || grep -Eq '^ +tests +[0-9]+ +[0-9]+ +[0-9]+ +[1-9]' "$log/$name.out" \
         || failed=$((failed + 1))
 }
 

@@ -566,8 +566,9 @@ static void test_server_connect_cycles_no_leak(void)
     cfg.max_connections = 32;
     cfg.idle_check_ms = 20;
     start_with(&cfg);
-    sleep_ms(50);
-    threads0 = threads_now();
+    /* Main, listener and timer threads, and nothing left from earlier. */
+    threads0 = settle(threads_now, 3, 3000);
+    CU_ASSERT_EQUAL(threads0, 3);
     fds0 = fds_now();
     for (i = 0; i < 1000; i++) {
         int fd = tcp_connect();
@@ -775,7 +776,7 @@ static void test_server_ipv6_and_dual_stack(void)
 
 static void test_server_start_stop_repeated(void)
 {
-    int threads0 = threads_now(), i;
+    int i;
     sse_server_cfg_t cfg;
     cfg_default(&cfg);
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_ERR_ARG); /* not running */
@@ -796,7 +797,8 @@ static void test_server_start_stop_repeated(void)
         CU_ASSERT(c->eof);
         client_close(c);
     }
-    CU_ASSERT_EQUAL(settle(threads_now, threads0, 3000), threads0);
+    /* Stopped: every ssedge thread is gone, only the test's own remains. */
+    CU_ASSERT_EQUAL(settle(threads_now, 1, 3000), 1);
     {
         sse_server_cfg_t bad = cfg;
         bad.max_connections = CONFIG_SSE_MAX_CONNECTIONS + 1;

@@ -20,4 +20,14 @@ typedef struct sse_port_cond {
     pthread_cond_t c;  /* uses CLOCK_MONOTONIC where the OS has it */
 } sse_port_cond_t;
 
+/* Event count: a Linux futex word, or a mutex + condition elsewhere. */
+typedef struct sse_port_evt {
+    uint32_t        seq;
+    uint32_t        waiters;  /* lets a wake skip the syscall when nobody sleeps */
+#if !defined(__linux__)
+    sse_port_mutex_t m;
+    sse_port_cond_t  c;
+#endif
+} sse_port_evt_t;
+
 #endif /* SSE_ARCH_H */

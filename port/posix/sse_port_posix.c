@@ -17,6 +17,10 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include "sse_opt.h"
 #include "sse_port.h"
@@ -355,6 +359,91 @@ int sse_port_cond_wait(sse_port_cond_t *c, sse_port_mutex_t *m,
 
 void sse_port_cond_signal(sse_port_cond_t *c)    { pthread_cond_signal(&c->c); }
 void sse_port_cond_broadcast(sse_port_cond_t *c) { pthread_cond_broadcast(&c->c); }
+
+/* ---- event count ----------------------------------------------------------- */
+
+int sse_port_evt_init(sse_port_evt_t *e)
+{
+    e->seq = 0;
+    e->waiters = 0;
+#if !defined(__linux__)
+    if (sse_port_mutex_init(&e->m) != SSE_OK)
+        return SSE_ERR_NOMEM;
+    if (sse_port_cond_init(&e->c) != SSE_OK) {
+        sse_port_mutex_destroy(&e->m);
+        return SSE_ERR_NOMEM;
+    }
+#endif
+    return SSE_OK;
+}
+
+uint32_t sse_port_evt_seq(sse_port_evt_t *e)
+{
+    return __atomic_load_n(&e->seq, __ATOMIC_SEQ_CST);
+}
+
+#if defined(__linux__)
+/* FUTEX_*_BITSET wakes exactly the waiters whose mask intersects, in one
+ * syscall however many there are; its timeout is absolute on
+ * CLOCK_MONOTONIC. */
+int sse_port_evt_wait(sse_port_evt_t *e, uint32_t seen, uint32_t mask,
+                      uint32_t timeout_ms)
+{
+    struct timespec ts, *tsp = NULL;
+    long r = 0;
+    int err = 0;
+    if (mask == 0)
+        mask = FUTEX_BITSET_MATCH_ANY;
+    if (timeout_ms != SSE_PORT_FOREVER) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)(timeout_ms / 1000);
+        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        tsp = &ts;
+    }
+    __atomic_fetch_add(&e->waiters, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&e->seq, __ATOMIC_SEQ_CST) == seen) {
+        r = syscall(SYS_futex, &e->seq, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+                    seen, tsp, NULL, mask);
+        err = errno;
+    }
+    __atomic_fetch_sub(&e->waiters, 1, __ATOMIC_SEQ_CST);
+    return r != 0 && err == ETIMEDOUT ? SSE_ERR_TIMEOUT : SSE_OK;
+}
+
+void sse_port_evt_wake(sse_port_evt_t *e, uint32_t mask)
+{
+    __atomic_fetch_add(&e->seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) != 0)
+        syscall(SYS_futex, &e->seq, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG,
+                INT_MAX, NULL, NULL, mask ? mask : FUTEX_BITSET_MATCH_ANY);
+}
+#else
+/* Portable fallback: a broadcast wakes everyone; waiters re-check. */
+int sse_port_evt_wait(sse_port_evt_t *e, uint32_t seen, uint32_t mask,
+                      uint32_t timeout_ms)
+{
+    int r = SSE_OK;
+    (void)mask;
+    sse_port_mutex_lock(&e->m);
+    if (__atomic_load_n(&e->seq, __ATOMIC_SEQ_CST) == seen)
+        r = sse_port_cond_wait(&e->c, &e->m, timeout_ms);
+    sse_port_mutex_unlock(&e->m);
+    return r;
+}
+
+void sse_port_evt_wake(sse_port_evt_t *e, uint32_t mask)
+{
+    (void)mask;
+    sse_port_mutex_lock(&e->m);
+    __atomic_fetch_add(&e->seq, 1, __ATOMIC_SEQ_CST);
+    sse_port_cond_broadcast(&e->c);
+    sse_port_mutex_unlock(&e->m);
+}
+#endif
 
 /* ---- time and log ------------------------------------------------------- */
 

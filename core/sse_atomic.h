@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The few atomics core/ uses, on the GCC/clang builtins that every supported
+ * toolchain has (gcc, clang, arm-none-eabi-gcc); 32-bit only, so Cortex-M
+ * needs no libatomic. */
+#ifndef SSE_ATOMIC_H
+#define SSE_ATOMIC_H
+
+#if !defined(__GNUC__)
+#error "ssedge needs the __atomic builtins of GCC or clang (core/sse_atomic.h)"
+#endif
+
+#define sse_load_acq(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define sse_load_rlx(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define sse_store_rel(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define sse_store_rlx(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define sse_fence_acq()     __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define sse_fence_rel()     __atomic_thread_fence(__ATOMIC_RELEASE)
+#define sse_fence_full()    __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#endif /* SSE_ATOMIC_H */
