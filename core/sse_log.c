@@ -5,12 +5,9 @@
 #include "sse_log.h"
 #include "sse_port.h"
 
-/* Long enough for a request path and a reason; longer lines are cut. */
-#define SSE_LOG_LINE 160
-
 void sse_logf(int level, const char *fmt, ...)
 {
-    char line[SSE_LOG_LINE];
+    char line[CONFIG_SSE_LOG_LINE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);

@@ -83,6 +83,9 @@
 #ifndef CONFIG_SSE_LOG_LEVEL
 #define CONFIG_SSE_LOG_LEVEL 2
 #endif
+#ifndef CONFIG_SSE_LOG_LINE
+#define CONFIG_SSE_LOG_LINE 160
+#endif
 
 /* Checks Kconfig ranges cannot express (they relate two options). */
 #if CONFIG_SSE_MAX_EVENT_BYTES > CONFIG_SSE_SEND_BUF_SIZE

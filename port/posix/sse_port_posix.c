@@ -468,7 +468,7 @@ void sse_port_log(int level, const char *msg)
     /* "<N>" prefixes are read by journald/systemd as the syslog priority
      * (3 err, 4 warning, 6 info, 7 debug); one write keeps lines whole. */
     static const char prio[] = { '3', '3', '4', '6', '7' };
-    char line[200];
+    char line[CONFIG_SSE_LOG_LINE + 24]; /* the message plus our prefix */
     int n = snprintf(line, sizeof line, "<%c>ssedge: %s\n",
                      prio[level < 0 ? 0 : level > 4 ? 4 : level], msg);
     if (n > (int)sizeof line - 1)
