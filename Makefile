@@ -77,7 +77,9 @@ savedefconfig: | $(DEPS_OK)
 $(BUILD)/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+APP_OBJS := $(BUILD)/examples/telemetry/main.o $(BUILD)/bench/sse_bench_server.o \
+            $(BUILD)/bench/sse_bench_client.o
+-include $(patsubst %.o,%.d,$(LIB_OBJS) $(TEST_OBJS) $(APP_OBJS))
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

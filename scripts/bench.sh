@@ -5,7 +5,7 @@
 # Env:   BENCH_SECONDS (5)  measuring window per point
 #        BENCH_WARMUP (2)   warm-up before the window
 #        BENCH_STALL_SECONDS (60)  how long the stalled reader stops reading
-#        BENCH_STALL_RATE (100)    event rate of the stall run (100 clients)
+#        BENCH_STALL_RATE (1000)   event rate of the stall run (100 clients)
 #        BENCH_STALL_RCVBUF (0)    SO_RCVBUF of the stalled reader, 0 = kernel
 #                                  default (the kernel then buffers minutes of
 #                                  events before the server's send blocks)
@@ -17,7 +17,7 @@ BIN=${1:?usage: scripts/bench.sh BIN_DIR}
 SECONDS_W=${BENCH_SECONDS:-5}
 WARMUP=${BENCH_WARMUP:-2}
 STALL=${BENCH_STALL_SECONDS:-60}
-STALL_RATE=${BENCH_STALL_RATE:-100}
+STALL_RATE=${BENCH_STALL_RATE:-1000}
 STALL_RCVBUF=${BENCH_STALL_RCVBUF:-0}
 PORT_BASE=${BENCH_PORT_BASE:-18080}
 LOG_DIR=${BENCH_LOG_DIR:-$(dirname "$BIN")/bench-logs}

@@ -306,6 +306,18 @@ int sse_port_thread_create(void (*fn)(void *), void *arg, size_t stack_size,
 
 /* ---- mutex and condition ------------------------------------------------- */
 
+/* Absolute time @p ms from now on clock @p clk (timed waits take deadlines). */
+static void deadline(clockid_t clk, uint32_t ms, struct timespec *ts)
+{
+    clock_gettime(clk, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 int sse_port_mutex_init(sse_port_mutex_t *m)
 {
     return pthread_mutex_init(&m->m, NULL) == 0 ? SSE_OK : SSE_ERR_NOMEM;
@@ -346,13 +358,7 @@ int sse_port_cond_wait(sse_port_cond_t *c, sse_port_mutex_t *m,
         pthread_cond_wait(&c->c, &m->m);
         return SSE_OK;
     }
-    clock_gettime(SSE_COND_CLOCK, &ts);
-    ts.tv_sec += (time_t)(timeout_ms / 1000);
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    deadline(SSE_COND_CLOCK, timeout_ms, &ts);
     r = pthread_cond_timedwait(&c->c, &m->m, &ts);
     return r == ETIMEDOUT ? SSE_ERR_TIMEOUT : SSE_OK;
 }
@@ -395,13 +401,7 @@ int sse_port_evt_wait(sse_port_evt_t *e, uint32_t seen, uint32_t mask,
     if (mask == 0)
         mask = FUTEX_BITSET_MATCH_ANY;
     if (timeout_ms != SSE_PORT_FOREVER) {
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += (time_t)(timeout_ms / 1000);
-        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        deadline(CLOCK_MONOTONIC, timeout_ms, &ts);
         tsp = &ts;
     }
     __atomic_fetch_add(&e->waiters, 1, __ATOMIC_SEQ_CST);
