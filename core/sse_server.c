@@ -23,7 +23,6 @@ struct sse_conn {
     uint32_t         mask;     /* channels subscribed */
     uint64_t         cursor;   /* next event id to look at */
     sse_port_sock_t  sock;     /* owned by this slot's thread only */
-    const sse_route_t *route;
     char             req[CONFIG_SSE_REQ_BUF_SIZE];
     char             out[CONFIG_SSE_SEND_BUF_SIZE];
 };
@@ -75,11 +74,13 @@ static struct sse_conn *conn_by_id(sse_conn_id_t id)
 
 int sse_server_conn_alive(sse_conn_id_t conn)
 {
+    struct sse_conn *c;
     int alive;
     if (!S.inited)
         return 0;
     sse_port_mutex_lock(&S.lock);
-    alive = conn_by_id(conn) != NULL && conn_by_id(conn)->state == C_STREAM;
+    c = conn_by_id(conn);
+    alive = c != NULL && c->state == C_STREAM;
     sse_port_mutex_unlock(&S.lock);
     return alive;
 }
@@ -377,7 +378,6 @@ static void conn_thread(void *arg)
             c->head_only)
             goto out;
         sse_port_mutex_lock(&S.lock);
-        c->route = route;
         c->mask = route->channel >= 0 ? 1u << route->channel : 0;
         c->cursor = rq.last_event_id.p ? sse_ring_resume_cursor(&S.ring, last)
                                        : S.ring.head_id;
