@@ -219,6 +219,22 @@ static int keep_header(sse_http_req_t *req, const char *name, size_t nlen,
     return 0;
 }
 
+/* buf[*pos] is CR or LF: step past "\r\n" or a bare "\n".
+ * @return SSE_OK, SSE_ERR_INCOMPLETE (CR is the last byte so far) or
+ *         SSE_ERR_INVALID (a bare CR, which smuggling relies on). */
+static int skip_eol(const char *buf, size_t len, size_t *pos)
+{
+    if (buf[*pos] == '\r') {
+        if (*pos + 1 == len)
+            return SSE_ERR_INCOMPLETE;
+        if (buf[*pos + 1] != '\n')
+            return SSE_ERR_INVALID;
+        (*pos)++;
+    }
+    (*pos)++;
+    return SSE_OK;
+}
+
 int sse_http_parse(const char *buf, size_t len, sse_http_req_t *req,
                    size_t max_line, unsigned max_headers)
 {
@@ -265,14 +281,9 @@ int sse_http_parse(const char *buf, size_t len, sse_http_req_t *req,
             return fail(req, SSE_ERR_INCOMPLETE, 431);
         c = (unsigned char)buf[pos];
         if (c == '\r' || c == '\n') {
-            if (c == '\r') {
-                if (pos + 1 == len)
-                    return fail(req, SSE_ERR_INCOMPLETE, 431);
-                if (buf[pos + 1] != '\n')
-                    return fail(req, SSE_ERR_INVALID, 400);
-                pos++;
-            }
-            pos++;
+            int r = skip_eol(buf, len, &pos);
+            if (r != SSE_OK)
+                return fail(req, r, r == SSE_ERR_INCOMPLETE ? 431 : 400);
             /* The result is an int: a head beyond INT_MAX cannot be reported. */
             if (pos > (size_t)INT_MAX)
                 return fail(req, SSE_ERR_TOO_LARGE, 431);
@@ -306,14 +317,11 @@ int sse_http_parse(const char *buf, size_t len, sse_http_req_t *req,
         if (pos == len)
             return fail(req, SSE_ERR_INCOMPLETE, 431);
         vend = pos;
-        if (buf[pos] == '\r') {
-            if (pos + 1 == len)
-                return fail(req, SSE_ERR_INCOMPLETE, 431);
-            if (buf[pos + 1] != '\n')
-                return fail(req, SSE_ERR_INVALID, 400);
-            pos++;
+        {
+            int r = skip_eol(buf, len, &pos);
+            if (r != SSE_OK)
+                return fail(req, r, r == SSE_ERR_INCOMPLETE ? 431 : 400);
         }
-        pos++;
         while (vend > val && is_ows((unsigned char)buf[vend - 1]))
             vend--;
 

@@ -86,33 +86,42 @@ static unsigned active_now(void)
 static int active_i(void) { return (int)active_now(); }
 static int timers_i(void) { return (int)sse_timer_count(); }
 
-static int tcp_connect_to(const char *ip, uint16_t port)
+/* A loopback socket address for ip ("127.0.0.1" or "::1") and port. */
+static socklen_t make_addr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
 {
-    int fd;
+    memset(ss, 0, sizeof *ss);
     if (strchr(ip, ':')) {
-        struct sockaddr_in6 a6;
-        memset(&a6, 0, sizeof a6);
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons(port);
-        inet_pton(AF_INET6, ip, &a6.sin6_addr);
-        fd = socket(AF_INET6, SOCK_STREAM, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&a6, sizeof a6) != 0) {
-            close(fd);
-            return -1;
-        }
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        inet_pton(AF_INET6, ip, &a6->sin6_addr);
+        return sizeof *a6;
     } else {
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        inet_pton(AF_INET, ip, &a.sin_addr);
-        fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-            close(fd);
-            return -1;
-        }
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        inet_pton(AF_INET, ip, &a->sin_addr);
+        return sizeof *a;
+    }
+}
+
+/* Connect fd (made here when -1) to ip:port; returns the fd or -1. */
+static int connect_fd(int fd, const char *ip, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(ip, port, &ss);
+    if (fd < 0)
+        fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) != 0) {
+        close(fd);
+        return -1;
     }
     return fd;
+}
+
+static int tcp_connect_to(const char *ip, uint16_t port)
+{
+    return connect_fd(-1, ip, port);
 }
 static int tcp_connect(void) { return tcp_connect_to("127.0.0.1", sse_server_port()); }
 
@@ -639,14 +648,7 @@ static void test_server_slow_reader_isolated(void)
     start_with(&cfg);
     slow_fd = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(slow_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    {
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_port = htons(sse_server_port());
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        CU_ASSERT_FATAL(connect(slow_fd, (struct sockaddr *)&a, sizeof a) == 0);
-    }
+    CU_ASSERT_FATAL(connect_fd(slow_fd, "127.0.0.1", sse_server_port()) == slow_fd);
     send_str(slow_fd, STREAM_REQ("/events"));
     for (i = 0; i < 3; i++)
         fast[i] = stream_open("/events");
