@@ -215,6 +215,8 @@ static int keep_header(sse_http_req_t *req, const char *name, size_t nlen,
         req->origin = v;
     } else if (ieq(name, nlen, "authorization")) {
         req->authorization = v;
+    } else if (ieq(name, nlen, "accept-encoding")) {
+        req->accept_encoding = v;
     }
     return 0;
 }

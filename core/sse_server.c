@@ -18,8 +18,10 @@ struct sse_conn {
     uint16_t         gen;      /* bumped per use: ids of old uses fail */
     uint32_t         acked;    /* atomic: low bits of cursor, see stream() */
     uint32_t         wmask;    /* wake-up interest, see wake_bits() */
+    int              kill;     /* atomic: sse_conn_close() asked us to end */
     int              replied;  /* a handler answered */
     int              head_only;/* HEAD: no body */
+    sse_str_t        origin;   /* allowed CORS origin of this request, or none */
     uint32_t         mask;     /* channels subscribed */
     uint64_t         cursor;   /* next event id to look at */
     sse_port_sock_t  sock;     /* owned by this slot's thread only */
@@ -40,6 +42,8 @@ static struct {
     uint16_t         port;
     sse_server_cfg_t cfg;
     sse_route_t      routes[CONFIG_SSE_MAX_ROUTES];
+    const char      *chan_names[CONFIG_SSE_MAX_CHANNELS];
+    const char      *cors[CONFIG_SSE_MAX_CORS_ORIGINS + 1]; /* +1: 0 allowed */
     sse_port_sock_t  listener;
     sse_stats_t      st;
     char             scratch[CONFIG_SSE_REQ_BUF_SIZE]; /* listener's, when full */
@@ -47,12 +51,13 @@ static struct {
     struct sse_conn  conns[CONFIG_SSE_MAX_CONNECTIONS];
 } S;
 
+/* No Content-Length: the stream ends when the connection does. no-cache
+ * and X-Accel-Buffering keep proxies (nginx) from holding events back. */
 static const char stream_head[] =
     "HTTP/1.1 200 OK\r\n"
     "Content-Type: text/event-stream\r\n"
-    "Cache-Control: no-store\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "\r\n";
+    "Cache-Control: no-cache, no-store\r\n"
+    "X-Accel-Buffering: no\r\n";
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -134,14 +139,18 @@ static void drain_close(sse_port_sock_t *s, char *buf, size_t cap)
     sse_port_close(s);
 }
 
-/* Send a complete small response and close: used for errors and overload.
- * Pending request bytes are drained first so close sends FIN, not RST,
- * and the client gets to read the answer. */
+/* Send a complete small response and close: used for errors, refusals
+ * and overload. 204 and 304 carry no body. */
 static void answer_close(sse_port_sock_t *s, char *buf, size_t cap, int status,
                          const char *extra, uint32_t timeout_ms)
 {
     const char *reason = sse_http_reason(status);
-    int n = snprintf(buf, cap,
+    int n;
+    if (status == 204 || status == 304)
+        n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\nConnection: close\r\n%s\r\n",
+                     status, reason, extra ? extra : "");
+    else
+        n = snprintf(buf, cap,
                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
                      "Content-Length: %u\r\nConnection: close\r\n%s\r\n%s\n",
                      status, reason, (unsigned)strlen(reason) + 1,
@@ -149,6 +158,71 @@ static void answer_close(sse_port_sock_t *s, char *buf, size_t cap, int status,
     if (n > 0 && (size_t)n < cap)
         sse_port_send(s, buf, (size_t)n, timeout_ms);
     drain_close(s, buf, cap);
+}
+
+/* The request's Origin if the configuration allows it, else none. */
+static sse_str_t cors_origin(const sse_http_req_t *rq)
+{
+    sse_str_t none = { NULL, 0 };
+    unsigned i;
+    if (!rq->origin.p)
+        return none;
+    for (i = 0; i < S.cfg.num_cors_origins; i++) {
+        const char *o = S.cors[i];
+        if (strcmp(o, "*") == 0 ||
+            (strlen(o) == rq->origin.n && memcmp(o, rq->origin.p, rq->origin.n) == 0))
+            return rq->origin;
+    }
+    return none;
+}
+
+/* CORS response headers for an allowed origin ("" when none) into buf.
+ * The origin is echoed rather than "*" so credentials can work, hence
+ * Vary: Origin for caches. @return length, or -1 if it did not fit. */
+static int cors_headers(char *buf, size_t cap, sse_str_t origin)
+{
+    int n;
+    if (!origin.p) {
+        if (cap)
+            buf[0] = 0;
+        return 0;
+    }
+    n = snprintf(buf, cap, "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n%s",
+                 (int)origin.n, origin.p,
+                 S.cfg.cors_credentials ? "Access-Control-Allow-Credentials: true\r\n" : "");
+    return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+/* Channels named in "?ch=a,b" (commas may come as %2C). @return SSE_OK
+ * with *mask or'ed, or SSE_ERR_INVALID for an unknown name. */
+static int query_channels(sse_str_t query, uint32_t *mask)
+{
+    sse_str_t v;
+    size_t i = 0;
+    if (!sse_http_query_get(query, "ch", &v) || !v.p)
+        return SSE_OK;
+    while (i < v.n) {
+        size_t start = i, end;
+        unsigned k;
+        int found = 0;
+        while (i < v.n && v.p[i] != ',' && !(v.p[i] == '%' && i + 2 < v.n &&
+               v.p[i + 1] == '2' && (v.p[i + 2] == 'C' || v.p[i + 2] == 'c')))
+            i++;
+        end = i;
+        i += i < v.n ? (v.p[i] == ',' ? 1 : 3) : 0;
+        if (end == start)
+            continue;
+        for (k = 0; k < S.cfg.num_channel_names && !found; k++) {
+            if (strlen(S.chan_names[k]) == end - start &&
+                memcmp(S.chan_names[k], v.p + start, end - start) == 0) {
+                *mask |= 1u << k;
+                found = 1;
+            }
+        }
+        if (!found)
+            return SSE_ERR_INVALID;
+    }
+    return SSE_OK;
 }
 
 /* Which stream route a request is for, or NULL. *status gets a refusal
@@ -232,12 +306,18 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     c->replied = 1;
     n = snprintf(c->out, sizeof c->out,
                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
-                 "Connection: close\r\n%s\r\n",
+                 "Connection: close\r\n%s",
                  status, sse_http_reason(status),
                  content_type ? content_type : "text/plain",
                  (unsigned long)len, extra_headers ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof c->out)
         return SSE_ERR_TOO_LARGE;
+    r = cors_headers(c->out + n, sizeof c->out - (size_t)n, c->origin);
+    if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->out)
+        return SSE_ERR_TOO_LARGE;
+    n += r;
+    memcpy(c->out + n, "\r\n", 2);
+    n += 2;
     r = sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms);
     if (r == SSE_OK && len && !c->head_only)
         r = sse_port_send(&c->sock, body, len, S.cfg.send_timeout_ms);
@@ -252,7 +332,7 @@ static void park(struct sse_conn *c, uint32_t wait_ms)
      * moves it, so the wait below returns at once instead of missing it. */
     uint32_t seen = sse_port_evt_seq(&S.evt);
     sse_fence_full();
-    if (!sse_ring_has_new(&S.ring, c->cursor) && !stopping())
+    if (!sse_ring_has_new(&S.ring, c->cursor) && !stopping() && !sse_load_acq(&c->kill))
         sse_port_evt_wait(&S.evt, seen, c->wmask, wait_ms);
 }
 
@@ -263,7 +343,7 @@ static void stream(struct sse_conn *c)
     uint32_t last_send = sse_port_now_ms(), last_check = last_send;
     const sse_conn_id_t self = conn_id(c);
 
-    while (!stopping()) {
+    while (!stopping() && !sse_load_acq(&c->kill)) {
         int n;
         if (S.cfg.coalesce_ms) {
             /* At most one write per coalesce_ms: a stream fed faster than
@@ -335,6 +415,65 @@ static void release(struct sse_conn *c)
     sse_port_mutex_unlock(&S.lock);
 }
 
+/* OPTIONS, for any path: a CORS preflight from an allowed origin gets 204
+ * with what may follow; from another origin 403. */
+static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
+{
+    char extra[CONFIG_SSE_REQ_BUF_SIZE];
+    int n;
+    if (rq->origin.p && !c->origin.p) {
+        SSE_LOG(SSE_LOG_WARN, "preflight from an origin not allowed: 403");
+        answer_close(&c->sock, c->out, sizeof c->out, 403, NULL, S.cfg.send_timeout_ms);
+        return;
+    }
+    n = cors_headers(extra, sizeof extra, c->origin);
+    if (n >= 0)
+        snprintf(extra + n, sizeof extra - (size_t)n, "Allow: GET, HEAD, OPTIONS\r\n%s",
+                 c->origin.p ? "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+                               "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, "
+                               "Authorization, Accept\r\n"
+                               "Access-Control-Max-Age: 600\r\n" : "");
+    answer_close(&c->sock, c->out, sizeof c->out, n >= 0 ? 204 : 431, n >= 0 ? extra : NULL,
+                 S.cfg.send_timeout_ms);
+}
+
+/* A stream request the route refuses (405/406/400 from matching, or the
+ * application's on_request status, e.g. 204 "stop reconnecting"). */
+static void refuse(struct sse_conn *c, int status)
+{
+    char extra[CONFIG_SSE_REQ_BUF_SIZE];
+    int n = cors_headers(extra, sizeof extra, c->origin);
+    if (n >= 0 && status == 405)
+        snprintf(extra + n, sizeof extra - (size_t)n, "Allow: GET, HEAD\r\n");
+    if (status < 200 || status > 599) {
+        SSE_LOG(SSE_LOG_ERR, "on_request returned %d: answering 500", status);
+        status = 500;
+    }
+    SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "stream request refused: %d %s",
+            status, sse_http_reason(status));
+    answer_close(&c->sock, c->out, sizeof c->out, status, n >= 0 ? extra : NULL,
+                 S.cfg.send_timeout_ms);
+}
+
+/* Send the stream's head (CORS headers and the retry hint included). */
+static int stream_open(struct sse_conn *c)
+{
+    size_t n = sizeof stream_head - 1;
+    int r;
+    memcpy(c->out, stream_head, n);
+    r = cors_headers(c->out + n, sizeof c->out - n - 2, c->origin);
+    if (r < 0)
+        return SSE_ERR_TOO_LARGE;
+    n += (size_t)r;
+    memcpy(c->out + n, "\r\n", 2);
+    n += 2;
+    if (S.cfg.retry_ms && !c->head_only) {
+        r = sse_event_retry(c->out + n, sizeof c->out - n, S.cfg.retry_ms, NULL);
+        n += r > 0 ? (size_t)r : 0;
+    }
+    return sse_port_send(&c->sock, c->out, n, S.cfg.send_timeout_ms);
+}
+
 static void conn_thread(void *arg)
 {
     struct sse_conn *c = arg;
@@ -344,6 +483,8 @@ static void conn_thread(void *arg)
 
     c->replied = 0;
     c->head_only = 0;
+    c->origin.p = NULL;
+    c->origin.n = 0;
     r = read_request(&c->sock, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
                      &status);
     if (r == 0)
@@ -357,30 +498,32 @@ static void conn_thread(void *arg)
         goto out;
     }
     c->head_only = sse_str_ieq(rq.method, "HEAD");
-    route = match_route(&rq, &status);
-    if (route && status) {
-        SSE_LOG(SSE_LOG_WARN, "stream request refused: %d %s", status,
-                sse_http_reason(status));
-        answer_close(&c->sock, c->out, sizeof c->out, status,
-                     status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms);
+    c->origin = cors_origin(&rq);
+    if (sse_str_ieq(rq.method, "OPTIONS")) {
+        preflight(c, &rq);
         goto out;
     }
+    route = match_route(&rq, &status);
     if (route) {
-        int n = (int)sizeof stream_head - 1;
-        uint64_t last = parse_id(rq.last_event_id);
+        uint32_t mask = route->channel >= 0 ? 1u << route->channel : 0;
         sse_conn_id_t self;
-        memcpy(c->out, stream_head, (size_t)n);
-        if (S.cfg.retry_ms && !c->head_only) {
-            r = sse_event_retry(c->out + n, sizeof c->out - (size_t)n, S.cfg.retry_ms, NULL);
-            n += r > 0 ? r : 0;
+        if (!status && query_channels(rq.query, &mask) != SSE_OK) {
+            SSE_LOG(SSE_LOG_WARN, "stream asks for an unknown channel: 400");
+            status = 400;
         }
-        if (sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK ||
-            c->head_only)
+        if (!status && route->on_request)
+            status = route->on_request(&rq, route->user);
+        if (status) {
+            refuse(c, status);
+            goto out;
+        }
+        if (stream_open(c) != SSE_OK || c->head_only)
             goto out;
         sse_port_mutex_lock(&S.lock);
-        c->mask = route->channel >= 0 ? 1u << route->channel : 0;
-        c->cursor = rq.last_event_id.p ? sse_ring_resume_cursor(&S.ring, last)
-                                       : S.ring.head_id;
+        c->mask = mask;
+        c->cursor = rq.last_event_id.p
+                  ? sse_ring_resume_cursor(&S.ring, parse_id(rq.last_event_id))
+                  : S.ring.head_id;
         c->wmask = wake_bits(c->mask, (unsigned)(c - S.conns));
         sse_store_rlx(&c->acked, (uint32_t)c->cursor);
         c->state = C_STREAM;
@@ -425,6 +568,8 @@ static void overload(sse_port_sock_t *s)
     if (r > 0 && match_route(&rq, &status) && status == 0) {
         int n = (int)sizeof stream_head - 1;
         memcpy(S.scratch, stream_head, (size_t)n);
+        memcpy(S.scratch + n, "\r\n", 2);
+        n += 2;
         r = sse_event_retry(S.scratch + n, sizeof S.scratch - (size_t)n,
                             S.cfg.overload_retry_ms, NULL);
         if (r > 0)
@@ -451,6 +596,7 @@ static struct sse_conn *take_slot(sse_port_sock_t *s)
             c = &S.conns[i];
             c->state = C_HTTP;
             c->gen++;
+            sse_store_rlx(&c->kill, 0);
             c->sock = *s;
             S.active++;
             S.st.accepted++;
@@ -537,8 +683,18 @@ static int check_cfg(const sse_server_cfg_t *cfg)
     unsigned i;
     if (!cfg || cfg->num_routes > CONFIG_SSE_MAX_ROUTES || (cfg->num_routes && !cfg->routes) ||
         cfg->max_connections == 0 || cfg->max_connections > CONFIG_SSE_MAX_CONNECTIONS ||
-        cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0)
+        cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0 ||
+        cfg->num_channel_names > CONFIG_SSE_MAX_CHANNELS ||
+        (cfg->num_channel_names && !cfg->channel_names) ||
+        cfg->num_cors_origins > CONFIG_SSE_MAX_CORS_ORIGINS ||
+        (cfg->num_cors_origins && !cfg->cors_origins))
         return SSE_ERR_ARG;
+    for (i = 0; i < cfg->num_channel_names; i++)
+        if (!cfg->channel_names[i] || !cfg->channel_names[i][0])
+            return SSE_ERR_ARG;
+    for (i = 0; i < cfg->num_cors_origins; i++)
+        if (!cfg->cors_origins[i])
+            return SSE_ERR_ARG;
     for (i = 0; i < cfg->num_routes; i++) {
         const sse_route_t *r = &cfg->routes[i];
         if (!r->path || (r->path[0] != '/' && strcmp(r->path, "*") != 0) ||
@@ -562,6 +718,8 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     }
     S.cfg = *cfg;
     memcpy(S.routes, cfg->routes, cfg->num_routes * sizeof *cfg->routes);
+    memcpy(S.chan_names, cfg->channel_names, cfg->num_channel_names * sizeof(char *));
+    memcpy(S.cors, cfg->cors_origins, cfg->num_cors_origins * sizeof(char *));
     sse_store_rel(&S.stopping, 0);
     S.running = 1;
     sse_port_mutex_unlock(&S.lock);
@@ -707,6 +865,43 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     sse_fence_full(); /* new head before the sequence moves, see park() */
     sse_port_evt_wake(&S.evt, wake);
     return r > 0 ? SSE_OK : r;
+}
+
+int sse_conn_close(sse_conn_id_t conn)
+{
+    struct sse_conn *c;
+    int r = SSE_ERR_CLOSED;
+    unsigned idx = 0;
+    if (!S.inited)
+        return SSE_ERR_CLOSED;
+    sse_port_mutex_lock(&S.lock);
+    c = conn_by_id(conn);
+    if (c && c->state == C_STREAM) {
+        sse_store_rel(&c->kill, 1);
+        idx = (unsigned)(c - S.conns);
+        r = SSE_OK;
+    }
+    sse_port_mutex_unlock(&S.lock);
+    if (r == SSE_OK)
+        sse_port_evt_wake(&S.evt, wake_slot(idx));
+    return r;
+}
+
+int sse_channel(const char *name)
+{
+    int r = SSE_ERR_ARG;
+    unsigned i;
+    if (!S.inited || !name)
+        return SSE_ERR_ARG;
+    sse_port_mutex_lock(&S.lock);
+    for (i = 0; S.running && i < S.cfg.num_channel_names; i++) {
+        if (strcmp(S.chan_names[i], name) == 0) {
+            r = (int)i;
+            break;
+        }
+    }
+    sse_port_mutex_unlock(&S.lock);
+    return r;
 }
 
 int sse_publish(int channel, const char *event, const char *data, size_t len, uint64_t *id)

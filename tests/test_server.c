@@ -308,11 +308,34 @@ static void timed_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
     CU_ASSERT(sse_conn_timer_add(conn, 20, conn_tick, NULL) > 0);
 }
 
+/* Records the id of the newest stream (for sse_conn_close). */
+static sse_conn_id_t last_open;
+static pthread_mutex_t last_open_lock = PTHREAD_MUTEX_INITIALIZER;
+static void record_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
+{
+    (void)req;
+    (void)user;
+    pthread_mutex_lock(&last_open_lock);
+    last_open = conn;
+    pthread_mutex_unlock(&last_open_lock);
+}
+
+/* Refuses with the status in user (204: "stop reconnecting"). */
+static int refuse_with(const sse_request_t *req, void *user)
+{
+    (void)req;
+    return *(const int *)user;
+}
+static const int status_204 = 204, status_403 = 403;
+
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL },
-    { "/ch1", 1, NULL, NULL, NULL },
-    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL },
+    { "/events", SSE_CHANNEL_ALL, record_open, NULL, NULL, NULL },
+    { "/ch1", 1, NULL, NULL, NULL, NULL },
+    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL, NULL },
+    { "/gone", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_204, refuse_with },
+    { "/private", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_403, refuse_with },
 };
+static const char *const chan_names[] = { "a", "b", "c" };
 
 static void cfg_default(sse_server_cfg_t *cfg)
 {
@@ -321,6 +344,8 @@ static void cfg_default(sse_server_cfg_t *cfg)
     cfg->port = 0;
     cfg->routes = routes;
     cfg->num_routes = sizeof routes / sizeof routes[0];
+    cfg->channel_names = chan_names;
+    cfg->num_channel_names = 3;
     cfg->handler = hello_handler;
     cfg->max_connections = 8;
     cfg->idle_check_ms = 50;
@@ -362,7 +387,8 @@ static void test_server_stream_headers_and_frames(void)
     c = stream_open("/events");
     CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
     CU_ASSERT(strstr(c->buf, "\r\nContent-Type: text/event-stream\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "\r\nCache-Control: no-store\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nCache-Control: no-cache, no-store\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "Access-Control-Allow-Origin") == NULL); /* CORS off */
     CU_ASSERT(strstr(c->buf, "\r\nX-Accel-Buffering: no\r\n") != NULL);
     CU_ASSERT(strstr(c->buf, "Content-Length") == NULL);
     CU_ASSERT(client_wait_for(c, "retry: 1500\n\n", 1000));
@@ -827,6 +853,144 @@ static void test_server_start_stop_repeated(void)
     }
 }
 
+/* Read a whole short response (server closes). */
+static client_t *roundtrip(const char *req)
+{
+    client_t *c = client_open(req);
+    client_read_all(c, 2000);
+    CU_ASSERT(c->eof);
+    return c;
+}
+
+static void test_server_cors(void)
+{
+    static const char *const origins[] = { "http://ok.test" };
+    sse_server_cfg_t cfg;
+    client_t *c;
+    cfg_default(&cfg);
+    cfg.cors_origins = origins;
+    cfg.num_cors_origins = 1;
+    start_with(&cfg);
+    /* Allowed origin: the stream names it back, caches told it varies. */
+    c = stream_open_with("GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+                         "Origin: http://ok.test\r\n\r\n");
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nVary: Origin\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "Access-Control-Allow-Credentials") == NULL);
+    client_close(c);
+    /* Another origin: no CORS headers, the browser will not expose it. */
+    c = stream_open_with("GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+                         "Origin: http://evil.test\r\n\r\n");
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200", 12) == 0);
+    CU_ASSERT(strstr(c->buf, "Access-Control-Allow-Origin") == NULL);
+    client_close(c);
+    /* Plain replies carry it too. */
+    c = roundtrip("GET /hello HTTP/1.1\r\nHost: t\r\nOrigin: http://ok.test\r\n\r\n");
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200", 12) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\n\r\nhi\n") != NULL);
+    client_close(c);
+    /* Preflight: allowed -> 204 with what may follow; other -> 403. */
+    c = roundtrip("OPTIONS /events HTTP/1.1\r\nHost: t\r\nOrigin: http://ok.test\r\n"
+                  "Access-Control-Request-Method: GET\r\n"
+                  "Access-Control-Request-Headers: last-event-id\r\n\r\n");
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 204 ", 13) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "Last-Event-ID") != NULL);
+    CU_ASSERT(strstr(c->buf, "Content-Length") == NULL);
+    client_close(c);
+    c = roundtrip("OPTIONS /events HTTP/1.1\r\nHost: t\r\nOrigin: http://evil.test\r\n\r\n");
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 403 ", 13) == 0);
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+
+    /* Credentials, when configured; and "*" admits any origin, echoed. */
+    {
+        static const char *const any[] = { "*" };
+        cfg.cors_origins = any;
+        cfg.cors_credentials = 1;
+        start_with(&cfg);
+        c = stream_open_with("GET /events HTTP/1.1\r\nHost: t\r\n"
+                             "Accept: text/event-stream\r\nOrigin: http://x.test:8080\r\n\r\n");
+        CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://x.test:8080\r\n") != NULL);
+        CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Credentials: true\r\n") != NULL);
+        client_close(c);
+        CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    }
+    /* Not configured: an OPTIONS without Origin still gets 204 + Allow. */
+    start_default();
+    c = roundtrip("OPTIONS /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 204 ", 13) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\nAllow: GET, HEAD, OPTIONS\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "Access-Control") == NULL);
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_query_channels(void)
+{
+    client_t *ac, *enc, *plain, *bad;
+    ev_t ev;
+    uint64_t ida, idb, idc, idall;
+    start_default();
+    CU_ASSERT_EQUAL(sse_channel("a"), 0);
+    CU_ASSERT_EQUAL(sse_channel("c"), 2);
+    CU_ASSERT_EQUAL(sse_channel("nope"), SSE_ERR_ARG);
+    ac = stream_open("/events?ch=a,c");
+    enc = stream_open("/events?x=1&ch=b%2Ca");
+    plain = stream_open("/events");
+    sleep_ms(50);
+    CU_ASSERT_EQUAL(sse_publish(sse_channel("a"), "a", "1", 1, &ida), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(sse_channel("b"), "b", "2", 1, &idb), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(sse_channel("c"), "c", "3", 1, &idc), SSE_OK);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "all", "4", 1, &idall), SSE_OK);
+    CU_ASSERT(next_event(ac, &ev, 2000) && ev.id == ida);
+    CU_ASSERT(next_event(ac, &ev, 2000) && ev.id == idc);
+    CU_ASSERT(next_event(ac, &ev, 2000) && ev.id == idall);
+    CU_ASSERT(next_event(enc, &ev, 2000) && ev.id == ida);
+    CU_ASSERT(next_event(enc, &ev, 2000) && ev.id == idb);
+    CU_ASSERT(next_event(enc, &ev, 2000) && ev.id == idall);
+    CU_ASSERT(next_event(plain, &ev, 2000) && ev.id == idall);
+    CU_ASSERT_FALSE(next_event(plain, &ev, 100));
+    bad = roundtrip(STREAM_REQ("/events?ch=a,zzz"));
+    CU_ASSERT(strncmp(bad->buf, "HTTP/1.1 400 ", 13) == 0);
+    client_close(bad);
+    client_close(ac);
+    client_close(enc);
+    client_close(plain);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+static void test_server_refusal_and_close(void)
+{
+    client_t *c;
+    sse_conn_id_t id;
+    start_default();
+    /* 204 tells an EventSource to stop for good: no body, closed. */
+    c = roundtrip(STREAM_REQ("/gone"));
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 204 No Content\r\n", 25) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\n\r\n") != NULL && strstr(c->buf, "\r\n\r\n")[4] == 0);
+    client_close(c);
+    c = roundtrip(STREAM_REQ("/private"));
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 403 ", 13) == 0);
+    client_close(c);
+    /* sse_conn_close ends one stream from outside; the client sees EOF. */
+    c = stream_open("/events");
+    CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
+    sleep_ms(20);
+    pthread_mutex_lock(&last_open_lock);
+    id = last_open;
+    pthread_mutex_unlock(&last_open_lock);
+    CU_ASSERT_EQUAL(sse_conn_close(id), SSE_OK);
+    client_read_all(c, 2000);
+    CU_ASSERT(c->eof);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 2000), 0);
+    CU_ASSERT_EQUAL(sse_conn_close(id), SSE_ERR_CLOSED);
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
 int test_server_register(void)
 {
     CU_pSuite s = CU_add_suite("server", suite_init, NULL);
@@ -843,5 +1007,8 @@ int test_server_register(void)
            TEST_ADD(s, test_server_heartbeat_on_idle) ||
            TEST_ADD(s, test_server_channels_and_targets) ||
            TEST_ADD(s, test_server_ipv6_and_dual_stack) ||
+           TEST_ADD(s, test_server_cors) ||
+           TEST_ADD(s, test_server_query_channels) ||
+           TEST_ADD(s, test_server_refusal_and_close) ||
            TEST_ADD(s, test_server_start_stop_repeated);
 }

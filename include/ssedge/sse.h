@@ -51,7 +51,10 @@ typedef struct sse_route {
      *  exact path streams unless Accept rules text/event-stream out (406). */
     const char *path;
     /** Channel 0..CONFIG_SSE_MAX_CHANNELS-1 its streams subscribe to, or
-     *  SSE_CHANNEL_ALL: only events published to every stream. */
+     *  SSE_CHANNEL_ALL: only events published to every stream. A request
+     *  may add channels by name with "?ch=name1,name2" (see
+     *  sse_server_cfg_t.channel_names): browsers allow only six HTTP/1.1
+     *  connections per origin, so one stream carries several channels. */
     int channel;
     /** Called on the connection's thread once the stream headers and the
      *  replay are sent; may add connection timers. May be NULL. */
@@ -60,6 +63,11 @@ typedef struct sse_route {
      *  timers are removed. May be NULL. */
     void (*on_close)(sse_conn_id_t conn, void *user);
     void *user;
+    /** Called on the connection's thread before the stream opens. Return 0
+     *  to stream, or an HTTP status to refuse with: 204 tells a browser's
+     *  EventSource to stop reconnecting for good; 401/403 for access
+     *  control. May be NULL (always stream). */
+    int (*on_request)(const sse_request_t *req, void *user);
 } sse_route_t;
 
 /**
@@ -86,6 +94,16 @@ typedef struct sse_server_cfg {
     uint32_t           header_timeout_ms; /**< whole request head -> else 408 */
     uint32_t           overload_retry_ms; /**< back-off given when full */
     uint32_t           coalesce_ms;       /**< wait before copying; 0 = none */
+    /** Names of channels 0..n-1, for "?ch=" subscriptions; NULL = none.
+     *  Names are matched exactly; an unknown name gets 400. */
+    const char *const *channel_names;
+    unsigned           num_channel_names; /**< <= CONFIG_SSE_MAX_CHANNELS */
+    /** Origins allowed to read streams and replies cross-origin, e.g.
+     *  "https://dash.example"; "*" allows any. NULL/0 = none (default):
+     *  no CORS headers, and preflights get 403. */
+    const char *const *cors_origins;
+    unsigned           num_cors_origins;
+    int                cors_credentials;  /**< 1: allow cookies/credentials */
 } sse_server_cfg_t;
 
 /** Fill @p cfg with the Kconfig defaults, bind "0.0.0.0", port 8080. */
@@ -144,6 +162,17 @@ int sse_send_to(sse_conn_id_t conn, const char *event, const char *data,
  */
 int sse_reply(sse_conn_t *c, int status, const char *content_type,
               const char *extra_headers, const void *body, size_t len);
+
+/**
+ * Close one stream from any thread (the browser reconnects after its retry
+ * delay, with Last-Event-ID). Its thread notices at once and cleans up.
+ * @return SSE_OK, or SSE_ERR_CLOSED if @p conn is not a live stream.
+ */
+int sse_conn_close(sse_conn_id_t conn);
+
+/** Index of channel @p name in cfg.channel_names of the running server.
+ *  @return 0..n-1, or SSE_ERR_ARG if unknown or not running. */
+int sse_channel(const char *name);
 
 /** Counters for monitoring and tests (a consistent snapshot). */
 typedef struct sse_stats {

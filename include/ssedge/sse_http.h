@@ -55,6 +55,7 @@ typedef struct sse_http_req {
     sse_str_t connection;
     sse_str_t origin;
     sse_str_t authorization;
+    sse_str_t accept_encoding;
     int64_t   content_length;/**< -1 when absent */
     int       chunked;       /**< 1 if Transfer-Encoding was present */
     unsigned  num_headers;   /**< header lines seen */
