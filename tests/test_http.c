@@ -195,10 +195,12 @@ static void test_http_header_names_case_insensitive(void)
         "ORIGIN: o\r\n"
         "authorization: x\r\n"
         "CONTENT-length: 3\r\n"
+        "Accept-ENCODING:  gzip, br \r\n"
         "\r\n";
     sse_http_req_t req;
 
     CU_ASSERT_EQUAL(parse(r, &req), (int)strlen(r));
+    CU_ASSERT(view_is(req.accept_encoding, "gzip, br"));
     CU_ASSERT(view_is(req.host, "h"));
     CU_ASSERT(view_is(req.accept, "a/b"));
     CU_ASSERT(view_is(req.last_event_id, "7"));
@@ -206,7 +208,7 @@ static void test_http_header_names_case_insensitive(void)
     CU_ASSERT(view_is(req.origin, "o"));
     CU_ASSERT(view_is(req.authorization, "x"));
     CU_ASSERT_EQUAL(req.content_length, 3);
-    CU_ASSERT_EQUAL(req.num_headers, 7);
+    CU_ASSERT_EQUAL(req.num_headers, 8);
 }
 
 static void test_http_value_ows_trimmed(void)
