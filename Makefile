@@ -35,7 +35,7 @@ TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 
 PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
-         $(BIN)/sse_tests
+         $(BIN)/sse_tests $(BIN)/sse_e2e_server
 
 .PHONY: all lib run test test-one bench deps defconfig olddefconfig \
         menuconfig savedefconfig check-nomalloc check-prefix clean help
@@ -55,7 +55,7 @@ $(DEPS_OK):
 	@scripts/deps.sh check build test >/dev/null || scripts/deps.sh install build test
 	@mkdir -p $(dir $@) && touch $@
 deps:
-	scripts/deps.sh install build test bench
+	scripts/deps.sh install build test e2e bench
 	@mkdir -p $(BUILD) && touch $(DEPS_OK)
 
 # ---- configuration ----------------------------------------------------------
@@ -78,18 +78,25 @@ $(BUILD)/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 APP_OBJS := $(BUILD)/examples/telemetry/main.o $(BUILD)/bench/sse_bench_server.o \
-            $(BUILD)/bench/sse_bench_client.o
+            $(BUILD)/bench/sse_bench_client.o $(BUILD)/tests/e2e/e2e_server.o
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(TEST_OBJS) $(APP_OBJS))
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/examples/telemetry/page.c: examples/telemetry/index.html scripts/embed.py
+# The dashboard's files become C arrays (and gzip copies): firmware serves
+# them from flash with no file system.
+WEB := $(sort $(wildcard examples/telemetry/web/*))
+$(BUILD)/examples/telemetry/assets.c: $(WEB) scripts/embed.py
 	@mkdir -p $(dir $@)
-	$(PYTHON) scripts/embed.py telemetry_page $< $@
+	$(PYTHON) scripts/embed.py --name telemetry_assets --out $@ $(WEB)
 
-$(BIN)/telemetry: $(BUILD)/examples/telemetry/main.o $(BUILD)/examples/telemetry/page.o $(LIB)
+$(BIN)/telemetry: $(BUILD)/examples/telemetry/main.o $(BUILD)/examples/telemetry/assets.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/sse_e2e_server: $(BUILD)/tests/e2e/e2e_server.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages ssedge needs; "check" only reports what is missing.
-# Usage: scripts/deps.sh [check|install] [group...]   groups: build test bench
+# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e bench
 set -u
 mode=${1:-install}; shift 2>/dev/null || true
 groups=${*:-build test}
 
 pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
 pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps"
+pkgs_e2e="chromium nginx nodejs"
 pkgs_bench="procps"
 
 want=""
@@ -19,6 +20,11 @@ for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
         || missing="$missing $p"
 done
+# npm ships inside some nodejs builds; Debian's own nodejs needs the npm
+# package. Ask for it only when the command is missing (they conflict).
+case " $groups " in
+*" e2e "*) command -v npm >/dev/null 2>&1 || missing="$missing npm" ;;
+esac
 [ -z "$missing" ] && exit 0
 
 if [ "$mode" = check ]; then

@@ -51,6 +51,30 @@ TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 variant tsan  BUILD=build/tsan  CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" \
         build/tsan/bin/sse_tests
 
+# Real clients: headless Chromium and the eventsource package against the
+# gcc build, and curl through Debian's nginx.
+scripts/deps.sh check e2e >/dev/null || scripts/deps.sh install e2e
+external() { # name, command...
+    name=$1; shift
+    echo "=== $name"
+    "$@" >"$log/$name.out" 2>&1
+    rc=$?
+    grep -E '^(not ok|# fail|# Subtest)|^ +(✖|not ok)|: [0-9]+ passed, [0-9]+ failed$' "$log/$name.out" | head -40
+    line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log/$name.out" | tail -1)
+    if [ -z "$line" ]; then
+        tail -30 "$log/$name.out"
+        echo "  $name: no summary line"
+        failed=$((failed + 1))
+        return
+    fi
+    set -- $line
+    passed=$((passed + $2)); failed=$((failed + $4))
+    [ $rc -eq 0 ] || [ "$4" -gt 0 ] || failed=$((failed + 1))
+}
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server >/dev/null
+external e2e   tests/e2e/run.sh build/gcc/bin
+external nginx tests/proxy/nginx_test.sh build/gcc/bin
+
 echo
 echo "make test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Telemetry example: every stream gets "message: hello" from its own timer
- * and everyone gets a JSON telemetry event; GET / serves a live page. */
+/* Telemetry example: every stream gets "message: hello" from its own timer,
+ * everyone gets a JSON telemetry event, and the channels "load", "mem" and
+ * "clients" carry one series each; GET / serves a live dashboard whose files
+ * (examples/telemetry/web/) are compiled in by scripts/embed.py. */
 #define _DEFAULT_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -10,12 +12,30 @@
 #include <unistd.h>
 #include "ssedge/sse.h"
 
-extern const unsigned char telemetry_page[];
-extern const size_t telemetry_page_len;
+/* Same definition as in the generated assets.c (scripts/embed.py). */
+#ifndef SSE_ASSET_DEFINED
+#define SSE_ASSET_DEFINED
+struct sse_asset {
+    const char *path;
+    const char *content_type;
+    const unsigned char *data;
+    size_t len;
+    const unsigned char *gz;
+    size_t gz_len;
+};
+#endif
+extern const struct sse_asset telemetry_assets[];
+extern const size_t telemetry_assets_count;
+
+#define MAX_CORS_ORIGINS 4
+
+static const char *const channel_names[] = { "load", "mem", "clients" };
+enum { CH_LOAD, CH_MEM, CH_CLIENTS, NUM_CH };
 
 static volatile sig_atomic_t quit;
 static uint32_t interval_ms = 2000;
 static struct timespec started;
+static int channels[NUM_CH];
 
 static void on_signal(int sig) { (void)sig; quit = 1; }
 
@@ -35,14 +55,55 @@ static void on_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
         fprintf(stderr, "telemetry: no timer slot for a stream\n");
 }
 
+/* Memory in use, percent, from /proc/meminfo; 0 where there is none. */
+static double mem_used_pct(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    unsigned long total = 0, avail = 0, free_kb = 0, v;
+    int have_avail = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemTotal: %lu", &v) == 1)
+            total = v;
+        else if (sscanf(line, "MemAvailable: %lu", &v) == 1) {
+            avail = v;
+            have_avail = 1;
+        } else if (sscanf(line, "MemFree: %lu", &v) == 1)
+            free_kb = v;
+    }
+    fclose(f);
+    if (!have_avail)
+        avail = free_kb;
+    if (total == 0 || avail > total)
+        return 0;
+    return 100.0 * (double)(total - avail) / (double)total;
+}
+
+static void publish_value(int ch, const char *name, double v, int decimals,
+                          long long t_ms)
+{
+    char json[64];
+    int n;
+    if (ch < 0)
+        return;
+    n = snprintf(json, sizeof json, "{\"v\":%.*f,\"t\":%lld}", decimals, v, t_ms);
+    if (n > 0 && (size_t)n < sizeof json)
+        sse_publish(ch, name, json, (size_t)n, NULL);
+}
+
 /* Everyone gets the device's state; it is kept in the ring, so a browser
- * that reconnects with Last-Event-ID gets what it missed. */
+ * that reconnects with Last-Event-ID gets what it missed. Each series also
+ * goes to its own channel, for streams that asked for it with ?ch=. */
 static void telemetry(void *arg)
 {
     struct timespec now;
     sse_stats_t st;
     double load[1] = { 0 };
     char json[128];
+    long long t_ms;
     int n;
     (void)arg;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -52,37 +113,133 @@ static void telemetry(void *arg)
     n = snprintf(json, sizeof json, "{\"uptime_s\":%ld,\"load\":%.2f,\"clients\":%u}",
                  (long)(now.tv_sec - started.tv_sec), load[0], st.streams);
     sse_publish(SSE_CHANNEL_ALL, "telemetry", json, (size_t)n, NULL);
+
+    t_ms = (long long)(now.tv_sec - started.tv_sec) * 1000 +
+           (now.tv_nsec - started.tv_nsec) / 1000000;
+    publish_value(channels[CH_LOAD], "load", load[0], 2, t_ms);
+    publish_value(channels[CH_MEM], "mem", mem_used_pct(), 1, t_ms);
+    publish_value(channels[CH_CLIENTS], "clients", (double)st.streams, 0, t_ms);
+}
+
+/* 1 if an Accept-Encoding value admits gzip: "gzip" (or "x-gzip") listed
+ * with q > 0, or absent from the list and "*" with q > 0. */
+static int accepts_gzip(sse_str_t ae)
+{
+    const char *p = ae.p, *end = ae.p + ae.n;
+    int gzip_q = -1, star_q = -1;
+
+    if (!ae.p)
+        return 0;
+    while (p < end) {
+        const char *tok, *tok_end;
+        int q = 1;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        tok = p;
+        while (p < end && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        tok_end = p;
+        /* parameters: only q matters; q=0, 0., 0.0, 0.00, 0.000 refuse */
+        while (p < end && *p != ',') {
+            const char *v;
+            if (*p != ';') {
+                p++;
+                continue;
+            }
+            p++;
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            if (end - p < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
+                continue;
+            v = p + 2;
+            if (v < end && *v == '0') {
+                v++;
+                if (v < end && *v == '.')
+                    for (v++; v < end && *v == '0'; v++)
+                        ;
+                q = !(v == end || *v == ',' || *v == ';' || *v == ' ' || *v == '\t');
+            }
+            p = v;
+        }
+        {
+            sse_str_t t;
+            t.p = tok;
+            t.n = (size_t)(tok_end - tok);
+            if (sse_str_ieq(t, "gzip") || sse_str_ieq(t, "x-gzip"))
+                gzip_q = q;
+            else if (t.n == 1 && tok[0] == '*')
+                star_q = q;
+        }
+    }
+    return gzip_q >= 0 ? gzip_q : star_q > 0;
+}
+
+static const struct sse_asset *find_asset(sse_str_t path)
+{
+    size_t i;
+    if (path.n == 1 && path.p[0] == '/') {
+        path.p = "/index.html";
+        path.n = strlen(path.p);
+    }
+    for (i = 0; i < telemetry_assets_count; i++) {
+        const struct sse_asset *a = &telemetry_assets[i];
+        if (strlen(a->path) == path.n && memcmp(a->path, path.p, path.n) == 0)
+            return a;
+    }
+    return NULL;
 }
 
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 {
+    const struct sse_asset *a = find_asset(req->path);
+    char headers[128];
+    int html;
     (void)user;
-    if (req->path.n == 1 && req->path.p[0] == '/')
-        return sse_reply(c, 200, "text/html; charset=utf-8", NULL, telemetry_page,
-                         telemetry_page_len);
-    return sse_reply(c, 200, "text/plain", NULL, "ok\n", 3);
+    if (!a)
+        return sse_reply(c, 200, "text/plain", NULL, "ok\n", 3);
+    html = strncmp(a->content_type, "text/html", 9) == 0;
+    if (a->gz && accepts_gzip(req->accept_encoding)) {
+        snprintf(headers, sizeof headers, "Content-Encoding: gzip\r\n"
+                 "Vary: Accept-Encoding\r\n%s", html ? "Cache-Control: no-cache\r\n" : "");
+        return sse_reply(c, 200, a->content_type, headers, a->gz, a->gz_len);
+    }
+    /* Vary also on the plain copy, so a cache never hands it to a client
+     * that could have had the gzip one, nor the reverse. */
+    snprintf(headers, sizeof headers, "%s%s", a->gz ? "Vary: Accept-Encoding\r\n" : "",
+             html ? "Cache-Control: no-cache\r\n" : "");
+    return sse_reply(c, 200, a->content_type, headers[0] ? headers : NULL, a->data,
+                     a->len);
 }
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--port N] [--bind ADDR] [--interval-ms N]\n", argv0);
+    fprintf(stderr, "usage: %s [--port N] [--bind ADDR] [--interval-ms N]"
+            " [--cors-origin ORIGIN]...\n"
+            "  --cors-origin  origin allowed to read the streams cross-origin\n"
+            "                 (\"*\" = any; up to %d), for a dashboard hosted elsewhere\n",
+            argv0, MAX_CORS_ORIGINS);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
-        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL },
+        /* path, channel, on_open, on_close, user, on_request */
+        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
         /* Any other path asked for with Accept: text/event-stream streams too. */
-        { "*", SSE_CHANNEL_ALL, on_open, NULL, NULL },
+        { "*", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
     };
+    static const char *cors[MAX_CORS_ORIGINS];
     sse_server_cfg_t cfg;
+    unsigned num_cors = 0;
     int i, r, tid;
 
     sse_server_cfg_init(&cfg);
     cfg.routes = routes;
     cfg.num_routes = 2;
     cfg.handler = handler;
+    cfg.channel_names = channel_names;
+    cfg.num_channel_names = NUM_CH;
     for (i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage(argv[0]);
@@ -92,11 +249,17 @@ int main(int argc, char **argv)
             cfg.bind_addr = argv[++i];
         else if (strcmp(argv[i], "--interval-ms") == 0)
             interval_ms = (uint32_t)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--cors-origin") == 0 && num_cors < MAX_CORS_ORIGINS)
+            cors[num_cors++] = argv[++i];
         else
             usage(argv[0]);
     }
     if (interval_ms == 0)
         usage(argv[0]);
+    if (num_cors > 0) {
+        cfg.cors_origins = cors;
+        cfg.num_cors_origins = num_cors;
+    }
     clock_gettime(CLOCK_MONOTONIC, &started);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -107,11 +270,17 @@ int main(int argc, char **argv)
                 (unsigned)cfg.port, sse_strerror(r));
         return 1;
     }
+    for (i = 0; i < NUM_CH; i++) {
+        channels[i] = sse_channel(channel_names[i]);
+        if (channels[i] < 0)
+            fprintf(stderr, "telemetry: no channel %s: %s\n", channel_names[i],
+                    sse_strerror(channels[i]));
+    }
     tid = sse_timer_add(interval_ms, telemetry, NULL);
     if (tid < 0)
         fprintf(stderr, "telemetry: no timer: %s\n", sse_strerror(tid));
-    printf("telemetry: http://%s:%u/  (stream: /events)\n", cfg.bind_addr,
-           (unsigned)sse_server_port());
+    printf("telemetry: http://%s:%u/  (stream: /events?ch=load,mem,clients)\n",
+           cfg.bind_addr, (unsigned)sse_server_port());
     fflush(stdout);
     while (!quit)
         usleep(100 * 1000);

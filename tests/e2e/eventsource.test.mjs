@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// The `eventsource` npm package (v4, on Node's fetch) against sse_e2e_server:
+// named events with ids, and resume with Last-Event-ID across a restart.
+
+import { describe, it, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventSource } from 'eventsource';
+import { E2EServer, range, sleep, waitFor } from './helpers.mjs';
+
+const T = { timeout: 30_000 }; // each test; the file as a whole has its own bound
+
+describe('eventsource package', { timeout: 60_000 }, () => {
+  let server;
+  let es;
+
+  afterEach(async () => {
+    es?.close();
+    es = undefined;
+    await server?.close();
+    server = undefined;
+  });
+
+  // Open a source that records every event of @p types, errors and opens.
+  function record(url, types) {
+    const rec = { events: [], opens: 0, errors: [] };
+    es = new EventSource(url);
+    for (const type of types) {
+      es.addEventListener(type, (e) => {
+        rec.events.push({ type: e.type, id: e.lastEventId, data: e.data });
+      });
+    }
+    es.addEventListener('open', () => { rec.opens++; });
+    es.addEventListener('error', (e) => { rec.errors.push(e.message ?? String(e)); });
+    return rec;
+  }
+
+  const ids = (events) => events.map((e) => Number(e.id));
+
+  async function openedOn(s, rec, n = 1) {
+    await waitFor(() => rec.opens >= n, { what: `client open #${n}`, timeout: 10_000 });
+    await waitFor(async () => (await s.log()).opens >= n, { what: `server on_open #${n}` });
+  }
+
+  it('receives named events with ids', T, async () => {
+    server = await E2EServer.start({ retryMs: 500 });
+    const rec = record(server.origin + '/events', ['message', 'custom']);
+    await openedOn(server, rec);
+    const m = await server.publish(4);
+    const c = await server.publish(2, 'custom');
+    await waitFor(() => rec.events.length >= 6, { what: '6 events' });
+    await sleep(150);
+    assert.deepEqual(ids(rec.events), range(m.first, c.last));
+    assert.deepEqual(rec.events.map((e) => e.type),
+      ['message', 'message', 'message', 'message', 'custom', 'custom']);
+    assert.equal(rec.events[0].data, 'n1');
+    assert.equal(es.readyState, EventSource.OPEN);
+  });
+
+  it('reconnects with Last-Event-ID after a restart and gets every missed id once', T, async () => {
+    server = await E2EServer.start({ retryMs: 300 });
+    const rec = record(server.origin + '/events', ['message']);
+    await openedOn(server, rec);
+    const first = await server.publish(3);
+    await waitFor(() => rec.events.length >= 3, { what: '3 events' });
+    const lastSeen = Number(rec.events.at(-1).id);
+
+    await server.cmd('stop');
+    await waitFor(() => rec.errors.length >= 1, { what: 'error on stop', timeout: 5000 });
+    const missed = await server.publish(7);
+    const logStopped = await server.log();
+    await sleep(400); // let the client fail to connect at least once
+    await server.cmd('start');
+
+    await openedOn(server, rec, 2);
+    await waitFor(() => rec.events.length >= 10, { what: 'the 7 missed events' });
+    const live = await server.publish(2);
+    await waitFor(() => rec.events.length >= 12, { what: '2 live events' });
+    await sleep(150);
+
+    assert.equal(missed.first, lastSeen + 1);
+    assert.deepEqual(ids(rec.events), range(first.first, live.last), 'every id once, in order');
+    const log = await server.log();
+    assert.equal(log.leids[0], '-');
+    const resumed = log.leids.slice(logStopped.leids.length);
+    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
+    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent by eventsource');
+    assert.equal(rec.opens, 2);
+  });
+});
