@@ -717,9 +717,13 @@ int sse_server_start(const sse_server_cfg_t *cfg)
         return SSE_ERR_BUSY;
     }
     S.cfg = *cfg;
-    memcpy(S.routes, cfg->routes, cfg->num_routes * sizeof *cfg->routes);
-    memcpy(S.chan_names, cfg->channel_names, cfg->num_channel_names * sizeof(char *));
-    memcpy(S.cors, cfg->cors_origins, cfg->num_cors_origins * sizeof(char *));
+    /* memcpy from NULL is undefined even for 0 bytes. */
+    if (cfg->num_routes)
+        memcpy(S.routes, cfg->routes, cfg->num_routes * sizeof *cfg->routes);
+    if (cfg->num_channel_names)
+        memcpy(S.chan_names, cfg->channel_names, cfg->num_channel_names * sizeof(char *));
+    if (cfg->num_cors_origins)
+        memcpy(S.cors, cfg->cors_origins, cfg->num_cors_origins * sizeof(char *));
     sse_store_rel(&S.stopping, 0);
     S.running = 1;
     sse_port_mutex_unlock(&S.lock);
