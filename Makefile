@@ -17,7 +17,7 @@ SAN     ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wundef -Wstrict-prototypes
 CFLAGS  := -std=c99 $(OPT) $(WARN) $(SAN) -fno-common
 CPPFLAGS := -imacros $(CONFIG_H) -Iinclude -Icore -Iport
-LDLIBS  := -lpthread
+LDLIBS   = -lpthread
 
 -include $(KCONFIG_CONFIG)
 
@@ -25,6 +25,9 @@ PORT-$(CONFIG_SSE_PORT_POSIX) := posix
 PORT-$(CONFIG_SSE_PORT_LWIP)  := lwip
 PORT := $(PORT-y)
 CPPFLAGS += -Iport/$(PORT)
+# mbedTLS 2.28 ships no pkg-config file.
+TLS_LIBS-$(CONFIG_SSE_TLS) := -lmbedtls -lmbedx509 -lmbedcrypto
+LDLIBS += $(TLS_LIBS-y)
 
 CORE_SRCS := $(wildcard core/*.c)
 PORT_SRCS := $(wildcard port/$(PORT)/*.c)

@@ -9,6 +9,7 @@
 #include "sse_atomic.h"
 #include "sse_ring.h"
 #include "sse_timer.h"
+#include "sse_tls.h"
 #include "ssedge/sse.h"
 
 enum conn_state { C_FREE = 0, C_HTTP, C_STREAM };
@@ -25,6 +26,7 @@ struct sse_conn {
     uint32_t         mask;     /* channels subscribed */
     uint64_t         cursor;   /* next event id to look at */
     sse_port_sock_t  sock;     /* owned by this slot's thread only */
+    sse_tls_conn_t   tls;      /* its TLS session when cfg.tls is set */
     char             req[CONFIG_SSE_REQ_BUF_SIZE];
     char             out[CONFIG_SSE_SEND_BUF_SIZE];
 };
@@ -37,6 +39,7 @@ static struct {
     int              running;  /* between start and the end of stop */
     int              stopping; /* atomic: read without the lock by streams */
     int              listener_alive;
+    int              tls;      /* connections speak TLS */
     unsigned         active;
     unsigned         streams;
     uint16_t         port;
@@ -97,6 +100,21 @@ static int stopping(void)
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+/* Socket I/O, through the connection's TLS session when it has one. */
+static int io_send(sse_port_sock_t *s, sse_tls_conn_t *t, const void *buf, size_t len,
+                   uint32_t timeout_ms)
+{
+    return t && t->live ? sse_tls_send(t, buf, len, timeout_ms)
+                        : sse_port_send(s, buf, len, timeout_ms);
+}
+
+static int io_recv(sse_port_sock_t *s, sse_tls_conn_t *t, void *buf, size_t len,
+                   uint32_t timeout_ms)
+{
+    return t && t->live ? sse_tls_recv(t, buf, len, timeout_ms)
+                        : sse_port_recv(s, buf, len, timeout_ms);
+}
+
 /* Wake-up masks for the event count: bits 0-23 stand for channels (folded),
  * bits 24-31 for groups of slots (events for one connection). A stream
  * woken for something that is not for it just looks and sleeps again. */
@@ -133,16 +151,18 @@ static uint64_t parse_id(sse_str_t s)
 /* Discard request bytes already received, so that close() sends FIN, not a
  * RST that could destroy our answer in flight. One read that does not
  * wait: a client that keeps sending cannot hold this thread. */
-static void drain_close(sse_port_sock_t *s, char *buf, size_t cap)
+static void drain_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap)
 {
-    (void)sse_port_recv(s, buf, cap, 0);
+    (void)io_recv(s, t, buf, cap, 0);
+    if (t)
+        sse_tls_end(t);
     sse_port_close(s);
 }
 
 /* Send a complete small response and close: used for errors, refusals
  * and overload. 204 and 304 carry no body. */
-static void answer_close(sse_port_sock_t *s, char *buf, size_t cap, int status,
-                         const char *extra, uint32_t timeout_ms)
+static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
+                         int status, const char *extra, uint32_t timeout_ms)
 {
     const char *reason = sse_http_reason(status);
     int n;
@@ -156,8 +176,8 @@ static void answer_close(sse_port_sock_t *s, char *buf, size_t cap, int status,
                      status, reason, (unsigned)strlen(reason) + 1,
                      extra ? extra : "", reason);
     if (n > 0 && (size_t)n < cap)
-        sse_port_send(s, buf, (size_t)n, timeout_ms);
-    drain_close(s, buf, cap);
+        io_send(s, t, buf, (size_t)n, timeout_ms);
+    drain_close(s, t, buf, cap);
 }
 
 /* The request's Origin if the configuration allows it, else none. */
@@ -262,7 +282,7 @@ static const sse_route_t *match_route(const sse_http_req_t *rq, int *status)
 
 /* Read and parse the request head. @return parsed length (> 0), 0 if the
  * peer went away or we are stopping, or an HTTP status to answer. */
-static int read_request(sse_port_sock_t *s, char *buf, size_t cap,
+static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
                         sse_http_req_t *rq, uint32_t timeout_ms, int *status)
 {
     uint32_t start = sse_port_now_ms();
@@ -288,8 +308,8 @@ static int read_request(sse_port_sock_t *s, char *buf, size_t cap,
             return -1;
         }
         /* Wake up now and then to notice a stop (only we may close s). */
-        r = sse_port_recv(s, buf + len, cap - len,
-                          min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
+        r = io_recv(s, t, buf + len, cap - len,
+                    min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
         if (r > 0)
             len += (size_t)r;
         else if (r != SSE_ERR_TIMEOUT || stopping())
@@ -318,9 +338,9 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     n += r;
     memcpy(c->out + n, "\r\n", 2);
     n += 2;
-    r = sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms);
+    r = io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms);
     if (r == SSE_OK && len && !c->head_only)
-        r = sse_port_send(&c->sock, body, len, S.cfg.send_timeout_ms);
+        r = io_send(&c->sock, &c->tls, body, len, S.cfg.send_timeout_ms);
     return r;
 }
 
@@ -368,7 +388,7 @@ static void stream(struct sse_conn *c)
             return;
         }
         if (n > 0) {
-            if (sse_port_send(&c->sock, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+            if (io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
                 goto failed;
             last_send = last_check = sse_port_now_ms();
             continue;
@@ -377,7 +397,7 @@ static void stream(struct sse_conn *c)
             uint32_t now = sse_port_now_ms(), wait;
             if (S.cfg.heartbeat_ms && now - last_send >= S.cfg.heartbeat_ms) {
                 static const char hb[] = ": hb\n\n";
-                if (sse_port_send(&c->sock, hb, sizeof hb - 1, S.cfg.send_timeout_ms) != SSE_OK)
+                if (io_send(&c->sock, &c->tls, hb, sizeof hb - 1, S.cfg.send_timeout_ms) != SSE_OK)
                     goto failed;
                 last_send = last_check = now;
                 continue;
@@ -385,7 +405,7 @@ static void stream(struct sse_conn *c)
             if (now - last_check >= S.cfg.idle_check_ms) {
                 /* Nothing to say for a while: is the peer still there? A
                  * stream never reads, so EOF or reset here means it left. */
-                int r = sse_port_recv(&c->sock, c->req, sizeof c->req, 0);
+                int r = io_recv(&c->sock, &c->tls, c->req, sizeof c->req, 0);
                 if (r != SSE_ERR_TIMEOUT && r <= 0)
                     return;
                 last_check = now;
@@ -405,6 +425,7 @@ failed:
 
 static void release(struct sse_conn *c)
 {
+    sse_tls_end(&c->tls);
     sse_port_close(&c->sock);
     sse_port_mutex_lock(&S.lock);
     if (c->state == C_STREAM)
@@ -423,7 +444,7 @@ static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
     int n;
     if (rq->origin.p && !c->origin.p) {
         SSE_LOG(SSE_LOG_WARN, "preflight from an origin not allowed: 403");
-        answer_close(&c->sock, c->out, sizeof c->out, 403, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, NULL, S.cfg.send_timeout_ms);
         return;
     }
     n = cors_headers(extra, sizeof extra, c->origin);
@@ -433,7 +454,7 @@ static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
                                "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, "
                                "Authorization, Accept\r\n"
                                "Access-Control-Max-Age: 600\r\n" : "");
-    answer_close(&c->sock, c->out, sizeof c->out, n >= 0 ? 204 : 431, n >= 0 ? extra : NULL,
+    answer_close(&c->sock, &c->tls, c->out, sizeof c->out, n >= 0 ? 204 : 431, n >= 0 ? extra : NULL,
                  S.cfg.send_timeout_ms);
 }
 
@@ -451,7 +472,7 @@ static void refuse(struct sse_conn *c, int status)
     }
     SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "stream request refused: %d %s",
             status, sse_http_reason(status));
-    answer_close(&c->sock, c->out, sizeof c->out, status, n >= 0 ? extra : NULL,
+    answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, n >= 0 ? extra : NULL,
                  S.cfg.send_timeout_ms);
 }
 
@@ -471,7 +492,7 @@ static int stream_open(struct sse_conn *c)
         r = sse_event_retry(c->out + n, sizeof c->out - n, S.cfg.retry_ms, NULL);
         n += r > 0 ? (size_t)r : 0;
     }
-    return sse_port_send(&c->sock, c->out, n, S.cfg.send_timeout_ms);
+    return io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
 }
 
 static void conn_thread(void *arg)
@@ -485,7 +506,16 @@ static void conn_thread(void *arg)
     c->head_only = 0;
     c->origin.p = NULL;
     c->origin.n = 0;
-    r = read_request(&c->sock, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
+    if (S.tls) {
+        r = sse_tls_handshake(&c->tls, &c->sock, stopping);
+        if (r != SSE_OK) {
+            sse_port_mutex_lock(&S.lock);
+            S.st.tls_failures++;
+            sse_port_mutex_unlock(&S.lock);
+            goto out;
+        }
+    }
+    r = read_request(&c->sock, &c->tls, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
                      &status);
     if (r == 0)
         goto out;
@@ -494,7 +524,7 @@ static void conn_thread(void *arg)
         sse_port_mutex_lock(&S.lock);
         S.st.bad_requests++;
         sse_port_mutex_unlock(&S.lock);
-        answer_close(&c->sock, c->out, sizeof c->out, status, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, NULL, S.cfg.send_timeout_ms);
         goto out;
     }
     c->head_only = sse_str_ieq(rq.method, "HEAD");
@@ -540,15 +570,15 @@ static void conn_thread(void *arg)
     }
     if (rq.content_length > 0 || rq.chunked) {
         /* ssedge reads no request bodies. */
-        answer_close(&c->sock, c->out, sizeof c->out, 413, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 413, NULL, S.cfg.send_timeout_ms);
         goto out;
     }
     if (S.cfg.handler)
         S.cfg.handler(c, &rq, S.cfg.handler_user);
     if (!c->replied)
-        answer_close(&c->sock, c->out, sizeof c->out, 404, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 404, NULL, S.cfg.send_timeout_ms);
     else
-        drain_close(&c->sock, c->req, sizeof c->req);
+        drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
     release(c);
 }
@@ -563,7 +593,13 @@ static void overload(sse_port_sock_t *s)
 {
     sse_http_req_t rq;
     int status = 0, r;
-    r = read_request(s, S.scratch, sizeof S.scratch, &rq, CONFIG_SSE_OVERLOAD_TIMEOUT_MS,
+    if (S.tls) {
+        /* A handshake would hold the listener; a closed connection is a
+         * network error to a browser, which retries. */
+        sse_port_close(s);
+        return;
+    }
+    r = read_request(s, NULL, S.scratch, sizeof S.scratch, &rq, CONFIG_SSE_OVERLOAD_TIMEOUT_MS,
                      &status);
     if (r > 0 && match_route(&rq, &status) && status == 0) {
         int n = (int)sizeof stream_head - 1;
@@ -574,14 +610,14 @@ static void overload(sse_port_sock_t *s)
                             S.cfg.overload_retry_ms, NULL);
         if (r > 0)
             sse_port_send(s, S.scratch, (size_t)(n + r), CONFIG_SSE_OVERLOAD_TIMEOUT_MS);
-        drain_close(s, S.scratch, sizeof S.scratch);
+        drain_close(s, NULL, S.scratch, sizeof S.scratch);
     } else if (r == 0) {
         sse_port_close(s);
     } else {
         char ra[40];
         snprintf(ra, sizeof ra, "Retry-After: %lu\r\n",
                  (unsigned long)((S.cfg.overload_retry_ms + 999) / 1000));
-        answer_close(s, S.scratch, sizeof S.scratch, 503, ra,
+        answer_close(s, NULL, S.scratch, sizeof S.scratch, 503, ra,
                      CONFIG_SSE_OVERLOAD_TIMEOUT_MS);
     }
 }
@@ -728,6 +764,13 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     S.running = 1;
     sse_port_mutex_unlock(&S.lock);
 
+    if (cfg->tls && (r = sse_tls_init(cfg->tls)) != SSE_OK) {
+        SSE_LOG(SSE_LOG_ERR, "TLS set-up failed: %s", sse_strerror(r));
+        goto fail;
+    }
+    /* The caller's TLS settings were parsed; only "is TLS" is kept. */
+    S.tls = cfg->tls != NULL;
+    S.cfg.tls = NULL;
     r = sse_port_listen(&S.listener, cfg->bind_addr, cfg->port, CONFIG_SSE_LISTEN_BACKLOG);
     if (r != SSE_OK) {
         SSE_LOG(SSE_LOG_ERR, "cannot listen on %s port %u: %s",
@@ -751,6 +794,8 @@ int sse_server_start(const sse_server_cfg_t *cfg)
 fail_close:
     sse_port_close(&S.listener);
 fail:
+    if (cfg->tls)
+        sse_tls_deinit();
     sse_port_mutex_lock(&S.lock);
     S.running = 0;
     sse_port_mutex_unlock(&S.lock);
@@ -773,6 +818,8 @@ int sse_server_stop(void)
     }
     sse_port_mutex_unlock(&S.lock);
     sse_timer_service_stop();
+    if (S.tls)
+        sse_tls_deinit();
     sse_port_mutex_lock(&S.lock);
     S.running = 0;
     S.port = 0;

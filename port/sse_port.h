@@ -188,6 +188,13 @@ uint32_t sse_port_now_ms(void);
 /** Sleep at least @p ms milliseconds. */
 void sse_port_sleep_ms(uint32_t ms);
 
+/* ---- entropy ----------------------------------------------------------- */
+
+/** Fill @p buf with @p len bytes from a cryptographically strong source
+ *  (TLS seeds its random generator from it). POSIX: getrandom(); a board:
+ *  its hardware RNG. @return SSE_OK, or SSE_ERR_IO if none is available. */
+int sse_port_random(void *buf, size_t len);
+
 /* ---- log --------------------------------------------------------------- */
 
 /** Write one log line (no trailing newline in @p msg). @p level: 1 error,

@@ -78,6 +78,27 @@ typedef struct sse_route {
 typedef int (*sse_handler_fn)(sse_conn_t *c, const sse_request_t *req,
                               void *user);
 
+/**
+ * TLS settings (needs a build with CONFIG_SSE_TLS). Give each item either as
+ * a buffer (firmware keeps them in flash) or as a file path (POSIX). PEM
+ * buffers must end with a NUL byte counted in the length, as mbedTLS
+ * requires; DER buffers are taken as they are. The buffers are parsed at
+ * sse_server_start() and not needed afterwards.
+ */
+typedef struct sse_tls_cfg {
+    const unsigned char *cert;     /**< server certificate (chain), PEM or DER */
+    size_t               cert_len;
+    const unsigned char *key;      /**< its private key, PEM or DER */
+    size_t               key_len;
+    const unsigned char *ca;       /**< set: clients must present a certificate */
+    size_t               ca_len;   /**<      signed by this CA (mutual TLS) */
+    const char          *cert_file;/**< or: paths, read at start */
+    const char          *key_file;
+    const char          *ca_file;
+    const char          *key_password;        /**< encrypted key; NULL = none */
+    uint32_t             handshake_timeout_ms;/**< 0 = CONFIG_SSE_TLS_HANDSHAKE_TIMEOUT_MS */
+} sse_tls_cfg_t;
+
 /** Server settings. Fill with sse_server_cfg_init(), then change fields. */
 typedef struct sse_server_cfg {
     const char        *bind_addr;      /**< numeric address; "0.0.0.0", "::" */
@@ -104,6 +125,11 @@ typedef struct sse_server_cfg {
     const char *const *cors_origins;
     unsigned           num_cors_origins;
     int                cors_credentials;  /**< 1: allow cookies/credentials */
+    /** NULL: plain HTTP. Else every connection is TLS (https). When all
+     *  slots are busy a TLS connection is closed without an answer (a
+     *  handshake would cost the listener too much); a browser's
+     *  EventSource treats that as a network error and retries. */
+    const sse_tls_cfg_t *tls;
 } sse_server_cfg_t;
 
 /** Fill @p cfg with the Kconfig defaults, bind "0.0.0.0", port 8080. */
@@ -113,8 +139,11 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg);
  * Start listening and serving (listener, timer service, connection threads).
  * @return SSE_OK; SSE_ERR_BUSY if already running; SSE_ERR_ARG for a bad
  *         cfg (too many routes, channel out of range, max_connections 0 or
- *         above CONFIG_SSE_MAX_CONNECTIONS); SSE_ERR_IO if the port cannot
- *         be bound; SSE_ERR_NOMEM if a thread cannot be created.
+ *         above CONFIG_SSE_MAX_CONNECTIONS, cfg.tls without CONFIG_SSE_TLS);
+ *         SSE_ERR_INVALID if the TLS certificate, key or CA does not parse
+ *         or the key does not match the certificate (logged);
+ *         SSE_ERR_IO if the port cannot be bound or a TLS file cannot be
+ *         read; SSE_ERR_NOMEM if a thread cannot be created.
  */
 int sse_server_start(const sse_server_cfg_t *cfg);
 
@@ -183,6 +212,7 @@ typedef struct sse_stats {
     uint64_t fell_behind;     /**< streams closed: cursor fell off the ring */
     uint64_t send_failures;   /**< streams closed: send failed or timed out */
     uint64_t bad_requests;    /**< 4xx/5xx answers from the parser */
+    uint64_t tls_failures;    /**< TLS handshakes that failed or timed out */
     uint64_t last_id;         /**< id of the newest event (0 = none yet) */
     uint64_t oldest_id;       /**< id of the oldest event still in the ring */
 } sse_stats_t;

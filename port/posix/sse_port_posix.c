@@ -19,7 +19,10 @@
 #include <netinet/tcp.h>
 #if defined(__linux__)
 #include <linux/futex.h>
+#endif
 #include <sys/syscall.h>
+#if defined(__APPLE__)
+#include <stdlib.h> /* arc4random_buf */
 #endif
 
 #include "sse_opt.h"
@@ -444,6 +447,29 @@ void sse_port_evt_wake(sse_port_evt_t *e, uint32_t mask)
     sse_port_mutex_unlock(&e->m);
 }
 #endif
+
+/* ---- entropy ---------------------------------------------------------------- */
+
+int sse_port_random(void *buf, size_t len)
+{
+#if defined(__APPLE__)
+    arc4random_buf(buf, len);
+    return SSE_OK;
+#else
+    unsigned char *p = buf;
+    while (len > 0) {
+        /* getrandom() without the glibc wrapper's header requirements. */
+        long n = syscall(SYS_getrandom, p, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return SSE_ERR_IO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return SSE_OK;
+#endif
+}
 
 /* ---- time and log ------------------------------------------------------- */
 

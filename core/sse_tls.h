@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* TLS seam of the server: one session per connection over the port's
+ * socket calls. Without CONFIG_SSE_TLS these are stubs, so the server has
+ * no #if of its own. Return values follow the port's send/recv. */
+#ifndef SSE_TLS_H
+#define SSE_TLS_H
+
+#include "sse_opt.h"
+#include "sse_port.h"
+#include "ssedge/sse.h"
+
+#if defined(CONFIG_SSE_TLS)
+#include <mbedtls/ssl.h>
+
+typedef struct sse_tls_conn {
+    mbedtls_ssl_context ssl;     /* set up per handshake, freed by sse_tls_end() */
+    sse_port_sock_t    *sock;
+    uint32_t            timeout; /* for the bio callbacks of the current call */
+    int                 live;    /* ssl is set up */
+} sse_tls_conn_t;
+
+/** Parse certificate/key/CA, seed the random generator from the port,
+ *  build the shared configuration. @return SSE_OK, SSE_ERR_INVALID (does
+ *  not parse, key does not match), SSE_ERR_IO (file, entropy). */
+int  sse_tls_init(const sse_tls_cfg_t *cfg);
+void sse_tls_deinit(void);
+
+/** Run the handshake on @p s within the handshake timeout, giving up early
+ *  when stop() says so. @return SSE_OK; SSE_ERR_TIMEOUT; SSE_ERR_CLOSED
+ *  (peer left or stop); SSE_ERR_INVALID (not TLS, refused certificate). */
+int  sse_tls_handshake(sse_tls_conn_t *t, sse_port_sock_t *s, int (*stop)(void));
+int  sse_tls_send(sse_tls_conn_t *t, const void *buf, size_t len, uint32_t timeout_ms);
+int  sse_tls_recv(sse_tls_conn_t *t, void *buf, size_t len, uint32_t timeout_ms);
+/** Send close_notify (best effort) and free the session; the caller closes
+ *  the socket. No-op if no session. */
+void sse_tls_end(sse_tls_conn_t *t);
+
+#else /* !CONFIG_SSE_TLS */
+
+typedef struct sse_tls_conn {
+    int live; /* always 0 */
+} sse_tls_conn_t;
+
+static inline int sse_tls_init(const sse_tls_cfg_t *cfg) { (void)cfg; return SSE_ERR_ARG; }
+static inline void sse_tls_deinit(void) { }
+static inline int sse_tls_handshake(sse_tls_conn_t *t, sse_port_sock_t *s, int (*stop)(void))
+{ (void)t; (void)s; (void)stop; return SSE_ERR_ARG; }
+static inline int sse_tls_send(sse_tls_conn_t *t, const void *b, size_t n, uint32_t to)
+{ (void)t; (void)b; (void)n; (void)to; return SSE_ERR_IO; }
+static inline int sse_tls_recv(sse_tls_conn_t *t, void *b, size_t n, uint32_t to)
+{ (void)t; (void)b; (void)n; (void)to; return SSE_ERR_IO; }
+static inline void sse_tls_end(sse_tls_conn_t *t) { (void)t; }
+
+#endif /* CONFIG_SSE_TLS */
+#endif /* SSE_TLS_H */
