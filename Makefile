@@ -40,7 +40,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
          $(BIN)/sse_tests $(BIN)/sse_e2e_server
 
-.PHONY: all lib run test test-one bench deps defconfig olddefconfig \
+.PHONY: all lib run run-tls test test-one bench deps defconfig olddefconfig \
         menuconfig savedefconfig check-nomalloc check-prefix clean help
 all: $(PROGS)
 lib: $(LIB)
@@ -48,6 +48,7 @@ lib: $(LIB)
 help:
 	@echo "make            build library, examples, bench and tests into $(BUILD)/"
 	@echo "make run        build, then the telemetry example on :8080"
+	@echo "make run-tls    the same over https on :8443 (development certificate)"
 	@echo "make test       unit + integration suites: gcc, clang, ASan+UBSan, TSan"
 	@echo "make bench      fan-out benchmark (10/100/1000 clients)"
 	@echo "make deps       install the Debian packages the build needs"
@@ -118,6 +119,16 @@ $(BIN)/sse_tests: $(TEST_OBJS) $(LIB)
 # ---- run --------------------------------------------------------------------
 run: $(BIN)/telemetry
 	$(BIN)/telemetry --port 8080
+
+# https on :8443 with a development certificate made on the spot (never
+# committed): a TLS build of its own in build/tls.
+TLS_BUILD := build/tls
+run-tls: | $(DEPS_OK)
+	$(MAKE) BUILD=$(TLS_BUILD) KCONFIG_CONFIG=$(TLS_BUILD)/.config \
+	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/telemetry
+	scripts/devcert.sh $(TLS_BUILD)/devcert
+	$(TLS_BUILD)/bin/telemetry --port 8443 --cert $(TLS_BUILD)/devcert/server.crt \
+	    --key $(TLS_BUILD)/devcert/server.key
 
 # ---- checks -----------------------------------------------------------------
 # core/ never allocates: its objects may not reference the heap.

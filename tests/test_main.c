@@ -15,6 +15,7 @@ static const struct {
     { "ring",   test_ring_register },
     { "timer",  test_timer_register },
     { "server", test_server_register },
+    { "tls",    test_tls_register },
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
 

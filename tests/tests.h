@@ -11,6 +11,7 @@ int test_event_register(void);
 int test_ring_register(void);
 int test_timer_register(void);
 int test_server_register(void);
+int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */
 
 /* Add a test named after its function (SPDK's CU_ADD_TEST idea). */
 #define TEST_ADD(suite, fn) \

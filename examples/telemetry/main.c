@@ -214,8 +214,10 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 static void usage(const char *argv0)
 {
     fprintf(stderr, "usage: %s [--port N] [--bind ADDR] [--interval-ms N]"
-            " [--cors-origin ORIGIN]...\n"
+            " [--cors-origin ORIGIN]... [--cert PEM --key PEM [--ca PEM]]\n"
             "  --cors-origin  origin allowed to read the streams cross-origin\n"
+            "  --cert/--key   serve https (a CONFIG_SSE_TLS build: make run-tls)\n"
+            "  --ca           require client certificates signed by this CA\n"
             "                 (\"*\" = any; up to %d), for a dashboard hosted elsewhere\n",
             argv0, MAX_CORS_ORIGINS);
     exit(2);
@@ -230,10 +232,12 @@ int main(int argc, char **argv)
         { "*", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
     };
     static const char *cors[MAX_CORS_ORIGINS];
+    sse_tls_cfg_t tls;
     sse_server_cfg_t cfg;
     unsigned num_cors = 0;
     int i, r, tid;
 
+    memset(&tls, 0, sizeof tls);
     sse_server_cfg_init(&cfg);
     cfg.routes = routes;
     cfg.num_routes = 2;
@@ -251,8 +255,19 @@ int main(int argc, char **argv)
             interval_ms = (uint32_t)atoi(argv[++i]);
         else if (strcmp(argv[i], "--cors-origin") == 0 && num_cors < MAX_CORS_ORIGINS)
             cors[num_cors++] = argv[++i];
+        else if (strcmp(argv[i], "--cert") == 0)
+            tls.cert_file = argv[++i];
+        else if (strcmp(argv[i], "--key") == 0)
+            tls.key_file = argv[++i];
+        else if (strcmp(argv[i], "--ca") == 0)
+            tls.ca_file = argv[++i];
         else
             usage(argv[0]);
+    }
+    if (tls.cert_file || tls.key_file || tls.ca_file) {
+        if (!tls.cert_file || !tls.key_file)
+            usage(argv[0]);
+        cfg.tls = &tls; /* https; needs a build with CONFIG_SSE_TLS */
     }
     if (interval_ms == 0)
         usage(argv[0]);
@@ -279,8 +294,8 @@ int main(int argc, char **argv)
     tid = sse_timer_add(interval_ms, telemetry, NULL);
     if (tid < 0)
         fprintf(stderr, "telemetry: no timer: %s\n", sse_strerror(tid));
-    printf("telemetry: http://%s:%u/  (stream: /events?ch=load,mem,clients)\n",
-           cfg.bind_addr, (unsigned)sse_server_port());
+    printf("telemetry: %s://%s:%u/  (stream: /events?ch=load,mem,clients)\n",
+           cfg.tls ? "https" : "http", cfg.bind_addr, (unsigned)sse_server_port());
     fflush(stdout);
     while (!quit)
         usleep(100 * 1000);
