@@ -217,6 +217,12 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
     } else {
         mbedtls_ssl_conf_authmode(&G.conf, MBEDTLS_SSL_VERIFY_NONE);
     }
+    if (MBEDTLS_SSL_IN_CONTENT_LEN != CONFIG_SSE_TLS_IN_CONTENT_LEN ||
+        MBEDTLS_SSL_OUT_CONTENT_LEN != CONFIG_SSE_TLS_OUT_CONTENT_LEN)
+        SSE_LOG(SSE_LOG_INFO, "tls: this mbedTLS was built with %d/%d byte record buffers, "
+                "not the configured %d/%d (see core/sse_mbedtls_config.h)",
+                (int)MBEDTLS_SSL_IN_CONTENT_LEN, (int)MBEDTLS_SSL_OUT_CONTENT_LEN,
+                CONFIG_SSE_TLS_IN_CONTENT_LEN, CONFIG_SSE_TLS_OUT_CONTENT_LEN);
     SSE_LOG(SSE_LOG_INFO, "tls: mbedTLS %s, record buffers %d in + %d out bytes per connection%s",
             MBEDTLS_VERSION_STRING, (int)MBEDTLS_SSL_IN_CONTENT_LEN,
             (int)MBEDTLS_SSL_OUT_CONTENT_LEN,

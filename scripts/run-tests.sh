@@ -50,6 +50,15 @@ variant asan  BUILD=build/asan  CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 variant tsan  BUILD=build/tsan  CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" \
         build/tsan/bin/sse_tests
+# The TLS preset (configs/posix_tls_defconfig), plain and under ASan+UBSan.
+TLSCFG="DEFCONFIG=configs/posix_tls_defconfig"
+variant tls   BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc \
+        all build/tls/bin/sse_tests
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+variant tls-asan BUILD=build/tls-asan KCONFIG_CONFIG=build/tls-asan/.config $TLSCFG \
+        CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/tls-asan/bin/sse_tests
 
 # Real clients: headless Chromium and the eventsource package against the
 # gcc build, and curl through Debian's nginx.
@@ -72,7 +81,7 @@ external() { # name, command...
     [ $rc -eq 0 ] || [ "$4" -gt 0 ] || failed=$((failed + 1))
 }
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server >/dev/null
-external e2e   tests/e2e/run.sh build/gcc/bin
+external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
 
 echo
