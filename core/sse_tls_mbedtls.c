@@ -169,8 +169,10 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
             SSE_LOG(SSE_LOG_ERR, "tls: no certificate given");
         else
             log_mbedtls(SSE_LOG_ERR, "server certificate", r);
-        ret = r == 1 ? SSE_ERR_ARG : r == MBEDTLS_ERR_X509_FILE_IO_ERROR ? SSE_ERR_IO
-                                   : SSE_ERR_INVALID;
+        /* x509 file loading reports its I/O errors with the PK code. */
+        ret = r == 1 ? SSE_ERR_ARG
+            : r == MBEDTLS_ERR_X509_FILE_IO_ERROR || r == MBEDTLS_ERR_PK_FILE_IO_ERROR
+            ? SSE_ERR_IO : SSE_ERR_INVALID;
         goto fail;
     }
     if (cfg->key && cfg->key_len)

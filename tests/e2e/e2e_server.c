@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* A controllable ssedge server for the end-to-end tests (tests/e2e/).
  *
- *   sse_e2e_server --port P [--retry-ms N]        (binds 127.0.0.1; P may be 0)
+ *   sse_e2e_server --port P [--retry-ms N] [--cert PEM --key PEM]
  *
+ * Binds 127.0.0.1 (P may be 0). --cert/--key serve https instead (a build
+ * with CONFIG_SSE_TLS; any other build exits 1 saying so); "start" after
+ * "stop" keeps TLS.
  * Serves the stream /events (every event, plus "?ch=a,b" channels) and a
  * minimal same-origin page at GET /; everything else is 404. Prints
- * "ready port=P" once listening, then reads one command a line on stdin and
- * answers each with exactly one line on stdout starting with "ok" or "err":
+ * "ready port=P" (over https: "ready port=P tls=1") once listening, or one
+ * line "err ..." and exits 1 if it cannot start; then reads one command a
+ * line on stdin and answers each with exactly one line on stdout starting
+ * with "ok" or "err":
  *
  *   publish N [EVENT]    N events to every stream  -> ok first=ID last=ID
  *   publish_ch NAME N    N events on channel NAME  -> ok first=ID last=ID
@@ -15,6 +20,7 @@
  *   refuse STATUS        on_request answers STATUS (0: stream again) -> ok
  *   log                  -> ok opens=N requests=R leids=<Last-Event-ID list>
  *   stats                -> ok streams=S active=A last_id=L oldest_id=O
+ *                           tls_failures=F (failed TLS handshakes)
  *   quit (or EOF)        stop and exit 0
  */
 #define _POSIX_C_SOURCE 200809L
@@ -258,9 +264,11 @@ static void command(char *line)
     } else if (strcmp(argv[0], "stats") == 0) {
         sse_stats_t st;
         sse_server_stats(&st);
-        reply("ok streams=%u active=%u last_id=%llu oldest_id=%llu", st.streams,
-              st.active, (unsigned long long)st.last_id,
-              (unsigned long long)st.oldest_id);
+        reply("ok streams=%u active=%u last_id=%llu oldest_id=%llu "
+              "tls_failures=%llu",
+              st.streams, st.active, (unsigned long long)st.last_id,
+              (unsigned long long)st.oldest_id,
+              (unsigned long long)st.tls_failures);
     } else if (strcmp(argv[0], "quit") == 0) {
         sse_server_stop();
         reply("ok");
@@ -272,12 +280,15 @@ static void command(char *line)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s --port P [--retry-ms N]\n", argv0);
+    fprintf(stderr,
+            "usage: %s --port P [--retry-ms N] [--cert PEM --key PEM]\n",
+            argv0);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
+    static sse_tls_cfg_t tls; /* outlives every "start" */
     char line[512];
     int i, r, have_port = 0;
 
@@ -290,9 +301,20 @@ int main(int argc, char **argv)
     cfg.num_channel_names = sizeof channel_names / sizeof channel_names[0];
     cfg.max_connections = 64;
     cfg.idle_check_ms = 100;
+    memset(&tls, 0, sizeof tls);
     for (i = 1; i < argc; i += 2) {
         long v;
-        if (i + 1 >= argc || parse_long(argv[i + 1], &v) != 0 || v < 0)
+        if (i + 1 >= argc)
+            usage(argv[0]);
+        if (strcmp(argv[i], "--cert") == 0) {
+            tls.cert_file = argv[i + 1];
+            continue;
+        }
+        if (strcmp(argv[i], "--key") == 0) {
+            tls.key_file = argv[i + 1];
+            continue;
+        }
+        if (parse_long(argv[i + 1], &v) != 0 || v < 0)
             usage(argv[0]);
         if (strcmp(argv[i], "--port") == 0 && v <= 65535) {
             cfg.port = (uint16_t)v;
@@ -303,17 +325,27 @@ int main(int argc, char **argv)
             usage(argv[0]);
         }
     }
-    if (!have_port)
+    if (!have_port || (tls.cert_file == NULL) != (tls.key_file == NULL))
         usage(argv[0]);
+    if (tls.cert_file != NULL)
+        cfg.tls = &tls; /* kept in cfg: "start" after "stop" is https too */
 
     r = sse_server_start(&cfg);
     if (r != SSE_OK) {
-        fprintf(stderr, "sse_e2e_server: cannot start on 127.0.0.1:%u: %s\n",
-                (unsigned)cfg.port, sse_strerror(r));
+        const char *why = "";
+#ifndef CONFIG_SSE_TLS
+        if (cfg.tls != NULL && r == SSE_ERR_ARG)
+            why = " (--cert/--key: this build has no CONFIG_SSE_TLS; use "
+                  "configs/posix_tls_defconfig)";
+#endif
+        reply("err start %s%s", sse_strerror(r), why);
+        fprintf(stderr, "sse_e2e_server: cannot start %s on 127.0.0.1:%u: %s%s\n",
+                cfg.tls ? "https" : "http", (unsigned)cfg.port, sse_strerror(r),
+                why);
         return 1;
     }
     cfg.port = sse_server_port(); /* "start" after "stop" binds the same port */
-    reply("ready port=%u", (unsigned)cfg.port);
+    reply("ready port=%u%s", (unsigned)cfg.port, cfg.tls ? " tls=1" : "");
 
     while (fgets(line, sizeof line, stdin) != NULL)
         command(line);

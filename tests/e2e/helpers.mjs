@@ -25,12 +25,13 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
 
-/** Launch Chromium (fresh temporary profile, as playwright does by default). */
-export async function launchChromium() {
+/** Launch Chromium (fresh temporary profile, as playwright does by default)
+ *  with CHROMIUM_ARGS plus @p extraArgs. */
+export async function launchChromium(extraArgs = []) {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     headless: true,
     timeout: 30_000,
   });
@@ -124,23 +125,26 @@ class Child {
 
 /**
  * sse_e2e_server on 127.0.0.1 (an ephemeral port unless @p port is given).
- * cmd(line) sends one command and resolves with its parsed reply line; a
- * reply starting with "err" rejects.
+ * With @p tls = { cert, key } (PEM file paths) it serves https: run the
+ * binary of a CONFIG_SSE_TLS build (@p file). origin is http:// or https://
+ * accordingly. cmd(line) sends one command and resolves with its parsed
+ * reply line; a reply starting with "err" rejects.
  */
 export class E2EServer extends Child {
-  static async start({ retryMs, port = 0, timeout = 10_000 } = {}) {
+  static async start({ retryMs, port = 0, timeout = 10_000, file = bin('sse_e2e_server'), tls } = {}) {
     const args = ['--port', String(port)];
     if (retryMs !== undefined) args.push('--retry-ms', String(retryMs));
-    const s = new E2EServer(bin('sse_e2e_server'), args);
+    if (tls) args.push('--cert', tls.cert, '--key', tls.key);
+    const s = new E2EServer(file, args);
     const first = await withTimeout(s.#nextLine(), timeout, 'sse_e2e_server "ready" line')
       .catch(async (e) => { await s.close(); throw new Error(`${e.message}; stderr: ${s.stderr}`); });
-    const m = /^ready port=(\d+)$/.exec(first);
-    if (!m) {
-      await s.close();
-      throw new Error(`sse_e2e_server: unexpected first line ${JSON.stringify(first)}; stderr: ${s.stderr}`);
+    const m = /^ready port=(\d+)( tls=1)?$/.exec(first);
+    if (!m || Boolean(m[2]) !== Boolean(tls)) {
+      await s.close(); // also lets stderr (the reason) arrive
+      throw new Error(`${file}: unexpected first line ${JSON.stringify(first)}; stderr: ${s.stderr}`);
     }
     s.port = Number(m[1]);
-    s.origin = `http://127.0.0.1:${s.port}`;
+    s.origin = `${tls ? 'https' : 'http'}://127.0.0.1:${s.port}`;
     return s;
   }
 
