@@ -146,7 +146,10 @@ test-one: $(BIN)/sse_tests
 test: | $(DEPS_OK)
 	@scripts/run-tests.sh
 
-bench: all
+bench: all | $(DEPS_OK)
+	$(MAKE) BUILD=$(TLS_BUILD) KCONFIG_CONFIG=$(TLS_BUILD)/.config \
+	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/sse_bench_server \
+	    $(TLS_BUILD)/bin/sse_bench_client
 	@scripts/bench.sh $(BIN)
 
 clean:

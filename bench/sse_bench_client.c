@@ -19,6 +19,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(CONFIG_SSE_TLS)
+/* --tls: mbedTLS's client in the same epoll loop (non-blocking BIO). */
+#include <mbedtls/version.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h> /* MBEDTLS_ERR_NET_* codes only */
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_USE_PSA_CRYPTO)
+#include <psa/crypto.h>
+#endif
+#endif
+
 /*
  * How it works, in one thread:
  *  - connect N streams, at most --max-inflight without an answer yet (the
@@ -29,7 +43,11 @@
  *  - warm-up, then a measuring window over which the server's CPU time
  *    (/proc/PID/stat) and the events delivered are counted;
  *  - optionally one extra stream that stops reading, to watch the server's
- *    RSS and whether (and when) it gives that stream up.
+ *    RSS and whether (and when) it gives that stream up;
+ *  - with --tls (a CONFIG_SSE_TLS build) every stream is https: the TLS
+ *    handshake runs in the same loop on the non-blocking socket and counts
+ *    as part of the connect (so it is paced like the connects), and each
+ *    readiness reads records until mbedTLS wants more bytes.
  * Every loop is bounded by a count or by the hard deadline.
  */
 
@@ -52,8 +70,10 @@ typedef long long ll;
 #define H_COARSE  999000
 #define H_BUCKETS (H_FINE + H_COARSE + 1)
 
-enum { C_IDLE, C_CONNECTING, C_HEAD, C_STREAM, C_STALLED, C_FAILED,
-       C_BROKEN, C_CLOSED };
+/* C_HANDSHAKE and C_REQUEST only with --tls (plain sends the request while
+ * still C_CONNECTING). */
+enum { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_REQUEST, C_HEAD, C_STREAM,
+       C_STALLED, C_FAILED, C_BROKEN, C_CLOSED };
 enum { P_CONNECT, P_WARMUP, P_WINDOW, P_TAIL, P_DONE };
 
 typedef struct conn {
@@ -67,6 +87,9 @@ typedef struct conn {
     size_t   req_off;    /* request bytes sent so far */
     ll       attempt_ns; /* when this connect attempt started */
     ll       retry_ns;   /* back-off: not before this time */
+    ll       hs_ns;      /* --tls: when the handshake started */
+    void    *tls;        /* --tls: its mbedtls_ssl_context, else NULL */
+    int      io_err;     /* --tls: errno of the last failed send/recv */
     uint64_t cur_seq, cur_id;
     ll       cur_t;
     uint64_t last_seq;   /* 0 = nothing received yet */
@@ -94,6 +117,9 @@ static struct {
     unsigned connected, failed, broken, retries_total;
     unsigned fail_refused, fail_reset, fail_status, fail_timeout, fail_other;
     unsigned fail_no_event; /* 200 then closed before any event: overload */
+    unsigned fail_tls;      /* handshake refused (certificate, protocol) */
+    int      tls;           /* --tls */
+    const char *cafile;     /* --cafile */
     /* counters */
     uint64_t events_total, lost, dup, id_mismatch, malformed;
     uint64_t window_events;
@@ -431,6 +457,239 @@ static const char *memmem_ci(const char *h, size_t hn, const char *needle)
     return NULL;
 }
 
+/* ---- TLS (--tls, CONFIG_SSE_TLS builds only) ------------------------------ */
+
+#if defined(CONFIG_SSE_TLS)
+
+/* The name the server's certificate must carry. The client always connects
+ * to 127.0.0.1, but mbedTLS 2.28 matches DNS names only (not IP SANs), and
+ * scripts/devcert.sh puts DNS:localhost in the certificate. */
+#define TLS_HOSTNAME "localhost"
+
+/* Shared by every connection: one configuration, random generator and CA
+ * chain. Each connection has its own mbedtls_ssl_context (on the heap). */
+static struct {
+    mbedtls_ssl_config       conf;
+    mbedtls_entropy_context  entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt         ca;
+    unsigned handshakes;
+    ll       hs_sum_ns, hs_max_ns;
+    unsigned refused_printed;
+    char     suite[80], version[24];
+} T;
+
+static void tls_print_err(const char *what, int err)
+{
+    char msg[128] = "";
+#if defined(MBEDTLS_ERROR_C)
+    mbedtls_strerror(err, msg, sizeof(msg));
+#endif
+    fprintf(stderr, "sse_bench_client: tls: %s: -0x%04x %s\n", what,
+            (unsigned)-err, msg);
+}
+
+static int tls_global_init(const char *cafile)
+{
+    static const char pers[] = "sse_bench_client";
+    int r;
+
+    mbedtls_ssl_config_init(&T.conf);
+    mbedtls_entropy_init(&T.entropy);
+    mbedtls_ctr_drbg_init(&T.drbg);
+    mbedtls_x509_crt_init(&T.ca);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_USE_PSA_CRYPTO)
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        fprintf(stderr, "sse_bench_client: tls: psa_crypto_init failed\n");
+        return -1;
+    }
+#endif
+    r = mbedtls_ctr_drbg_seed(&T.drbg, mbedtls_entropy_func, &T.entropy,
+                              (const unsigned char *)pers, sizeof(pers) - 1);
+    if (r != 0) {
+        tls_print_err("seeding the random generator", r);
+        return -1;
+    }
+    r = mbedtls_x509_crt_parse_file(&T.ca, cafile);
+    if (r != 0) { /* > 0: some certificates in the file did not parse */
+        if (r > 0)
+            fprintf(stderr, "sse_bench_client: tls: %s: %d certificate(s) "
+                    "did not parse\n", cafile, r);
+        else
+            tls_print_err(cafile, r);
+        return -1;
+    }
+    r = mbedtls_ssl_config_defaults(&T.conf, MBEDTLS_SSL_IS_CLIENT,
+                                    MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT);
+    if (r != 0) {
+        tls_print_err("configuration", r);
+        return -1;
+    }
+    /* A real client: the server's chain must verify against --cafile and
+     * name TLS_HOSTNAME, or the handshake fails. */
+    mbedtls_ssl_conf_authmode(&T.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&T.conf, &T.ca, NULL);
+    mbedtls_ssl_conf_rng(&T.conf, mbedtls_ctr_drbg_random, &T.drbg);
+    return 0;
+}
+
+/* Non-blocking BIO on the connection's fd: EAGAIN becomes WANT_*, so
+ * mbedTLS returns to the epoll loop, which calls it again on readiness. */
+static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    conn_t *c = ctx;
+    ssize_t w = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+    if (w >= 0)
+        return (int)w;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    c->io_err = errno;
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    conn_t *c = ctx;
+    ssize_t r = recv(c->fd, buf, len, 0);
+
+    if (r > 0)
+        return (int)r;
+    if (r == 0)
+        return 0; /* EOF: mbedTLS reports MBEDTLS_ERR_SSL_CONN_EOF */
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    c->io_err = errno;
+    return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+static int tls_conn_new(conn_t *c)
+{
+    mbedtls_ssl_context *ssl = malloc(sizeof(*ssl));
+    int r;
+
+    if (ssl == NULL)
+        return ENOMEM;
+    mbedtls_ssl_init(ssl);
+    r = mbedtls_ssl_setup(ssl, &T.conf);
+    if (r == 0)
+        r = mbedtls_ssl_set_hostname(ssl, TLS_HOSTNAME);
+    if (r != 0) {
+        if (T.refused_printed++ == 0)
+            tls_print_err("session set-up", r);
+        mbedtls_ssl_free(ssl);
+        free(ssl);
+        return ENOMEM;
+    }
+    mbedtls_ssl_set_bio(ssl, c, tls_bio_send, tls_bio_recv, NULL);
+    c->tls = ssl;
+    c->io_err = 0;
+    return 0;
+}
+
+static void tls_conn_free(conn_t *c)
+{
+    if (c->tls != NULL) {
+        mbedtls_ssl_free(c->tls);
+        free(c->tls);
+        c->tls = NULL;
+    }
+}
+
+/* errno for a failed mbedTLS call: the socket's own error, EOF as
+ * ECONNRESET, anything else (bad record, alert) as EPROTO. */
+static int tls_errno(conn_t *c, int r)
+{
+    if (r == MBEDTLS_ERR_NET_SEND_FAILED || r == MBEDTLS_ERR_NET_RECV_FAILED)
+        return c->io_err ? c->io_err : ECONNRESET;
+    if (r == MBEDTLS_ERR_SSL_CONN_EOF)
+        return ECONNRESET;
+    return EPROTO;
+}
+
+static ssize_t tls_send(conn_t *c, const void *buf, size_t len, int *want_out)
+{
+    int r = mbedtls_ssl_write(c->tls, buf, len);
+
+    if (r >= 0)
+        return r;
+    if (r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ) {
+        *want_out = r == MBEDTLS_ERR_SSL_WANT_WRITE;
+        errno = EAGAIN;
+        return -1;
+    }
+    errno = tls_errno(c, r);
+    return -1;
+}
+
+static ssize_t tls_recv(conn_t *c, void *buf, size_t len)
+{
+    int r = mbedtls_ssl_read(c->tls, buf, len);
+
+    if (r > 0)
+        return r;
+    if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+        r == MBEDTLS_ERR_SSL_CONN_EOF)
+        return 0;
+    if (r != MBEDTLS_ERR_NET_RECV_FAILED && r != MBEDTLS_ERR_NET_SEND_FAILED &&
+        T.refused_printed++ == 0)
+        tls_print_err("read", r);
+    errno = tls_errno(c, r);
+    return -1;
+}
+
+#else /* !CONFIG_SSE_TLS: c->tls stays NULL, none of these is reached */
+
+static int tls_conn_new(conn_t *c)
+{
+    (void)c;
+    return ENOTSUP;
+}
+
+static void tls_conn_free(conn_t *c)
+{
+    (void)c;
+}
+
+static ssize_t tls_send(conn_t *c, const void *buf, size_t len, int *want_out)
+{
+    (void)c; (void)buf; (void)len; (void)want_out;
+    errno = ENOTSUP;
+    return -1;
+}
+
+static ssize_t tls_recv(conn_t *c, void *buf, size_t len)
+{
+    (void)c; (void)buf; (void)len;
+    errno = ENOTSUP;
+    return -1;
+}
+
+#endif /* CONFIG_SSE_TLS */
+
+/* send()/read() on a connection, over TLS or not. -1 with errno EAGAIN
+ * when it would block; *want_out says whether it waits to write (TLS may
+ * need to read first). */
+static ssize_t conn_send(conn_t *c, const void *buf, size_t len, int *want_out)
+{
+    *want_out = 1;
+    if (c->tls != NULL)
+        return tls_send(c, buf, len, want_out);
+    return send(c->fd, buf, len, MSG_NOSIGNAL);
+}
+
+static ssize_t conn_recv(conn_t *c, void *buf, size_t len)
+{
+    if (c->tls != NULL)
+        return tls_recv(c, buf, len);
+    return read(c->fd, buf, len);
+}
+
 /* ---- connections ---------------------------------------------------------- */
 
 static void set_events(conn_t *c, uint32_t ev, int op)
@@ -448,15 +707,19 @@ static void set_events(conn_t *c, uint32_t ev, int op)
 
 static void close_fd(conn_t *c)
 {
+    tls_conn_free(c);
     if (c->fd >= 0) {
         close(c->fd); /* also removes it from the epoll set */
         c->fd = -1;
     }
 }
 
+/* Not answered yet: counts against --max-inflight, so TLS handshakes are
+ * paced like the connects (they cost CPU on both sides). */
 static int in_flight(const conn_t *c)
 {
-    return c->state == C_CONNECTING || c->state == C_HEAD;
+    return c->state == C_CONNECTING || c->state == C_HANDSHAKE ||
+           c->state == C_REQUEST || c->state == C_HEAD;
 }
 
 /* This attempt failed: retry later (with back-off) or give up. */
@@ -471,6 +734,7 @@ static void attempt_failed(conn_t *c, int err, ll now)
     case EPROTO: g.fail_status++; break;
     case ETIMEDOUT: g.fail_timeout++; break;
     case EAGAIN: g.fail_no_event++; break;
+    case EBADMSG: g.fail_tls++; break;
     default: g.fail_other++; break;
     }
     c->carry_len = 0;
@@ -492,11 +756,12 @@ static void attempt_failed(conn_t *c, int err, ll now)
 static void send_request(conn_t *c, ll now)
 {
     while (c->req_off < g.req_len) {
-        ssize_t w = send(c->fd, g.req + c->req_off, g.req_len - c->req_off,
-                         MSG_NOSIGNAL);
+        int want_out;
+        ssize_t w = conn_send(c, g.req + c->req_off, g.req_len - c->req_off,
+                              &want_out);
         if (w < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                set_events(c, EPOLLOUT, EPOLL_CTL_MOD);
+                set_events(c, want_out ? EPOLLOUT : EPOLLIN, EPOLL_CTL_MOD);
                 return;
             }
             attempt_failed(c, errno, now);
@@ -506,6 +771,76 @@ static void send_request(conn_t *c, ll now)
     }
     c->state = C_HEAD;
     set_events(c, EPOLLIN, EPOLL_CTL_MOD);
+}
+
+#if defined(CONFIG_SSE_TLS)
+/* One step of the handshake, on readiness; then the request. */
+static void tls_handshake_step(conn_t *c, ll now)
+{
+    int r = mbedtls_ssl_handshake(c->tls);
+
+    if (r == 0) {
+        ll d = now_ns() - c->hs_ns;
+        T.handshakes++;
+        T.hs_sum_ns += d;
+        if (d > T.hs_max_ns)
+            T.hs_max_ns = d;
+        if (T.suite[0] == '\0') {
+            snprintf(T.suite, sizeof(T.suite), "%s",
+                     mbedtls_ssl_get_ciphersuite(c->tls));
+            snprintf(T.version, sizeof(T.version), "%s",
+                     mbedtls_ssl_get_version(c->tls));
+        }
+        c->state = C_REQUEST;
+        send_request(c, now);
+        return;
+    }
+    if (r == MBEDTLS_ERR_SSL_WANT_READ) {
+        set_events(c, EPOLLIN, EPOLL_CTL_MOD);
+        return;
+    }
+    if (r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        set_events(c, EPOLLOUT, EPOLL_CTL_MOD);
+        return;
+    }
+    if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_RECV_FAILED ||
+        r == MBEDTLS_ERR_NET_SEND_FAILED) {
+        /* The server hung up: with every slot busy ssedge closes a TLS
+         * connection without a handshake. Retried like a refused connect. */
+        attempt_failed(c, tls_errno(c, r), now);
+        return;
+    }
+    /* Refused: certificate verification, alert, protocol. Say why once. */
+    if (T.refused_printed++ == 0) {
+        tls_print_err("handshake", r);
+        if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+            char info[256];
+            mbedtls_x509_crt_verify_info(info, sizeof(info), "  ",
+                                         mbedtls_ssl_get_verify_result(c->tls));
+            fprintf(stderr, "sse_bench_client: tls: server certificate "
+                    "(expected name " TLS_HOSTNAME "):\n%s", info);
+        }
+    }
+    attempt_failed(c, EBADMSG, now);
+}
+#else
+static void tls_handshake_step(conn_t *c, ll now)
+{
+    (void)c;
+    (void)now;
+}
+#endif
+
+/* TCP is up: the TLS handshake first, or the request at once. */
+static void tcp_connected(conn_t *c, ll now)
+{
+    if (c->tls != NULL) {
+        c->state = C_HANDSHAKE;
+        c->hs_ns = now_ns();
+        tls_handshake_step(c, now);
+    } else {
+        send_request(c, now);
+    }
 }
 
 static void start_connect(conn_t *c, ll now)
@@ -533,6 +868,10 @@ static void start_connect(conn_t *c, ll now)
     c->attempt_ns = now;
     c->state = C_CONNECTING;
     g.inflight++;
+    if (g.tls && (rc = tls_conn_new(c)) != 0) {
+        attempt_failed(c, rc, now);
+        return;
+    }
 
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
@@ -541,7 +880,7 @@ static void start_connect(conn_t *c, ll now)
     rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
     if (rc == 0) {
         set_events(c, EPOLLIN, EPOLL_CTL_ADD);
-        send_request(c, now);
+        tcp_connected(c, now);
     } else if (errno == EINPROGRESS) {
         set_events(c, EPOLLOUT, EPOLL_CTL_ADD);
     } else {
@@ -646,38 +985,46 @@ static void stream_ended(conn_t *c, int err, ll now)
     c->state = C_BROKEN;
 }
 
+/* Plain: one read per readiness (level-triggered epoll comes back for the
+ * rest). TLS: one record per mbedtls_ssl_read(), and mbedTLS may hold
+ * bytes the kernel no longer shows, so read until it wants more from the
+ * socket. The clock is read right after each read (for TLS: after the
+ * record is decrypted), which is what the latency measures. */
 static void on_readable(conn_t *c)
 {
-    size_t carry = c->carry_len;
-    ssize_t r;
-    ll now;
+    for (;;) {
+        size_t carry = c->carry_len;
+        ssize_t r;
+        ll now;
 
-    memcpy(g.rbuf, c->carry, carry);
-    r = read(c->fd, g.rbuf + carry, RBUF_SIZE);
-    now = now_ns(); /* right after the read: what the latency measures */
-    if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        memcpy(g.rbuf, c->carry, carry);
+        r = conn_recv(c, g.rbuf + carry, RBUF_SIZE);
+        now = now_ns();
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            if (c->state == C_HEAD)
+                attempt_failed(c, errno, now);
+            else
+                stream_ended(c, errno, now);
             return;
-        if (c->state == C_HEAD)
-            attempt_failed(c, errno, now);
-        else
-            stream_ended(c, errno, now);
-        return;
-    }
-    if (r == 0) {
-        if (c->state == C_HEAD)
-            attempt_failed(c, ECONNRESET, now);
-        else
-            stream_ended(c, 0, now);
-        return;
-    }
-    if (c->state == C_HEAD) {
-        on_head_bytes(c, carry + (size_t)r, now);
-        return;
-    }
-    if (parse_stream(c, g.rbuf, carry + (size_t)r, now) != 0) {
-        g.malformed++;
-        stream_ended(c, EPROTO, now);
+        }
+        if (r == 0) {
+            if (c->state == C_HEAD)
+                attempt_failed(c, ECONNRESET, now);
+            else
+                stream_ended(c, 0, now);
+            return;
+        }
+        if (c->state == C_HEAD) {
+            on_head_bytes(c, carry + (size_t)r, now);
+        } else if (parse_stream(c, g.rbuf, carry + (size_t)r, now) != 0) {
+            g.malformed++;
+            stream_ended(c, EPROTO, now);
+        }
+        if (c->tls == NULL || c->fd < 0 ||
+            (c->state != C_HEAD && c->state != C_STREAM))
+            return; /* plain, closed, or the stalled stream stops here */
     }
 }
 
@@ -695,11 +1042,15 @@ static void on_event(conn_t *c)
             attempt_failed(c, err, now);
             return;
         }
-        send_request(c, now);
-        if (c->state == C_CONNECTING)
-            return;
+        tcp_connected(c, now);
         break;
     }
+    case C_HANDSHAKE:
+        tls_handshake_step(c, now);
+        break;
+    case C_REQUEST:
+        send_request(c, now);
+        break;
     case C_HEAD:
     case C_STREAM:
         on_readable(c);
@@ -830,9 +1181,12 @@ static void usage(const char *argv0)
         "          [--server-pid PID] [--path /x] [--stall-one SECONDS]\n"
         "          [--rate R (label only)] [--max-inflight K]\n"
         "          [--connect-timeout SECONDS] [--stall-rcvbuf BYTES]\n"
+        "          [--tls --cafile PEM]\n"
         "  --stall-rcvbuf: receive buffer of the stalled stream (set before\n"
         "  connecting; small makes the server's send block within seconds\n"
-        "  instead of after the kernel has buffered minutes of events)\n",
+        "  instead of after the kernel has buffered minutes of events)\n"
+        "  --tls: https, the server's certificate verified against --cafile\n"
+        "  for the name \"localhost\" (a CONFIG_SSE_TLS build: build/tls/bin)\n",
         argv0);
     exit(2);
 }
@@ -886,7 +1240,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
     ll t_start, connect_deadline, hard_deadline, warmup_end = 0;
     ll win_start = 0, win_end = 0, win_actual = 0, connect_ns = 0;
-    ll cpu0 = -1, cpu1 = -1, self0 = 0, self1 = 0;
+    ll cpu0 = -1, cpu1 = -1, self0 = 0, self1 = 0, ccpu0, ccpu1 = -1;
     uint64_t seq0 = 0, seq1 = 0;
     long rss_base, rss_end = -1;
     unsigned open_at_end = 0;
@@ -899,6 +1253,10 @@ int main(int argc, char **argv)
     g.connect_timeout = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--tls") == 0) {
+            g.tls = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             usage(argv[0]);
         if (strcmp(a, "--port") == 0)
@@ -924,8 +1282,29 @@ int main(int argc, char **argv)
             g.max_inflight = (unsigned)parse_num(argv[++i], 1, 4096, argv[0]);
         else if (strcmp(a, "--connect-timeout") == 0)
             g.connect_timeout = parse_num(argv[++i], 1, 3600, argv[0]);
+        else if (strcmp(a, "--cafile") == 0)
+            g.cafile = argv[++i];
         else
             usage(argv[0]);
+    }
+    if (g.tls || g.cafile != NULL) {
+#if defined(CONFIG_SSE_TLS)
+        if (!g.tls || g.cafile == NULL) {
+            fprintf(stderr, "%s: --tls and --cafile go together (the CA "
+                    "that signed the server's certificate, e.g. DIR/ca.crt "
+                    "from scripts/devcert.sh DIR)\n", argv[0]);
+            return 2;
+        }
+        if (tls_global_init(g.cafile) != 0)
+            return 3;
+#else
+        fprintf(stderr, "%s: --tls/--cafile need a client built with "
+                "CONFIG_SSE_TLS: make BUILD=build/tls "
+                "KCONFIG_CONFIG=build/tls/.config "
+                "DEFCONFIG=configs/posix_tls_defconfig "
+                "build/tls/bin/sse_bench_client\n", argv[0]);
+        return 2;
+#endif
     }
     if (g.port == 0 || g.clients == 0 || g.seconds <= 0 || g.path[0] != '/' ||
         strlen(g.path) > 256)
@@ -975,6 +1354,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sse_bench_client: cannot read /proc/%ld\n",
                 g.server_pid);
 
+    ccpu0 = read_cpu_us(g.server_pid);
     t_start = now_ns();
     connect_deadline = t_start + (ll)(g.connect_timeout * NS_PER_S);
     hard_deadline = connect_deadline +
@@ -1017,6 +1397,7 @@ int main(int argc, char **argv)
                     }
                 }
                 connect_ns = now - t_start;
+                ccpu1 = read_cpu_us(g.server_pid);
                 g.phase = P_WARMUP;
                 warmup_end = now + (ll)(g.warmup * NS_PER_S);
                 if (stall)
@@ -1083,7 +1464,8 @@ int main(int argc, char **argv)
     {
         double win_s = win_actual > 0 ? (double)win_actual / 1e9 : 0;
         char p50[32], p90[32], p99[32], p999[32], mx[32], mean[32];
-        char cpu_ev[32], srv_pct[32], self_pct[32], rss_pc[32];
+        char cpu_ev[32], srv_pct[32], self_pct[32], rss_pc[32], ccpu[32];
+        char tls_kv[256];
         int ok;
 
         if (win_actual == 0 && win_start > 0) {
@@ -1124,6 +1506,26 @@ int main(int argc, char **argv)
         else
             snprintf(rss_pc, sizeof(rss_pc), "na");
 
+        /* Server CPU while the streams connected (TCP, TLS handshake,
+         * request), per stream connected; it also holds the delivery to
+         * the streams already open, so it is an upper bound. */
+        if (ccpu0 >= 0 && ccpu1 >= 0 && g.connected > 0)
+            snprintf(ccpu, sizeof(ccpu), "%.0f",
+                     (double)(ccpu1 - ccpu0) / (double)g.connected);
+        else
+            snprintf(ccpu, sizeof(ccpu), "na");
+        snprintf(tls_kv, sizeof(tls_kv), "tls=off");
+#if defined(CONFIG_SSE_TLS)
+        if (g.tls)
+            snprintf(tls_kv, sizeof(tls_kv),
+                     "tls=on tls_version=%s tls_suite=%s tls_handshakes=%u "
+                     "tls_hs_avg_ms=%.2f tls_hs_max_ms=%.2f",
+                     T.version[0] ? T.version : "na",
+                     T.suite[0] ? T.suite : "na", T.handshakes,
+                     T.handshakes ? (double)T.hs_sum_ns / T.handshakes / 1e6 : 0.0,
+                     (double)T.hs_max_ns / 1e6);
+#endif
+
         ok = g.connected == g.clients && g.broken == 0 && win_s > 0 &&
              strcmp(end_reason, "done") == 0;
         if (stall) {
@@ -1158,7 +1560,8 @@ int main(int argc, char **argv)
                    (unsigned long long)stl.lost_after);
         }
         printf("clients=%u rate=%u connected=%u connect_failed=%u "
-               "connect_retries=%u connect_s=%.2f window_s=%.2f "
+               "connect_retries=%u connect_s=%.2f "
+               "connect_server_cpu_us_per_conn=%s %s window_s=%.2f "
                "published_per_s=%.0f delivered=%llu delivered_per_s=%.0f p50_ms=%s p90_ms=%s "
                "p99_ms=%s p999_ms=%s max_ms=%s mean_ms=%s "
                "cpu_us_per_event=%s server_cpu_pct=%s client_cpu_pct=%s "
@@ -1166,7 +1569,7 @@ int main(int argc, char **argv)
                "lost=%llu dup=%llu id_mismatch=%llu malformed=%llu "
                "broken=%u events_total=%llu end=%s status=%s\n",
                g.clients, g.rate, g.connected, g.failed, g.retries_total,
-               (double)connect_ns / 1e9, win_s,
+               (double)connect_ns / 1e9, ccpu, tls_kv, win_s,
                win_s > 0 ? (double)(seq1 - seq0) / win_s : 0.0,
                (unsigned long long)g.window_events,
                win_s > 0 ? (double)g.window_events / win_s : 0.0,
@@ -1180,8 +1583,9 @@ int main(int argc, char **argv)
         if (g.failed || g.retries_total)
             fprintf(stderr, "sse_bench_client: connect failures: refused=%u "
                     "reset=%u bad_status=%u timeout=%u closed_before_event=%u "
-                    "other=%u\n", g.fail_refused, g.fail_reset, g.fail_status,
-                    g.fail_timeout, g.fail_no_event, g.fail_other);
+                    "tls_refused=%u other=%u\n", g.fail_refused, g.fail_reset,
+                    g.fail_status, g.fail_timeout, g.fail_no_event, g.fail_tls,
+                    g.fail_other);
         fflush(stdout);
         return ok ? 0 : 1;
     }

@@ -39,7 +39,10 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s --port P --rate R [--bind ADDR] [--max-conn N] [--coalesce-ms MS]\n"
-            "  publishes R events/s \"<seq> <t_monotonic_ns>\" to every stream\n",
+            "          [--cert PEM --key PEM]\n"
+            "  publishes R events/s \"<seq> <t_monotonic_ns>\" to every stream\n"
+            "  --cert/--key: serve https (needs a CONFIG_SSE_TLS build,\n"
+            "  e.g. build/tls/bin; scripts/devcert.sh makes a pair)\n",
             argv0);
     exit(2);
 }
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
         { "*", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL },
     };
     sse_server_cfg_t cfg;
+    sse_tls_cfg_t tls;
     sse_stats_t st;
     struct sigaction sa;
     sigset_t sigs;
@@ -91,6 +95,7 @@ int main(int argc, char **argv)
     uint64_t late_max = 0, pub_max = 0, pub_sum = 0;
     int rc, i, first_err = 0;
 
+    memset(&tls, 0, sizeof(tls));
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
             port = parse_ul(argv[++i], 0, 65535, argv[0]);
@@ -103,11 +108,24 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--max-conn") == 0 && i + 1 < argc)
             max_conn = parse_ul(argv[++i], 1, CONFIG_SSE_MAX_CONNECTIONS,
                                 argv[0]);
+        else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc)
+            tls.cert_file = argv[++i];
+        else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            tls.key_file = argv[++i];
         else
             usage(argv[0]);
     }
-    if (rate == 0)
+    if (rate == 0 || (tls.cert_file == NULL) != (tls.key_file == NULL))
         usage(argv[0]);
+#if !defined(CONFIG_SSE_TLS)
+    if (tls.cert_file != NULL) {
+        fprintf(stderr, "%s: --cert/--key need a build with CONFIG_SSE_TLS "
+                "(make BUILD=build/tls KCONFIG_CONFIG=build/tls/.config "
+                "DEFCONFIG=configs/posix_tls_defconfig "
+                "build/tls/bin/sse_bench_server)\n", argv[0]);
+        return 2;
+    }
+#endif
 
     raise_nofile();
 
@@ -137,6 +155,8 @@ int main(int argc, char **argv)
     if (max_conn != 0)
         cfg.max_connections = (unsigned)max_conn;
     cfg.coalesce_ms = (uint32_t)coalesce;
+    if (tls.cert_file != NULL)
+        cfg.tls = &tls; /* every connection is https */
 
     rc = sse_server_start(&cfg);
     if (rc != SSE_OK) {
@@ -146,8 +166,8 @@ int main(int argc, char **argv)
     }
     pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 
-    printf("listening port=%u pid=%ld\n", (unsigned)sse_server_port(),
-           (long)getpid());
+    printf("listening port=%u pid=%ld tls=%s\n", (unsigned)sse_server_port(),
+           (long)getpid(), cfg.tls ? "on" : "off");
     fflush(stdout);
 
     /* Event k of the current second is due at base + k * 1e9 / rate: an
@@ -206,7 +226,7 @@ int main(int argc, char **argv)
     printf("stopped published=%llu skipped=%llu late_max_us=%llu "
            "publish_avg_us=%.1f publish_max_us=%llu publish_errors=%llu%s%s "
            "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu "
-           "bad_requests=%llu last_id=%llu stop=%s\n",
+           "bad_requests=%llu tls_failures=%llu last_id=%llu stop=%s\n",
            (unsigned long long)seq, (unsigned long long)skipped,
            (unsigned long long)(late_max / 1000),
            seq ? (double)pub_sum / (double)seq / 1000.0 : 0.0,
@@ -218,6 +238,7 @@ int main(int argc, char **argv)
            (unsigned long long)st.fell_behind,
            (unsigned long long)st.send_failures,
            (unsigned long long)st.bad_requests,
+           (unsigned long long)st.tls_failures,
            (unsigned long long)st.last_id, sse_strerror(rc));
     fflush(stdout);
     return rc == SSE_OK ? 0 : 1;

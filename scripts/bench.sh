@@ -11,6 +11,11 @@
 #                                  events before the server's send blocks)
 #        BENCH_PORT_BASE (18080)   first port tried
 #        BENCH_LOG_DIR (dirname BIN_DIR/bench-logs)  server and client output
+#        BENCH_TLS_BIN (build/tls/bin)  the CONFIG_SSE_TLS build of both
+#                                  programs; the TLS rows run when it has
+#                                  them, with a development certificate
+#                                  made by scripts/devcert.sh in a temp dir
+#        BENCH_TLS (1)             0 skips the TLS rows
 set -u
 
 BIN=${1:?usage: scripts/bench.sh BIN_DIR}
@@ -21,6 +26,9 @@ STALL_RATE=${BENCH_STALL_RATE:-1000}
 STALL_RCVBUF=${BENCH_STALL_RCVBUF:-0}
 PORT_BASE=${BENCH_PORT_BASE:-18080}
 LOG_DIR=${BENCH_LOG_DIR:-$(dirname "$BIN")/bench-logs}
+TLS_BIN=${BENCH_TLS_BIN:-build/tls/bin}
+TLS_ON=${BENCH_TLS:-1}
+DEVCERT=$(dirname "$0")/devcert.sh
 
 SERVER=$BIN/sse_bench_server
 CLIENT=$BIN/sse_bench_client
@@ -32,6 +40,13 @@ mkdir -p "$LOG_DIR" || exit 2
 server_pid=""
 server_status=0
 client_pid=""
+cert_dir=""
+# What run_point runs: the plain build first, then the TLS one.
+mode=plain
+srv_bin=$SERVER
+cli_bin=$CLIENT
+srv_extra=()
+cli_extra=()
 
 # Stop the server we started, by its PID only: SIGTERM, wait, then SIGKILL.
 stop_server() {
@@ -68,8 +83,13 @@ stop_client() {
     wait "$client_pid" 2>/dev/null
     client_pid=""
 }
-trap 'stop_client; stop_server' EXIT
-trap 'stop_client; stop_server; exit 130' INT TERM
+# The development certificate lives in a temp dir of ours: removed at exit.
+rm_cert_dir() {
+    [ -n "$cert_dir" ] && rm -rf -- "$cert_dir"
+    cert_dir=""
+}
+trap 'stop_client; stop_server; rm_cert_dir' EXIT
+trap 'stop_client; stop_server; rm_cert_dir; exit 130' INT TERM
 
 port_free() {
     # Nothing listening on it, and nothing (TIME_WAIT...) bound to it.
@@ -97,7 +117,8 @@ pick_port() {
 start_server() { # rate coalesce_ms log
     local rate=$1 co=$2 log=$3
     pick_port || return 1
-    "$SERVER" --port "$port" --rate "$rate" --coalesce-ms "$co" >"$log" 2>&1 &
+    "$srv_bin" --port "$port" --rate "$rate" --coalesce-ms "$co" \
+        ${srv_extra[@]+"${srv_extra[@]}"} >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         grep -q '^listening ' "$log" 2>/dev/null && return 0
@@ -118,24 +139,27 @@ kv() { # key line -> value ("-" if absent)
 
 rows=()
 failed=0
+# KiB/conn and CPU us/event per "mode clients rate co", for the TLS summary
+declare -A rss_of cpu_of
 
 run_point() { # clients rate coalesce_ms [extra client args...]
     local clients=$1 rate=$2 co=$3 name line status limit
     shift 3
-    name="c${clients}_r${rate}_co${co}$([ $# -gt 0 ] && echo _stall)"
-    echo "== $clients clients x $rate ev/s, coalesce $co ms $*" >&2
+    name="$([ "$mode" = tls ] && echo tls_)c${clients}_r${rate}_co${co}$([ $# -gt 0 ] && echo _stall)"
+    echo "== $([ "$mode" = tls ] && echo "TLS: ")$clients clients x $rate ev/s, coalesce $co ms $*" >&2
     if ! start_server "$rate" "$co" "$LOG_DIR/$name.server.log"; then
         failed=1
-        rows+=("$clients $rate $co - - - - - - - - server_failed")
+        rows+=("$mode $clients $rate $co - - - - - - - - server_failed")
         return
     fi
     # The client bounds itself; timeout is only a backstop for a hang.
     limit=$(awk -v w="$WARMUP" -v s="$SECONDS_W" -v c="$clients" \
         -v x="$([ $# -gt 0 ] && echo "$STALL" || echo 0)" \
         'BEGIN { printf "%d", 10 + c / 50 + w + s + x + 30 }')
-    timeout -k 5 "$limit" "$CLIENT" --port "$port" --clients "$clients" \
+    timeout -k 5 "$limit" "$cli_bin" --port "$port" --clients "$clients" \
         --rate "$rate" --seconds "$SECONDS_W" --warmup "$WARMUP" \
-        --server-pid "$server_pid" "$@" >"$LOG_DIR/$name.client.log" 2>&1 &
+        --server-pid "$server_pid" ${cli_extra[@]+"${cli_extra[@]}"} "$@" \
+        >"$LOG_DIR/$name.client.log" 2>&1 &
     client_pid=$!
     wait "$client_pid"
     status=$?
@@ -149,7 +173,10 @@ run_point() { # clients rate coalesce_ms [extra client args...]
         failed=1
         echo "  bench: client exit $status, server exit $server_status" >&2
     fi
-    rows+=("$clients $rate $co $(kv published_per_s "$line") \
+    rss_of["$mode $clients $rate $co"]=$(kv rss_kib_per_conn "$line")
+    cpu_of["$mode $clients $rate $co"]=$(kv cpu_us_per_event "$line")
+    [ "$mode" = tls ] && echo "  TLS: $(kv tls_version "$line") $(kv tls_suite "$line"), handshake avg $(kv tls_hs_avg_ms "$line") ms (client side, $(kv tls_handshakes "$line") done), server CPU while connecting $(kv connect_server_cpu_us_per_conn "$line") us/conn" >&2
+    rows+=("$mode $clients $rate $co $(kv published_per_s "$line") \
 $(kv delivered_per_s "$line") $(kv p50_ms "$line") \
 $(kv p99_ms "$line") $(kv cpu_us_per_event "$line") $(kv rss_kib_per_conn "$line") \
 $(kv lost "$line") $(kv dup "$line") $(kv status "$line")$([ $# -gt 0 ] && echo +stall)")
@@ -166,15 +193,59 @@ run_point 100 1000 5
 run_point 1000 1000 5
 run_point 100 "$STALL_RATE" 0 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
 
+# The same over TLS (mbedTLS), from the CONFIG_SSE_TLS build, with a
+# development certificate (ECDSA P-256, the chain verified by the client).
+tls_build="make BUILD=build/tls KCONFIG_CONFIG=build/tls/.config DEFCONFIG=configs/posix_tls_defconfig \\
+       build/tls/bin/sse_bench_server build/tls/bin/sse_bench_client"
+tls_note=""
+tls_stale=""
+tls_missing=""
+for b in sse_bench_server sse_bench_client; do
+    [ -x "$TLS_BIN/$b" ] || tls_missing="$tls_missing $TLS_BIN/$b"
+done
+if [ "$TLS_ON" = 0 ]; then
+    tls_note="TLS rows skipped (BENCH_TLS=0)"
+elif [ -n "$tls_missing" ]; then
+    tls_note="TLS rows skipped: missing$tls_missing; build them with
+  $tls_build
+  (or set BENCH_TLS_BIN to where they are)"
+elif ! cert_dir=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-bench-cert.XXXXXX"); then
+    cert_dir=""
+    tls_note="TLS rows skipped: no temp dir for the certificate"
+    failed=1
+elif ! "$DEVCERT" "$cert_dir" >"$LOG_DIR/tls_devcert.log" 2>&1; then
+    tls_note="TLS rows skipped: scripts/devcert.sh failed (see $LOG_DIR/tls_devcert.log)"
+    failed=1
+else
+    # make bench does not rebuild build/tls: say so when it is older than
+    # the sources it is built from.
+    stale=$(find include core port bench -name '*.[ch]' \
+                \( -newer "$TLS_BIN/sse_bench_server" -o -newer "$TLS_BIN/sse_bench_client" \) \
+                2>/dev/null | head -n 3 | tr '\n' ' ' | sed 's/ $//')
+    if [ -n "$stale" ]; then
+        tls_stale="warning: $TLS_BIN is older than $stale; rebuild it:
+    $tls_build"
+        echo "bench: $tls_stale" >&2
+    fi
+    mode=tls
+    srv_bin=$TLS_BIN/sse_bench_server
+    cli_bin=$TLS_BIN/sse_bench_client
+    srv_extra=(--cert "$cert_dir/server.crt" --key "$cert_dir/server.key")
+    cli_extra=(--tls --cafile "$cert_dir/ca.crt")
+    run_point 100 1000 0
+    run_point 1000 100 0
+    rm_cert_dir
+fi
+
 echo
 echo "ssedge fan-out, loopback, window ${SECONDS_W} s after ${WARMUP} s warm-up" \
      "(logs: $LOG_DIR)"
 # "pub ev/s": the rate the publisher really reached (it drops due events
 # rather than burst when it gets the CPU too late); "deliv ev/s": events
 # received per second by all clients together (ideally clients x pub ev/s).
-fmt='%7s %6s %5s %8s %10s %8s %8s %10s %9s %6s %5s  %s\n'
+fmt='%-5s %7s %6s %5s %8s %10s %8s %8s %10s %9s %6s %5s  %s\n'
 # shellcheck disable=SC2059
-printf "$fmt" clients ev/s "co ms" "pub ev/s" "deliv ev/s" "p50 ms" "p99 ms" \
+printf "$fmt" mode clients ev/s "co ms" "pub ev/s" "deliv ev/s" "p50 ms" "p99 ms" \
        "CPU us/ev" "KiB/conn" lost dup status
 for r in "${rows[@]}"; do
     # shellcheck disable=SC2059,SC2086
@@ -182,6 +253,23 @@ for r in "${rows[@]}"; do
 done
 stall_line=$(grep '^stall_summary' "$LOG_DIR/c100_r${STALL_RATE}_co0_stall.client.log" 2>/dev/null)
 [ -n "$stall_line" ] && echo "stalled reader (${STALL} s): ${stall_line#stall_summary }"
+# TLS against plain at the same point: what a TLS connection costs.
+if [ -n "$tls_note" ]; then
+    echo "$tls_note"
+else
+    echo "TLS (mbedTLS, Debian's prebuilt library: two ~16.7 KB record buffers per connection):"
+    [ -n "$tls_stale" ] && echo "  $tls_stale"
+    for key in "${!rss_of[@]}"; do
+        case $key in tls\ *) ;; *) continue ;; esac
+        read -r _ c r co <<<"$key"
+        p="plain $c $r $co"
+        awk -v c="$c" -v r="$r" -v pr="${rss_of[$p]:--}" -v tr="${rss_of[$key]}" \
+            -v pc="${cpu_of[$p]:--}" -v tc="${cpu_of[$key]}" 'BEGIN {
+            d = (pr ~ /^[0-9.]+$/ && tr ~ /^[0-9.]+$/) ? sprintf("%+.1f", tr - pr) : "-"
+            printf "  %4d x %-4d  server RSS per connection: TLS %s KiB, plain %s KiB (%s KiB for TLS);" \
+                   " CPU per event: TLS %s us, plain %s us\n", c, r, tr, pr, d, tc, pc }'
+    done | sort -n
+fi
 cat <<'EOF'
 
 Peers on this kind of machine (shared/notes/fanout-costs.md), server CPU per event, p99:

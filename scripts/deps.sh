@@ -8,7 +8,7 @@ groups=${*:-build test}
 pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
 pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtls-dev openssl"
 pkgs_e2e="chromium nginx nodejs openssl"
-pkgs_bench="procps"
+pkgs_bench="procps libmbedtls-dev openssl"
 
 want=""
 for g in $groups; do
