@@ -1,8 +1,1268 @@
 /* SPDX-License-Identifier: MIT */
-/* TLS suite: the server over mbedTLS with real clients (curl, openssl). */
+/* TLS suite: the server over mbedTLS with real clients (curl, openssl
+ * s_client) and raw sockets playing bad peers, on loopback, in-process.
+ * Certificates are made with the openssl CLI into a temporary directory at
+ * suite start and removed at the end. Without CONFIG_SSE_TLS the suite is
+ * empty. */
+#define _GNU_SOURCE
 #include "tests.h"
+
+#if defined(CONFIG_SSE_TLS)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <CUnit/CUnit.h>
+
+#include "ssedge/sse.h"
+
+extern char **environ;
+
+/* ---- time, threads, stats ------------------------------------------------- */
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Wait until f() == want, at most ms; returns the last value seen. */
+static int settle(int (*f)(void), int want, long ms)
+{
+    long end = now_ms() + ms;
+    int v;
+    while ((v = f()) != want && now_ms() < end)
+        sleep_ms(10);
+    return v;
+}
+
+static sse_stats_t stats_now(void)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return st;
+}
+static int active_i(void)  { return (int)stats_now().active; }
+static int streams_i(void) { return (int)stats_now().streams; }
+
+/* Threads of this process with no server running (measured at suite start). */
+static int base_threads;
+
+/* ---- certificates ----------------------------------------------------------- */
+
+static char cert_dir[64];
+static char p_ca[128], p_srv_crt[128], p_srv_key[128], p_cli_crt[128], p_cli_key[128],
+            p_oth_crt[128], p_oth_key[128], p_missing[128];
+
+typedef struct pem {
+    unsigned char buf[8192];
+    size_t        len;   /* counts the final NUL, as mbedTLS wants for PEM */
+} pem_t;
+static pem_t pem_ca, pem_srv_crt, pem_srv_key, pem_cli_key;
+
+static int read_pem(const char *path, pem_t *p)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    if (!f)
+        return -1;
+    n = fread(p->buf, 1, sizeof p->buf - 1, f);
+    fclose(f);
+    if (n == 0 || n >= sizeof p->buf - 1)
+        return -1;
+    p->buf[n] = 0;
+    p->len = n + 1;
+    return 0;
+}
+
+/* A test CA and an unrelated one (ECDSA P-256); a server certificate for
+ * localhost/127.0.0.1 and a client certificate from the first, another
+ * client certificate from the second. */
+static const char cert_script[] =
+    "set -e; cd \"$1\"; umask 077\n"
+    "ca() { openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+    " -keyout $1.key -sha256 -days 2 -subj \"/CN=$2\""
+    " -addext basicConstraints=critical,CA:TRUE"
+    " -addext keyUsage=critical,keyCertSign,cRLSign -out $1.crt 2>/dev/null; }\n"
+    "leaf() { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+    " -keyout $1.key -subj \"/CN=$3\" -out $1.csr 2>/dev/null\n"
+    "  printf '%s\\nbasicConstraints=CA:FALSE\\nkeyUsage=digitalSignature\\n' \"$4\" > $1.ext\n"
+    "  openssl x509 -req -in $1.csr -CA $2.crt -CAkey $2.key -CAcreateserial -days 2"
+    " -sha256 -extfile $1.ext -out $1.crt 2>/dev/null; rm -f $1.csr $1.ext; }\n"
+    "ca ca 'ssedge test CA'\n"
+    "ca other_ca 'unrelated test CA'\n"
+    "leaf server ca localhost"
+    " 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'\n"
+    "leaf client ca 'test client' 'extendedKeyUsage=clientAuth'\n"
+    "leaf other_client other_ca 'test client' 'extendedKeyUsage=clientAuth'\n";
+
+static int make_certs(void)
+{
+    char cmd[sizeof cert_script + 256];
+    FILE *f;
+    char script[128];
+    snprintf(cert_dir, sizeof cert_dir, "/tmp/ssedge-tls-XXXXXX");
+    if (!mkdtemp(cert_dir))
+        return -1;
+    snprintf(script, sizeof script, "%s/make.sh", cert_dir);
+    f = fopen(script, "w");
+    if (!f)
+        return -1;
+    fputs(cert_script, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "sh '%s' '%s'", script, cert_dir);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(p_ca, sizeof p_ca, "%s/ca.crt", cert_dir);
+    snprintf(p_srv_crt, sizeof p_srv_crt, "%s/server.crt", cert_dir);
+    snprintf(p_srv_key, sizeof p_srv_key, "%s/server.key", cert_dir);
+    snprintf(p_cli_crt, sizeof p_cli_crt, "%s/client.crt", cert_dir);
+    snprintf(p_cli_key, sizeof p_cli_key, "%s/client.key", cert_dir);
+    snprintf(p_oth_crt, sizeof p_oth_crt, "%s/other_client.crt", cert_dir);
+    snprintf(p_oth_key, sizeof p_oth_key, "%s/other_client.key", cert_dir);
+    snprintf(p_missing, sizeof p_missing, "%s/does-not-exist.crt", cert_dir);
+    return read_pem(p_ca, &pem_ca) || read_pem(p_srv_crt, &pem_srv_crt) ||
+           read_pem(p_srv_key, &pem_srv_key) || read_pem(p_cli_key, &pem_cli_key) ? -1 : 0;
+}
+
+static void remove_certs(void)
+{
+    char cmd[128];
+    if (cert_dir[0] && strncmp(cert_dir, "/tmp/ssedge-tls-", 16) == 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", cert_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "tls: could not remove %s\n", cert_dir);
+    }
+    cert_dir[0] = 0;
+}
+
+/* ---- readers: sockets and child processes ----------------------------------- */
+
+/* Output of a child process (stdout+stderr through a pipe) or a socket. */
+typedef struct reader {
+    int    fd;
+    pid_t  pid;    /* child, or 0 for a socket */
+    size_t len;
+    int    eof;
+    char   buf[1 << 16];
+} reader_t;
+
+/* Children still running, killed by cleanup() if a test bails out. */
+#define MAX_KIDS 16
+static reader_t *kids[MAX_KIDS];
+
+/* Run "sh -c cmd", stdin from /dev/null, its output into a reader. */
+static reader_t *spawn(const char *cmd)
+{
+    reader_t *r = calloc(1, sizeof *r);
+    posix_spawn_file_actions_t fa;
+    char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
+    int p[2], i, rc;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_FATAL(pipe2(p, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    rc = posix_spawn(&r->pid, "/bin/sh", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    r->fd = p[0];
+    if (rc != 0) {
+        close(p[0]);
+        free(r);
+        CU_FAIL_FATAL("posix_spawn");
+    }
+    for (i = 0; i < MAX_KIDS; i++) {
+        if (!kids[i]) {
+            kids[i] = r;
+            break;
+        }
+    }
+    return r;
+}
+
+/* Read more, waiting at most ms. Bytes read, 0 on timeout, -1 at EOF. */
+static int rd_fill(reader_t *r, long ms)
+{
+    struct pollfd p;
+    ssize_t n;
+    if (r->eof)
+        return -1;
+    if (r->len >= sizeof r->buf - 1)
+        return 0;
+    p.fd = r->fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, 1, (int)(ms < 0 ? 0 : ms)) <= 0)
+        return 0;
+    n = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
+    if (n <= 0) {
+        r->eof = 1;
+        return -1;
+    }
+    r->len += (size_t)n;
+    r->buf[r->len] = 0;
+    return (int)n;
+}
+
+static int rd_wait_for(reader_t *r, const char *needle, long ms)
+{
+    long end = now_ms() + ms;
+    r->buf[r->len] = 0;
+    while (!strstr(r->buf, needle)) {
+        long left = end - now_ms();
+        if (left <= 0 || r->eof)
+            return 0;
+        rd_fill(r, left);
+    }
+    return 1;
+}
+
+/* Read until EOF (bounded). @return 1 if EOF was seen. */
+static int rd_until_eof(reader_t *r, long ms)
+{
+    long end = now_ms() + ms;
+    while (!r->eof && now_ms() < end)
+        rd_fill(r, end - now_ms());
+    return r->eof;
+}
+
+/* Wait for the child to exit (killing it after ms), free the reader.
+ * @return its exit code, 128+signal if killed, -1 on error. */
+static int reap(reader_t *r, long ms)
+{
+    long end = now_ms() + ms;
+    int status = 0, i;
+    pid_t w;
+    if (!r)
+        return -1;
+    for (i = 0; i < MAX_KIDS; i++)
+        if (kids[i] == r)
+            kids[i] = NULL;
+    while ((w = waitpid(r->pid, &status, WNOHANG)) == 0 && now_ms() < end) {
+        /* Keep the pipe drained so the child is never stuck writing. */
+        if (rd_fill(r, 10) > 0)
+            r->len = 0;
+        else if (r->eof)
+            sleep_ms(5);
+    }
+    if (w == 0) {
+        kill(r->pid, SIGKILL);
+        w = waitpid(r->pid, &status, 0);
+        fprintf(stderr, "\n(tls: child %d killed after %ld ms)\n", (int)r->pid, ms);
+    }
+    close(r->fd);
+    free(r);
+    if (w < 0)
+        return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+/* A raw loopback TCP connection to the server, as a reader. */
+static reader_t *tcp_open(void)
+{
+    reader_t *r = calloc(1, sizeof *r);
+    struct sockaddr_in a;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(sse_server_port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(r->fd >= 0);
+    if (connect(r->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(r->fd);
+        free(r);
+        CU_FAIL_FATAL("connect");
+    }
+    return r;
+}
+
+static int tcp_send(reader_t *r, const void *buf, size_t len)
+{
+    return send(r->fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static void tcp_close(reader_t *r)
+{
+    if (r) {
+        close(r->fd);
+        free(r);
+    }
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+typedef struct ev {
+    char     event[32];
+    uint64_t id;
+    int      has_id;
+    char     data[256];
+} ev_t;
+
+/* Take the next complete event out of the buffer (skips an HTTP response
+ * head at the start, retry-only and comment frames). 1 if one was taken. */
+static int take_event(reader_t *c, ev_t *ev)
+{
+    for (;;) {
+        char *start = c->buf, *end, *line;
+        char *head = strstr(c->buf, "\r\n\r\n");
+        if (head && memcmp(c->buf, "HTTP/", 5) == 0) {
+            size_t skip = (size_t)(head + 4 - c->buf);
+            memmove(c->buf, head + 4, c->len - skip + 1);
+            c->len -= skip;
+            continue;
+        }
+        end = strstr(start, "\n\n");
+        if (!end)
+            return 0;
+        *end = 0;
+        memset(ev, 0, sizeof *ev);
+        for (line = start; line && *line; ) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = 0;
+            if (strncmp(line, "event: ", 7) == 0)
+                snprintf(ev->event, sizeof ev->event, "%s", line + 7);
+            else if (strncmp(line, "id: ", 4) == 0) {
+                ev->id = strtoull(line + 4, NULL, 10);
+                ev->has_id = 1;
+            } else if (strncmp(line, "data: ", 6) == 0)
+                snprintf(ev->data, sizeof ev->data, "%s", line + 6);
+            line = nl ? nl + 1 : NULL;
+        }
+        {
+            size_t used = (size_t)(end + 2 - c->buf);
+            memmove(c->buf, end + 2, c->len - used + 1);
+            c->len -= used;
+        }
+        if (ev->has_id || ev->data[0])
+            return 1;
+    }
+}
+
+static int next_event(reader_t *c, ev_t *ev, long ms)
+{
+    long end = now_ms() + ms;
+    while (!take_event(c, ev)) {
+        long left = end - now_ms();
+        if (left <= 0 || c->eof)
+            return 0;
+        rd_fill(c, left);
+    }
+    return 1;
+}
+
+/* Expect exactly the ids first..last, in order, then (after a short wait)
+ * nothing more. @return how many matched. */
+static uint64_t expect_ids(reader_t *c, uint64_t first, uint64_t last, long ms)
+{
+    uint64_t id, got = 0;
+    ev_t ev;
+    for (id = first; id <= last; id++) {
+        if (!next_event(c, &ev, ms)) {
+            fprintf(stderr, "\ntls: id %llu never came\n", (unsigned long long)id);
+            CU_FAIL("missing event");
+            return got;
+        }
+        if (ev.id != id) {
+            fprintf(stderr, "\ntls: got id %llu, want %llu\n", (unsigned long long)ev.id,
+                    (unsigned long long)id);
+            CU_FAIL("wrong event id");
+            return got;
+        }
+        got++;
+    }
+    CU_ASSERT_FALSE(next_event(c, &ev, 100));
+    return got;
+}
+
+/* ---- publisher thread: events throughout a test --------------------------------- */
+
+typedef struct publisher {
+    pthread_t       th;
+    pthread_mutex_t mu;
+    int             stop;
+    uint64_t        first, last;
+    unsigned        count, errors;
+} publisher_t;
+
+static void *pub_main(void *arg)
+{
+    publisher_t *p = arg;
+    for (;;) {
+        char data[32];
+        uint64_t id = 0;
+        int stop, n, r;
+        pthread_mutex_lock(&p->mu);
+        stop = p->stop;
+        n = snprintf(data, sizeof data, "tick %u", p->count);
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        r = sse_publish(SSE_CHANNEL_ALL, "tick", data, (size_t)n, &id);
+        pthread_mutex_lock(&p->mu);
+        if (r == SSE_OK) {
+            if (!p->first)
+                p->first = id;
+            p->last = id;
+            p->count++;
+        } else {
+            p->errors++;
+        }
+        pthread_mutex_unlock(&p->mu);
+        sleep_ms(20);
+    }
+    return NULL;
+}
+
+static void pub_start(publisher_t *p)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    CU_ASSERT_FATAL(pthread_create(&p->th, NULL, pub_main, p) == 0);
+}
+
+static void pub_stop(publisher_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->th, NULL);
+    pthread_mutex_destroy(&p->mu);
+    CU_ASSERT_EQUAL(p->errors, 0);
+}
+
+/* ---- server set-up -------------------------------------------------------------- */
+
+static int hello_handler(sse_conn_t *c, const sse_request_t *req, void *user)
+{
+    (void)user;
+    if (req->path.n == 6 && memcmp(req->path.p, "/hello", 6) == 0)
+        return sse_reply(c, 200, "text/plain", NULL, "hi\n", 3);
+    return SSE_ERR_INVALID;
+}
+
+static const sse_route_t routes[] = {
+    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL },
+};
+
+enum { BY_BUFFER, BY_FILE };
+
+/* The server certificate and key as buffers or as files. */
+static void tls_default(sse_tls_cfg_t *t, int how)
+{
+    memset(t, 0, sizeof *t);
+    if (how == BY_BUFFER) {
+        t->cert = pem_srv_crt.buf;
+        t->cert_len = pem_srv_crt.len;
+        t->key = pem_srv_key.buf;
+        t->key_len = pem_srv_key.len;
+    } else {
+        t->cert_file = p_srv_crt;
+        t->key_file = p_srv_key;
+    }
+}
+
+static void cfg_default(sse_server_cfg_t *cfg, const sse_tls_cfg_t *tls)
+{
+    sse_server_cfg_init(cfg);
+    cfg->bind_addr = "127.0.0.1";
+    cfg->port = 0;
+    cfg->routes = routes;
+    cfg->num_routes = 1;
+    cfg->handler = hello_handler;
+    cfg->max_connections = 8;
+    cfg->idle_check_ms = 50;
+    cfg->heartbeat_ms = 0;
+    cfg->retry_ms = 1500;
+    cfg->tls = tls;
+}
+
+static void start_with(const sse_server_cfg_t *cfg)
+{
+    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
+    CU_ASSERT_FATAL(sse_server_port() != 0);
+}
+
+/* Kill children and stop a server left over by a test that bailed out. */
+static void cleanup(void)
+{
+    int i;
+    for (i = 0; i < MAX_KIDS; i++) {
+        if (kids[i]) {
+            kill(kids[i]->pid, SIGKILL);
+            reap(kids[i], 2000);
+        }
+    }
+    if (sse_server_port() != 0)
+        sse_server_stop();
+}
+
+/* curl on https://127.0.0.1:PORT/PATH with the test CA, response head
+ * included in the output (-i), no output buffering (-N). */
+static reader_t *curl(const char *path, const char *extra)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "exec curl -sS -N -i --max-time 20 --cacert '%s' -H 'Accept: text/event-stream' "
+             "%s https://127.0.0.1:%u%s",
+             p_ca, extra ? extra : "", (unsigned)sse_server_port(), path);
+    return spawn(cmd);
+}
+
+/* A curl stream on /events, live (counted as a stream) when this returns. */
+static reader_t *curl_stream(const char *extra, int streams_after)
+{
+    reader_t *r = curl("/events", extra);
+    if (settle(streams_i, streams_after, 5000) != streams_after) {
+        rd_fill(r, 0);
+        fprintf(stderr, "\ntls: curl stream not live; curl said: %.300s\n", r->buf);
+        CU_FAIL_FATAL("stream did not open");
+    }
+    return r;
+}
+
+static int suite_init(void)
+{
+    int prev = -1, now = threads_now(), tries = 0;
+    long t0 = now_ms();
+    while (now != prev && tries++ < 50) { /* let exiting threads finish */
+        prev = now;
+        sleep_ms(50);
+        now = threads_now();
+    }
+    base_threads = now;
+    if (make_certs() != 0) {
+        fprintf(stderr, "tls: cannot make test certificates with openssl\n");
+        remove_certs();
+        return -1;
+    }
+    if (now_ms() - t0 > 1500)
+        fprintf(stderr, "tls: certificates took %ld ms\n", now_ms() - t0);
+    return 0;
+}
+
+static int suite_clean(void)
+{
+    cleanup();
+    remove_certs();
+    return 0;
+}
+
+/* ---- streams ------------------------------------------------------------------- */
+
+static void test_tls_curl_stream(void)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *c;
+    uint64_t id0 = 0, id;
+    ev_t ev;
+    int i;
+    cleanup();
+    tls_default(&tls, BY_BUFFER);
+    cfg_default(&cfg, &tls);
+    start_with(&cfg);
+    c = curl_stream(NULL, 1);
+    CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 3000));
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\nContent-Type: text/event-stream\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nCache-Control: no-cache, no-store\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "Content-Length") == NULL);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "hello", 5, &id), SSE_OK);
+        if (!id0)
+            id0 = id;
+    }
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, "two\nlines", 9, &id), SSE_OK);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_FATAL(next_event(c, &ev, 3000));
+        CU_ASSERT_STRING_EQUAL(ev.event, "message");
+        CU_ASSERT_STRING_EQUAL(ev.data, "hello");
+        CU_ASSERT_EQUAL(ev.id, id0 + (uint64_t)i);
+    }
+    {
+        char want[64];
+        snprintf(want, sizeof want, "id: %llu\ndata: two\ndata: lines\n\n",
+                 (unsigned long long)id);
+        CU_ASSERT(rd_wait_for(c, want, 3000));
+    }
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    /* The stream ended with close_notify: curl calls that a complete
+     * response (an end without it would be curl error 56). */
+    CU_ASSERT(rd_until_eof(c, 5000));
+    CU_ASSERT_EQUAL(reap(c, 5000), 0);
+}
+
+static void test_tls_last_event_id_resume(void)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *c;
+    ev_t ev;
+    uint64_t first = 0, last_seen = 0, id;
+    char hdr[96];
+    int i;
+    cleanup();
+    tls_default(&tls, BY_FILE);
+    cfg_default(&cfg, &tls);
+    start_with(&cfg);
+    c = curl_stream(NULL, 1);
+    for (i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "seen", 4, NULL), SSE_OK);
+    for (i = 0; i < 5; i++) {
+        CU_ASSERT_FATAL(next_event(c, &ev, 3000));
+        CU_ASSERT_STRING_EQUAL(ev.data, "seen");
+        last_seen = ev.id;
+    }
+    /* The client goes away (no close_notify: killed). */
+    kill(c->pid, SIGTERM);
+    reap(c, 3000);
+    CU_ASSERT_EQUAL(settle(streams_i, 0, 3000), 0);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 3000), 0);
+    /* Published while it was away. */
+    for (i = 0; i < 6; i++) {
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "missed", 6, &id), SSE_OK);
+        if (!first)
+            first = id;
+    }
+    CU_ASSERT_EQUAL(first, last_seen + 1);
+    snprintf(hdr, sizeof hdr, "-H 'Last-Event-ID: %llu'", (unsigned long long)last_seen);
+    c = curl_stream(hdr, 1);
+    CU_ASSERT(rd_wait_for(c, "HTTP/1.1 200 OK\r\n", 3000));
+    for (id = first; id < first + 6; id++) {
+        CU_ASSERT_FATAL(next_event(c, &ev, 3000));
+        CU_ASSERT_EQUAL(ev.id, id);
+        CU_ASSERT_STRING_EQUAL(ev.data, "missed");
+    }
+    /* Then live ones: no duplicate, no gap. */
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "live", 4, &id), SSE_OK);
+    CU_ASSERT_EQUAL(id, first + 6);
+    CU_ASSERT_FATAL(next_event(c, &ev, 3000));
+    CU_ASSERT_EQUAL(ev.id, id);
+    CU_ASSERT_STRING_EQUAL(ev.data, "live");
+    CU_ASSERT_FALSE(next_event(c, &ev, 200));
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    CU_ASSERT_EQUAL(reap(c, 5000), 0);
+}
+
+static void test_tls_openssl_s_client_stream(void)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *c;
+    char cmd[1024];
+    uint64_t id0 = 0, id;
+    int i;
+    cleanup();
+    tls_default(&tls, BY_FILE);
+    cfg_default(&cfg, &tls);
+    start_with(&cfg);
+    snprintf(cmd, sizeof cmd,
+             "(printf 'GET /events HTTP/1.1\\r\\nHost: localhost\\r\\n"
+             "Accept: text/event-stream\\r\\n\\r\\n') | "
+             "timeout 15 openssl s_client -connect 127.0.0.1:%u -CAfile '%s' "
+             "-verify_return_error -quiet 2>/dev/null",
+             (unsigned)sse_server_port(), p_ca);
+    c = spawn(cmd);
+    CU_ASSERT_EQUAL_FATAL(settle(streams_i, 1, 5000), 1);
+    CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 3000));
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT(strstr(c->buf, "\r\nContent-Type: text/event-stream\r\n") != NULL);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "over s_client", 13, &id),
+                        SSE_OK);
+        if (!id0)
+            id0 = id;
+    }
+    CU_ASSERT_EQUAL(expect_ids(c, id0, id0 + 2, 3000), 3);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    /* s_client leaves when the server closes. */
+    CU_ASSERT_EQUAL(reap(c, 5000), 0);
+}
+
+/* ---- bad peers ------------------------------------------------------------------- */
+
+/* One bad peer against a server that also streams to curl. The peer runs
+ * while events are published every 20 ms; afterwards its slot and thread
+ * are free, tls_failures grew by `failures`, and curl got every event. */
+static void with_streaming_client(uint32_t hs_timeout_ms, int how, void (*peer)(void),
+                                  unsigned failures)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *c;
+    publisher_t pub;
+    sse_stats_t st0, st1;
+    int want_threads;
+    tls_default(&tls, how);
+    tls.handshake_timeout_ms = hs_timeout_ms;
+    cfg_default(&cfg, &tls);
+    start_with(&cfg);
+    c = curl_stream(NULL, 1);
+    pub_start(&pub);
+    /* Listener, timer, the stream's thread and the publisher. */
+    want_threads = base_threads + 4;
+    CU_ASSERT_EQUAL(settle(threads_now, want_threads, 3000), want_threads);
+    st0 = stats_now();
+    sleep_ms(60);
+    peer();
+    /* Closed cleanly: slot and thread free again, failure counted. */
+    CU_ASSERT_EQUAL(settle(active_i, 1, 3000), 1);
+    CU_ASSERT_EQUAL(stats_now().streams, 1);
+    CU_ASSERT_EQUAL(settle(threads_now, want_threads, 3000), want_threads);
+    st1 = stats_now();
+    CU_ASSERT_EQUAL(st1.tls_failures, st0.tls_failures + failures);
+    CU_ASSERT_EQUAL(st1.accepted, st0.accepted + failures);
+    CU_ASSERT_EQUAL(st1.bad_requests, st0.bad_requests);
+    sleep_ms(60);
+    pub_stop(&pub);
+    /* The stream saw every event published throughout, in order. */
+    CU_ASSERT(pub.count >= 5);
+    CU_ASSERT_EQUAL(expect_ids(c, pub.first, pub.last, 3000), pub.last - pub.first + 1);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    CU_ASSERT_EQUAL(reap(c, 5000), 0);
+    CU_ASSERT_EQUAL(settle(threads_now, base_threads, 3000), base_threads);
+}
+
+/* The peer's connection must be closed by the server within ms: returns
+ * the time it took, or -1 (and fails) if it stayed open. */
+static long closed_within(reader_t *r, long ms)
+{
+    long t0 = now_ms();
+    if (!rd_until_eof(r, ms)) {
+        CU_FAIL("server kept a bad peer's connection open");
+        return -1;
+    }
+    return now_ms() - t0;
+}
+
+static void peer_plain_http(void)
+{
+    static const char *const reqs[] = {
+        "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+        "GET /hello HTTP/1.0\r\n\r\n",
+    };
+    size_t i;
+    for (i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        reader_t *r = tcp_open();
+        CU_ASSERT(tcp_send(r, reqs[i], strlen(reqs[i])) == 0);
+        /* Not TLS: refused at once (the handshake timeout is 5 s here). */
+        CU_ASSERT(closed_within(r, 2000) >= 0);
+        /* No HTTP answer in plain text: at most a TLS alert record. */
+        CU_ASSERT(strstr(r->buf, "HTTP/") == NULL);
+        CU_ASSERT(r->len == 0 || (unsigned char)r->buf[0] == 0x15);
+        tcp_close(r);
+    }
+}
+
+static void test_tls_plain_http_on_tls_port(void)
+{
+    cleanup();
+    with_streaming_client(5000, BY_BUFFER, peer_plain_http, 2);
+}
+
+static void random_bytes(unsigned char *b, size_t n)
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT(read(fd, b, n) == (ssize_t)n);
+    close(fd);
+}
+
+static void peer_garbage(void)
+{
+    unsigned char g[512];
+    reader_t *r;
+    /* Random bytes; the first one made not to be a handshake record (0x16)
+     * nor an SSLv2 hello, so its fate does not depend on the dice. */
+    random_bytes(g, sizeof g);
+    g[0] = (unsigned char)(0x20 + g[0] % 0x40);
+    r = tcp_open();
+    CU_ASSERT(tcp_send(r, g, sizeof g) == 0);
+    CU_ASSERT(closed_within(r, 2000) >= 0);
+    CU_ASSERT(strstr(r->buf, "HTTP/") == NULL);
+    tcp_close(r);
+    /* A well-framed handshake record holding a ClientHello of random bytes. */
+    random_bytes(g, sizeof g);
+    g[0] = 0x16; g[1] = 0x03; g[2] = 0x01;
+    g[3] = (unsigned char)((sizeof g - 5) >> 8); g[4] = (unsigned char)(sizeof g - 5);
+    g[5] = 0x01; /* client_hello */
+    g[6] = 0; g[7] = (unsigned char)((sizeof g - 9) >> 8); g[8] = (unsigned char)(sizeof g - 9);
+    r = tcp_open();
+    CU_ASSERT(tcp_send(r, g, sizeof g) == 0);
+    CU_ASSERT(closed_within(r, 2000) >= 0);
+    CU_ASSERT(strstr(r->buf, "HTTP/") == NULL);
+    tcp_close(r);
+}
+
+static void test_tls_garbage_handshake(void)
+{
+    cleanup();
+    with_streaming_client(5000, BY_FILE, peer_garbage, 2);
+}
+
+static void peer_stall(void)
+{
+    reader_t *r = tcp_open();
+    long took = closed_within(r, 3000); /* handshake timeout: 300 ms */
+    CU_ASSERT(took >= 250 && took < 1500);
+    if (took >= 0 && (took < 250 || took >= 1500))
+        fprintf(stderr, "\ntls: stalled handshake closed after %ld ms\n", took);
+    CU_ASSERT_EQUAL(r->len, 0);
+    tcp_close(r);
+}
+
+static void test_tls_stalled_handshake_times_out(void)
+{
+    cleanup();
+    with_streaming_client(300, BY_BUFFER, peer_stall, 1);
+}
+
+/* A real ClientHello, as openssl s_client sends it (captured once). */
+static unsigned char client_hello[4096];
+static size_t client_hello_len;
+
+static void capture_client_hello(void)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    int ls, fd;
+    reader_t *k;
+    char cmd[256];
+    long end;
+    if (client_hello_len)
+        return;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(ls >= 0);
+    CU_ASSERT_FATAL(bind(ls, (struct sockaddr *)&a, sizeof a) == 0 && listen(ls, 1) == 0);
+    CU_ASSERT_FATAL(getsockname(ls, (struct sockaddr *)&a, &alen) == 0);
+    snprintf(cmd, sizeof cmd, "exec timeout 10 openssl s_client -connect 127.0.0.1:%u",
+             (unsigned)ntohs(a.sin_port));
+    k = spawn(cmd);
+    {
+        struct pollfd p = { ls, POLLIN, 0 };
+        CU_ASSERT(poll(&p, 1, 5000) == 1);
+    }
+    fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+    close(ls);
+    CU_ASSERT(fd >= 0);
+    end = now_ms() + 3000;
+    while (fd >= 0 && now_ms() < end) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        ssize_t n;
+        if (client_hello_len >= 5 &&
+            client_hello_len >= 5 + ((size_t)client_hello[3] << 8 | client_hello[4]))
+            break;
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        n = recv(fd, client_hello + client_hello_len, sizeof client_hello - client_hello_len, 0);
+        if (n <= 0)
+            break;
+        client_hello_len += (size_t)n;
+    }
+    if (fd >= 0)
+        close(fd);
+    reap(k, 5000);
+    CU_ASSERT_FATAL(client_hello_len > 40 && client_hello[0] == 0x16);
+    /* Exactly one record. */
+    client_hello_len = 5 + ((size_t)client_hello[3] << 8 | client_hello[4]);
+}
+
+/* Wait until only the stream holds a slot; ms it took. */
+static long slot_freed_within(long ms)
+{
+    long t0 = now_ms();
+    int v = settle(active_i, 1, ms);
+    CU_ASSERT_EQUAL(v, 1);
+    return now_ms() - t0;
+}
+
+static void peer_leaves_mid_handshake(void)
+{
+    static const unsigned char stub[] = { 0x16, 0x03, 0x01, 0x00 };
+    reader_t *r;
+    long took;
+    /* The first 20 bytes of a real ClientHello, then gone. */
+    r = tcp_open();
+    CU_ASSERT(tcp_send(r, client_hello, 20) == 0);
+    tcp_close(r);
+    took = slot_freed_within(2000);
+    CU_ASSERT(took < 1000); /* noticed at once, not at the 5 s timeout */
+    /* Four bytes of a record header, then gone. */
+    r = tcp_open();
+    CU_ASSERT(tcp_send(r, stub, sizeof stub) == 0);
+    tcp_close(r);
+    took = slot_freed_within(2000);
+    CU_ASSERT(took < 1000);
+    /* All of it but the last byte, then gone. */
+    r = tcp_open();
+    CU_ASSERT(tcp_send(r, client_hello, client_hello_len - 1) == 0);
+    tcp_close(r);
+    took = slot_freed_within(2000);
+    CU_ASSERT(took < 1000);
+    /* The whole ClientHello; leave once the server has answered (it now
+     * waits for our key exchange). */
+    r = tcp_open();
+    CU_ASSERT(tcp_send(r, client_hello, client_hello_len) == 0);
+    CU_ASSERT(rd_fill(r, 2000) > 0);
+    CU_ASSERT(r->len > 0 && (unsigned char)r->buf[0] == 0x16); /* ServerHello... */
+    tcp_close(r);
+    took = slot_freed_within(2000);
+    CU_ASSERT(took < 1000);
+}
+
+static void test_tls_client_leaves_mid_handshake(void)
+{
+    cleanup();
+    capture_client_hello();
+    with_streaming_client(5000, BY_BUFFER, peer_leaves_mid_handshake, 4);
+}
+
+/* ---- mutual TLS ------------------------------------------------------------------- */
+
+static void test_tls_mutual_client_certificates(void)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *good, *r;
+    char good_opts[512], other_opts[512];
+    sse_stats_t st0;
+    uint64_t id;
+    ev_t ev;
+    int rc;
+    cleanup();
+    tls_default(&tls, BY_FILE);
+    tls.ca = pem_ca.buf;
+    tls.ca_len = pem_ca.len;
+    cfg_default(&cfg, &tls);
+    start_with(&cfg);
+    snprintf(good_opts, sizeof good_opts, "--cert '%s' --key '%s'", p_cli_crt, p_cli_key);
+    snprintf(other_opts, sizeof other_opts, "--cert '%s' --key '%s'", p_oth_crt, p_oth_key);
+
+    /* A client certificate from the CA: the stream opens. */
+    good = curl_stream(good_opts, 1);
+    CU_ASSERT(rd_wait_for(good, "retry: 1500\n\n", 3000));
+    CU_ASSERT(strncmp(good->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "mtls", 4, &id), SSE_OK);
+    CU_ASSERT(next_event(good, &ev, 3000) && ev.id == id);
+
+    /* No client certificate: refused during the handshake. */
+    st0 = stats_now();
+    r = curl("/events", NULL);
+    rd_until_eof(r, 10000);
+    CU_ASSERT(strstr(r->buf, "HTTP/1.1 200") == NULL);
+    CU_ASSERT(strstr(r->buf, "text/event-stream") == NULL);
+    rc = reap(r, 5000);
+    CU_ASSERT(rc != 0);
+    CU_ASSERT_EQUAL(settle(active_i, 1, 3000), 1);
+    CU_ASSERT_EQUAL(stats_now().tls_failures, st0.tls_failures + 1);
+
+    /* A certificate from another CA: refused too. */
+    st0 = stats_now();
+    r = curl("/events", other_opts);
+    rd_until_eof(r, 10000);
+    CU_ASSERT(strstr(r->buf, "HTTP/1.1 200") == NULL);
+    CU_ASSERT(strstr(r->buf, "text/event-stream") == NULL);
+    rc = reap(r, 5000);
+    CU_ASSERT(rc != 0);
+    CU_ASSERT_EQUAL(settle(active_i, 1, 3000), 1);
+    CU_ASSERT_EQUAL(stats_now().tls_failures, st0.tls_failures + 1);
+
+    /* Non-stream requests need the certificate just the same. */
+    r = curl("/hello", good_opts);
+    CU_ASSERT(rd_until_eof(r, 10000));
+    CU_ASSERT(strncmp(r->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT(strstr(r->buf, "\r\n\r\nhi\n") != NULL);
+    CU_ASSERT_EQUAL(reap(r, 5000), 0);
+
+    /* The good stream was not disturbed. */
+    CU_ASSERT_EQUAL(stats_now().streams, 1);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "still", 5, &id), SSE_OK);
+    CU_ASSERT(next_event(good, &ev, 3000) && ev.id == id);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    CU_ASSERT_EQUAL(reap(good, 5000), 0);
+
+    /* The CA as a file works the same way. */
+    tls.ca = NULL;
+    tls.ca_len = 0;
+    tls.ca_file = p_ca;
+    start_with(&cfg);
+    r = curl("/hello", good_opts);
+    CU_ASSERT(rd_until_eof(r, 10000));
+    CU_ASSERT(strncmp(r->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT_EQUAL(reap(r, 5000), 0);
+    r = curl("/hello", other_opts);
+    rd_until_eof(r, 10000);
+    CU_ASSERT(strstr(r->buf, "HTTP/1.1 200") == NULL);
+    CU_ASSERT(reap(r, 5000) != 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+/* ---- configuration errors ------------------------------------------------------ */
+
+/* A correct start after a failed one: serves /hello over https. */
+static void correct_start_works(int how)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *r;
+    tls_default(&tls, how);
+    cfg_default(&cfg, &tls);
+    start_with(&cfg);
+    r = curl("/hello", NULL);
+    CU_ASSERT(rd_until_eof(r, 10000));
+    CU_ASSERT(strncmp(r->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CU_ASSERT_EQUAL(reap(r, 5000), 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+/* Start must fail with `want` and leave nothing running. */
+static void start_fails(const sse_tls_cfg_t *tls, int want, const char *what)
+{
+    sse_server_cfg_t cfg;
+    int r;
+    cfg_default(&cfg, tls);
+    r = sse_server_start(&cfg);
+    if (r != want) {
+        fprintf(stderr, "\ntls: %s: start returned %d (%s), want %d (%s)\n", what, r,
+                sse_strerror(r), want, sse_strerror(want));
+        CU_FAIL("wrong result for a bad TLS configuration");
+    }
+    if (r == SSE_OK)
+        sse_server_stop();
+    CU_ASSERT_EQUAL(sse_server_port(), 0);
+    CU_ASSERT_EQUAL(settle(threads_now, base_threads, 2000), base_threads);
+}
+
+static const unsigned char garbage_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "bm90IGEgY2VydGlmaWNhdGUgYXQgYWxs\n"
+    "-----END CERTIFICATE-----\n";
+
+static void test_tls_config_errors(void)
+{
+    sse_tls_cfg_t tls;
+    cleanup();
+
+    /* A key that does not belong to the certificate. */
+    tls_default(&tls, BY_BUFFER);
+    tls.key = pem_cli_key.buf;
+    tls.key_len = pem_cli_key.len;
+    start_fails(&tls, SSE_ERR_INVALID, "key does not match (buffers)");
+    correct_start_works(BY_BUFFER);
+    tls_default(&tls, BY_FILE);
+    tls.key_file = p_cli_key;
+    start_fails(&tls, SSE_ERR_INVALID, "key does not match (files)");
+    correct_start_works(BY_FILE);
+
+    /* A certificate file that is not there. */
+    tls_default(&tls, BY_FILE);
+    tls.cert_file = p_missing;
+    start_fails(&tls, SSE_ERR_IO, "missing certificate file");
+    correct_start_works(BY_FILE);
+
+    /* A PEM buffer of garbage. */
+    tls_default(&tls, BY_BUFFER);
+    tls.cert = garbage_pem;
+    tls.cert_len = sizeof garbage_pem;
+    start_fails(&tls, SSE_ERR_INVALID, "garbage certificate PEM");
+    correct_start_works(BY_BUFFER);
+
+    /* No certificate at all. */
+    memset(&tls, 0, sizeof tls);
+    start_fails(&tls, SSE_ERR_ARG, "nothing given");
+    correct_start_works(BY_BUFFER);
+    tls_default(&tls, BY_BUFFER);
+    tls.cert = NULL;
+    tls.cert_len = 0;
+    start_fails(&tls, SSE_ERR_ARG, "key but no certificate");
+    correct_start_works(BY_FILE);
+}
+
+/* The rest of sse_server_start()'s documented TLS results: "SSE_ERR_IO if
+ * ... a TLS file cannot be read", SSE_ERR_INVALID if the certificate, key
+ * or CA does not parse, SSE_ERR_ARG when an item is missing. */
+static void test_tls_config_errors_key_ca_chain(void)
+{
+    static unsigned char chain[sizeof pem_srv_crt.buf + sizeof garbage_pem];
+    sse_tls_cfg_t tls;
+    cleanup();
+
+    tls_default(&tls, BY_BUFFER);
+    tls.key = NULL;
+    tls.key_len = 0;
+    start_fails(&tls, SSE_ERR_ARG, "certificate but no key");
+
+    tls_default(&tls, BY_FILE);
+    tls.key_file = p_missing;
+    start_fails(&tls, SSE_ERR_IO, "missing key file");
+
+    tls_default(&tls, BY_BUFFER);
+    tls.key = garbage_pem;
+    tls.key_len = sizeof garbage_pem;
+    start_fails(&tls, SSE_ERR_INVALID, "garbage key PEM");
+
+    tls_default(&tls, BY_BUFFER);
+    tls.ca = garbage_pem;
+    tls.ca_len = sizeof garbage_pem;
+    start_fails(&tls, SSE_ERR_INVALID, "garbage CA PEM");
+    correct_start_works(BY_BUFFER);
+
+    /* The server's certificate followed by a broken one in the same PEM
+     * buffer: a chain that does not parse. */
+    memcpy(chain, pem_srv_crt.buf, pem_srv_crt.len - 1);
+    memcpy(chain + pem_srv_crt.len - 1, garbage_pem, sizeof garbage_pem);
+    tls_default(&tls, BY_BUFFER);
+    tls.cert = chain;
+    tls.cert_len = pem_srv_crt.len - 1 + sizeof garbage_pem;
+    start_fails(&tls, SSE_ERR_INVALID, "certificate chain with a broken second certificate");
+
+    tls_default(&tls, BY_FILE);
+    tls.ca_file = p_missing;
+    start_fails(&tls, SSE_ERR_IO, "missing CA file");
+    correct_start_works(BY_FILE);
+}
+
+/* ---- overload, start/stop ----------------------------------------------------------- */
+
+/* All slots busy: a TLS connection is closed without an answer, the
+ * streams carry on. */
+static void test_tls_overload_closes_without_answer(void)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    reader_t *s1, *s2, *r;
+    sse_stats_t st0;
+    uint64_t id;
+    ev_t ev;
+    cleanup();
+    tls_default(&tls, BY_BUFFER);
+    cfg_default(&cfg, &tls);
+    cfg.max_connections = 2;
+    start_with(&cfg);
+    s1 = curl_stream(NULL, 1);
+    s2 = curl_stream(NULL, 2);
+    st0 = stats_now();
+    r = tcp_open();
+    CU_ASSERT(closed_within(r, 2000) >= 0);
+    CU_ASSERT_EQUAL(r->len, 0);
+    tcp_close(r);
+    r = curl("/events", NULL);
+    rd_until_eof(r, 10000);
+    CU_ASSERT(strstr(r->buf, "HTTP/1.1") == NULL);
+    CU_ASSERT(reap(r, 5000) != 0);
+    CU_ASSERT_EQUAL(stats_now().overloaded, st0.overloaded + 2);
+    CU_ASSERT_EQUAL(stats_now().tls_failures, st0.tls_failures);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "still here", 10, &id), SSE_OK);
+    CU_ASSERT(next_event(s1, &ev, 3000) && ev.id == id);
+    CU_ASSERT(next_event(s2, &ev, 3000) && ev.id == id);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    CU_ASSERT_EQUAL(reap(s1, 5000), 0);
+    CU_ASSERT_EQUAL(reap(s2, 5000), 0);
+}
+
+static void test_tls_start_stop_repeated(void)
+{
+    int i;
+    cleanup();
+    for (i = 0; i < 5; i++) {
+        sse_tls_cfg_t tls;
+        sse_server_cfg_t cfg;
+        reader_t *c, *stalled;
+        uint64_t id;
+        ev_t ev;
+        long t0, took;
+        tls_default(&tls, i % 2 ? BY_FILE : BY_BUFFER);
+        cfg_default(&cfg, &tls);
+        start_with(&cfg);
+        CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_BUSY);
+        c = curl_stream(NULL, 1);
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "round", 5, &id), SSE_OK);
+        CU_ASSERT(next_event(c, &ev, 3000) && ev.id == id);
+        /* Also one connection stuck in its handshake (10 s timeout). */
+        stalled = tcp_open();
+        CU_ASSERT_EQUAL(settle(active_i, 2, 2000), 2);
+        CU_ASSERT_EQUAL(settle(threads_now, base_threads + 4, 2000), base_threads + 4);
+        /* Stop with both connected: the stream ends cleanly for curl, the
+         * handshake is abandoned, stop does not wait for its timeout. */
+        t0 = now_ms();
+        CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+        took = now_ms() - t0;
+        CU_ASSERT(took < 1500);
+        CU_ASSERT(rd_until_eof(c, 5000));
+        CU_ASSERT_EQUAL(reap(c, 5000), 0);
+        CU_ASSERT(rd_until_eof(stalled, 2000));
+        tcp_close(stalled);
+        CU_ASSERT_EQUAL(settle(threads_now, base_threads, 3000), base_threads);
+    }
+}
 
 int test_tls_register(void)
 {
-    return 0; /* filled in below when CONFIG_SSE_TLS */
+    CU_pSuite s = CU_add_suite("tls", suite_init, suite_clean);
+    if (!s)
+        return -1;
+    return TEST_ADD(s, test_tls_curl_stream) ||
+           TEST_ADD(s, test_tls_last_event_id_resume) ||
+           TEST_ADD(s, test_tls_openssl_s_client_stream) ||
+           TEST_ADD(s, test_tls_plain_http_on_tls_port) ||
+           TEST_ADD(s, test_tls_garbage_handshake) ||
+           TEST_ADD(s, test_tls_stalled_handshake_times_out) ||
+           TEST_ADD(s, test_tls_client_leaves_mid_handshake) ||
+           TEST_ADD(s, test_tls_mutual_client_certificates) ||
+           TEST_ADD(s, test_tls_config_errors) ||
+           TEST_ADD(s, test_tls_config_errors_key_ca_chain) ||
+           TEST_ADD(s, test_tls_overload_closes_without_answer) ||
+           TEST_ADD(s, test_tls_start_stop_repeated);
 }
+
+#else /* !CONFIG_SSE_TLS */
+
+int test_tls_register(void)
+{
+    return 0; /* a build without TLS has no TLS suite */
+}
+
+#endif /* CONFIG_SSE_TLS */
