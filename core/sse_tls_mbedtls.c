@@ -114,7 +114,22 @@ static int port_entropy(void *unused, unsigned char *out, size_t len, size_t *ol
     return 0;
 }
 
-/* One item from a buffer or a file. @return mbedTLS result, or 1 if absent. */
+/* An item the configuration does not give (distinct from every mbedTLS
+ * result: those are 0, negative errors, or a positive count of
+ * certificates in a bundle that did not parse). */
+#define NOT_GIVEN 0x7fffffff
+
+/* An mbedTLS loading result as ours: a file that cannot be read is an I/O
+ * error (x509 file loading reports it with the PK code); anything else,
+ * a bundle with a broken certificate included, does not parse. */
+static int load_err(int r)
+{
+    return r == MBEDTLS_ERR_X509_FILE_IO_ERROR || r == MBEDTLS_ERR_PK_FILE_IO_ERROR
+         ? SSE_ERR_IO : SSE_ERR_INVALID;
+}
+
+/* Certificates from a buffer or a file. @return 0, NOT_GIVEN, or what
+ * mbedTLS said (a positive count: that many did not parse). */
 static int load_crt(mbedtls_x509_crt *crt, const unsigned char *buf, size_t len,
                     const char *path)
 {
@@ -126,7 +141,7 @@ static int load_crt(mbedtls_x509_crt *crt, const unsigned char *buf, size_t len,
 #else
     (void)path;
 #endif
-    return 1;
+    return NOT_GIVEN;
 }
 
 int sse_tls_init(const sse_tls_cfg_t *cfg)
@@ -165,14 +180,13 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
 
     r = load_crt(&G.cert, cfg->cert, cfg->cert_len, cfg->cert_file);
     if (r != 0) {
-        if (r == 1)
+        if (r == NOT_GIVEN)
             SSE_LOG(SSE_LOG_ERR, "tls: no certificate given");
+        else if (r > 0)
+            SSE_LOG(SSE_LOG_ERR, "tls: %d certificate(s) of the chain do not parse", r);
         else
             log_mbedtls(SSE_LOG_ERR, "server certificate", r);
-        /* x509 file loading reports its I/O errors with the PK code. */
-        ret = r == 1 ? SSE_ERR_ARG
-            : r == MBEDTLS_ERR_X509_FILE_IO_ERROR || r == MBEDTLS_ERR_PK_FILE_IO_ERROR
-            ? SSE_ERR_IO : SSE_ERR_INVALID;
+        ret = r == NOT_GIVEN ? SSE_ERR_ARG : load_err(r);
         goto fail;
     }
     if (cfg->key && cfg->key_len)
@@ -182,14 +196,13 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
         r = parse_key_file(cfg->key_file, cfg->key_password);
 #endif
     else
-        r = 1;
+        r = NOT_GIVEN;
     if (r != 0) {
-        if (r == 1)
+        if (r == NOT_GIVEN)
             SSE_LOG(SSE_LOG_ERR, "tls: no private key given");
         else
             log_mbedtls(SSE_LOG_ERR, "private key", r);
-        ret = r == 1 ? SSE_ERR_ARG : r == MBEDTLS_ERR_PK_FILE_IO_ERROR ? SSE_ERR_IO
-                                   : SSE_ERR_INVALID;
+        ret = r == NOT_GIVEN ? SSE_ERR_ARG : load_err(r);
         goto fail;
     }
     if ((r = key_matches_cert()) != 0) {
@@ -197,8 +210,13 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
         goto fail;
     }
     r = load_crt(&G.ca, cfg->ca, cfg->ca_len, cfg->ca_file);
-    if (r < 0) {
-        log_mbedtls(SSE_LOG_ERR, "client CA", r);
+    if (r != 0 && r != NOT_GIVEN) {
+        /* A CA bundle with broken entries would quietly trust less. */
+        if (r > 0)
+            SSE_LOG(SSE_LOG_ERR, "tls: %d client CA certificate(s) do not parse", r);
+        else
+            log_mbedtls(SSE_LOG_ERR, "client CA", r);
+        ret = load_err(r);
         goto fail;
     }
 
