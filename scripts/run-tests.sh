@@ -54,6 +54,9 @@ variant tsan  BUILD=build/tsan  CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" \
 TLSCFG="DEFCONFIG=configs/posix_tls_defconfig"
 variant tls   BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc \
         all build/tls/bin/sse_tests
+echo "=== static checks (TLS objects)"
+if $MAKE -s BUILD=build/tls KCONFIG_CONFIG=build/tls/.config check-nomalloc check-prefix; then
+    passed=$((passed + 2)); else failed=$((failed + 1)); fi
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 variant tls-asan BUILD=build/tls-asan KCONFIG_CONFIG=build/tls-asan/.config $TLSCFG \
