@@ -19,37 +19,10 @@
 #include "ssedge/sse.h"
 #include "sse_timer.h"
 #include "tests.h"
+#include "test_util.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - (strcmp(path, "/proc/self/fd") == 0); /* opendir's own fd */
-}
-static int threads_now(void) { return count_dir("/proc/self/task"); }
-static int fds_now(void)     { return count_dir("/proc/self/fd"); }
 
 /* Threads of this process when no server runs: the test's own, plus any a
  * sanitizer runtime keeps (TSan has one). Measured at suite start. */
@@ -65,16 +38,6 @@ static int suite_init(void)
     }
     base_threads = now;
     return 0;
-}
-
-/* Wait until f() == want, at most ms; returns the last value seen. */
-static int settle(int (*f)(void), int want, long ms)
-{
-    long end = now_ms() + ms;
-    int v;
-    while ((v = f()) != want && now_ms() < end)
-        sleep_ms(10);
-    return v;
 }
 
 static unsigned active_now(void)
@@ -131,59 +94,10 @@ static int send_str(int fd, const char *s)
     return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
 }
 
-/* A client connection with an input buffer. */
-typedef struct client {
-    int    fd;
-    size_t len;
-    int    eof;
-    char   buf[1 << 16];
-} client_t;
 
-/* Read more into c->buf, waiting at most ms. Returns bytes read, 0 on
- * timeout, -1 at EOF/error. */
-static int client_fill(client_t *c, long ms)
+static reader_t *client_open(const char *request)
 {
-    struct pollfd p = { c->fd, POLLIN, 0 };
-    ssize_t n;
-    if (c->len == sizeof c->buf - 1)
-        return 0;
-    if (poll(&p, 1, (int)ms) <= 0)
-        return 0;
-    n = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
-    if (n <= 0) {
-        c->eof = 1;
-        return -1;
-    }
-    c->len += (size_t)n;
-    c->buf[c->len] = 0;
-    return (int)n;
-}
-
-/* Wait until the buffer holds needle (or EOF / timeout). */
-static int client_wait_for(client_t *c, const char *needle, long ms)
-{
-    long end = now_ms() + ms;
-    c->buf[c->len] = 0;
-    while (!strstr(c->buf, needle)) {
-        long left = end - now_ms();
-        if (left <= 0 || c->eof)
-            return 0;
-        client_fill(c, left);
-    }
-    return 1;
-}
-
-/* Read until EOF (bounded). */
-static void client_read_all(client_t *c, long ms)
-{
-    long end = now_ms() + ms;
-    while (!c->eof && now_ms() < end)
-        client_fill(c, end - now_ms());
-}
-
-static client_t *client_open(const char *request)
-{
-    client_t *c = calloc(1, sizeof *c);
+    reader_t *c = calloc(1, sizeof *c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     c->fd = tcp_connect();
     CU_ASSERT_FATAL(c->fd >= 0);
@@ -192,7 +106,7 @@ static client_t *client_open(const char *request)
     return c;
 }
 
-static void client_close(client_t *c)
+static void client_close(reader_t *c)
 {
     if (c) {
         close(c->fd);
@@ -204,80 +118,19 @@ static void client_close(client_t *c)
     "GET " path " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n"
 
 /* Open a stream and wait for the response head (and the retry frame). */
-static client_t *stream_open_with(const char *request)
+static reader_t *stream_open_with(const char *request)
 {
-    client_t *c = client_open(request);
-    CU_ASSERT(client_wait_for(c, "\r\n\r\n", 2000));
+    reader_t *c = client_open(request);
+    CU_ASSERT(rd_wait_for(c, "\r\n\r\n", 2000));
     return c;
 }
-static client_t *stream_open(const char *path)
+static reader_t *stream_open(const char *path)
 {
     char req[256];
     snprintf(req, sizeof req, STREAM_REQ("%s"), path);
     return stream_open_with(req);
 }
 
-/* Parsed event. */
-typedef struct ev {
-    char     event[32];
-    uint64_t id;
-    int      has_id;
-    char     data[256];
-} ev_t;
-
-/* Take the next complete event out of the buffer (skips the response head,
- * retry-only and comment frames). Returns 1 if one was taken. */
-static int take_event(client_t *c, ev_t *ev)
-{
-    for (;;) {
-        char *start = c->buf, *end, *line;
-        char *head = strstr(c->buf, "\r\n\r\n");
-        if (head && memcmp(c->buf, "HTTP/", 5) == 0) {
-            size_t skip = (size_t)(head + 4 - c->buf);
-            memmove(c->buf, head + 4, c->len - skip + 1);
-            c->len -= skip;
-            continue;
-        }
-        end = strstr(start, "\n\n");
-        if (!end)
-            return 0;
-        *end = 0;
-        memset(ev, 0, sizeof *ev);
-        for (line = start; line && *line; ) {
-            char *nl = strchr(line, '\n');
-            if (nl)
-                *nl = 0;
-            if (strncmp(line, "event: ", 7) == 0)
-                snprintf(ev->event, sizeof ev->event, "%s", line + 7);
-            else if (strncmp(line, "id: ", 4) == 0) {
-                ev->id = strtoull(line + 4, NULL, 10);
-                ev->has_id = 1;
-            } else if (strncmp(line, "data: ", 6) == 0)
-                snprintf(ev->data, sizeof ev->data, "%s", line + 6);
-            line = nl ? nl + 1 : NULL;
-        }
-        {
-            size_t used = (size_t)(end + 2 - c->buf);
-            memmove(c->buf, end + 2, c->len - used + 1);
-            c->len -= used;
-        }
-        if (ev->has_id || ev->data[0])
-            return 1;
-    }
-}
-
-/* Wait for the next event, at most ms. */
-static int next_event(client_t *c, ev_t *ev, long ms)
-{
-    long end = now_ms() + ms;
-    while (!take_event(c, ev)) {
-        long left = end - now_ms();
-        if (left <= 0 || c->eof)
-            return 0;
-        client_fill(c, left);
-    }
-    return 1;
-}
 
 /* ---- server set-up ----------------------------------------------------------- */
 
@@ -380,7 +233,7 @@ static void publish_n(int n, const char *event)
 
 static void test_server_stream_headers_and_frames(void)
 {
-    client_t *c;
+    reader_t *c;
     ev_t ev;
     uint64_t id0;
     start_default();
@@ -391,7 +244,7 @@ static void test_server_stream_headers_and_frames(void)
     CU_ASSERT(strstr(c->buf, "Access-Control-Allow-Origin") == NULL); /* CORS off */
     CU_ASSERT(strstr(c->buf, "\r\nX-Accel-Buffering: no\r\n") != NULL);
     CU_ASSERT(strstr(c->buf, "Content-Length") == NULL);
-    CU_ASSERT(client_wait_for(c, "retry: 1500\n\n", 1000));
+    CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 1000));
     CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
     sleep_ms(50); /* the stream is registered once its head is out */
     CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "hello", 5, &id0), SSE_OK);
@@ -400,7 +253,7 @@ static void test_server_stream_headers_and_frames(void)
     CU_ASSERT_STRING_EQUAL(ev.event, "message");
     CU_ASSERT_STRING_EQUAL(ev.data, "hello");
     CU_ASSERT_EQUAL(ev.id, id0);
-    CU_ASSERT(client_wait_for(c, "data: two\ndata: lines\n\n", 2000));
+    CU_ASSERT(rd_wait_for(c, "data: two\ndata: lines\n\n", 2000));
     {
         char want[64];
         snprintf(want, sizeof want, "id: %llu\ndata: two\n", (unsigned long long)id0 + 1);
@@ -428,8 +281,8 @@ static void test_server_plain_requests(void)
     size_t i;
     start_default();
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        client_t *c = client_open(cases[i].req);
-        client_read_all(c, 2000);
+        reader_t *c = client_open(cases[i].req);
+        rd_until_eof(c, 2000);
         CU_ASSERT(c->eof);
         if (strncmp(c->buf, cases[i].status_line, strlen(cases[i].status_line)) != 0) {
             fprintf(stderr, "\ncase %zu: got '%.40s'\n", i, c->buf);
@@ -439,12 +292,12 @@ static void test_server_plain_requests(void)
     }
     {   /* request line too long: 414 */
         char big[CONFIG_SSE_REQ_BUF_SIZE + 64];
-        client_t *c;
+        reader_t *c;
         memset(big, 'a', sizeof big);
         memcpy(big, "GET /", 5);
         big[sizeof big - 1] = 0;
         c = client_open(big);
-        client_read_all(c, 2000);
+        rd_until_eof(c, 2000);
         CU_ASSERT(strncmp(c->buf, "HTTP/1.1 414 ", 13) == 0);
         client_close(c);
     }
@@ -455,8 +308,8 @@ static void test_server_plain_requests(void)
         for (k = 0; k < CONFIG_SSE_HTTP_MAX_HEADERS + 2 && n < sizeof req - 16; k++)
             n += (size_t)snprintf(req + n, sizeof req - n, "X%d: y\r\n", k);
         snprintf(req + n, sizeof req - n, "\r\n");
-        client_t *c = client_open(req);
-        client_read_all(c, 2000);
+        reader_t *c = client_open(req);
+        rd_until_eof(c, 2000);
         CU_ASSERT(strncmp(c->buf, "HTTP/1.1 431 ", 13) == 0);
         client_close(c);
     }
@@ -466,14 +319,14 @@ static void test_server_plain_requests(void)
 static void test_server_header_timeout_408(void)
 {
     sse_server_cfg_t cfg;
-    client_t *c;
+    reader_t *c;
     long t0;
     cfg_default(&cfg);
     cfg.header_timeout_ms = 300;
     start_with(&cfg);
     c = client_open("GET /events HTTP/1.1\r\nHost: x\r\n"); /* never finished */
     t0 = now_ms();
-    client_read_all(c, 3000);
+    rd_until_eof(c, 3000);
     CU_ASSERT(strncmp(c->buf, "HTTP/1.1 408 ", 13) == 0);
     CU_ASSERT(now_ms() - t0 >= 250 && now_ms() - t0 < 2000);
     client_close(c);
@@ -526,7 +379,7 @@ static void test_server_curl_stream(void)
 
 static void test_server_last_event_id_resume(void)
 {
-    client_t *c;
+    reader_t *c;
     ev_t ev;
     uint64_t first, last_seen = 0, id;
     char req[256];
@@ -564,7 +417,7 @@ static void test_server_last_event_id_resume(void)
 static void test_server_overload_answers(void)
 {
     sse_server_cfg_t cfg;
-    client_t *s[4], *extra;
+    reader_t *s[4], *extra;
     ev_t ev;
     uint64_t id;
     int i;
@@ -577,7 +430,7 @@ static void test_server_overload_answers(void)
     CU_ASSERT_EQUAL(settle(active_i, 4, 1000), 4);
     /* N+1th stream: 200, only a retry back-off, closed. */
     extra = client_open(STREAM_REQ("/events"));
-    client_read_all(extra, 2000);
+    rd_until_eof(extra, 2000);
     CU_ASSERT(extra->eof);
     CU_ASSERT(strncmp(extra->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
     CU_ASSERT(strstr(extra->buf, "text/event-stream") != NULL);
@@ -589,7 +442,7 @@ static void test_server_overload_answers(void)
     client_close(extra);
     /* N+1th plain request: 503 with Retry-After. */
     extra = client_open("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-    client_read_all(extra, 2000);
+    rd_until_eof(extra, 2000);
     CU_ASSERT(strncmp(extra->buf, "HTTP/1.1 503 ", 13) == 0);
     CU_ASSERT(strstr(extra->buf, "Retry-After: 7\r\n") != NULL);
     client_close(extra);
@@ -627,12 +480,12 @@ static void test_server_connect_cycles_no_leak(void)
         if (i % 10 == 3) {
             close(fd);              /* gone before sending anything */
         } else if (i % 10 == 7) {
-            client_t c;
+            reader_t c;
             c.fd = fd;
             c.len = 0;
             c.eof = 0;
             send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-            client_read_all(&c, 2000);
+            rd_until_eof(&c, 2000);
             CU_ASSERT(strncmp(c.buf, "HTTP/1.1 200", 12) == 0);
             close(fd);
         } else {
@@ -661,7 +514,7 @@ static void test_server_connect_cycles_no_leak(void)
 static void test_server_slow_reader_isolated(void)
 {
     sse_server_cfg_t cfg;
-    client_t *fast[3];
+    reader_t *fast[3];
     int slow_fd, i, k, small = 4096;
     long worst = 0;
     uint64_t first = 0, id = 0;
@@ -694,7 +547,7 @@ static void test_server_slow_reader_isolated(void)
             first = id;
         for (i = 0; i < 3; i++) {
             ev_t ev;
-            while (take_event(fast[i], &ev) || client_fill(fast[i], 0) > 0) {
+            while (take_event(fast[i], &ev) || rd_fill(fast[i], 0) > 0) {
                 if (ev.has_id) {
                     if (expect[i] == 0)
                         expect[i] = first;
@@ -734,14 +587,14 @@ static void test_server_slow_reader_isolated(void)
 static void test_server_heartbeat_on_idle(void)
 {
     sse_server_cfg_t cfg;
-    client_t *c;
+    reader_t *c;
     const char *q;
     int beats = 0;
     cfg_default(&cfg);
     cfg.heartbeat_ms = 150;
     start_with(&cfg);
     c = stream_open("/events");
-    client_wait_for(c, "__never__", 700);
+    rd_wait_for(c, "__never__", 700);
     for (q = c->buf; (q = strstr(q, "\n: hb\n\n")) != NULL; q++)
         beats++;
     CU_ASSERT(beats >= 3 && beats <= 5);
@@ -751,7 +604,7 @@ static void test_server_heartbeat_on_idle(void)
 
 static void test_server_channels_and_targets(void)
 {
-    client_t *all, *ch1, *timed;
+    reader_t *all, *ch1, *timed;
     ev_t ev;
     uint64_t id_all, id_ch1, id_ch2;
     int got_tick = 0;
@@ -804,10 +657,10 @@ static void test_server_ipv6_and_dual_stack(void)
     fd = tcp_connect_to("::1", sse_server_port());
     CU_ASSERT(fd >= 0);
     if (fd >= 0) {
-        client_t c;
+        reader_t c;
         c.fd = fd; c.len = 0; c.eof = 0;
         send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-        client_read_all(&c, 2000);
+        rd_until_eof(&c, 2000);
         CU_ASSERT(strncmp(c.buf, "HTTP/1.1 200", 12) == 0);
         close(fd);
     }
@@ -825,7 +678,7 @@ static void test_server_start_stop_repeated(void)
     cfg_default(&cfg);
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_ERR_ARG); /* not running */
     for (i = 0; i < 10; i++) {
-        client_t *c;
+        reader_t *c;
         ev_t ev;
         uint64_t id;
         start_with(&cfg);
@@ -837,7 +690,7 @@ static void test_server_start_stop_repeated(void)
         CU_ASSERT(next_event(c, &ev, 2000) && ev.id == id);
         /* Stop with the client still connected: it sees the stream end. */
         CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
-        client_read_all(c, 2000);
+        rd_until_eof(c, 2000);
         CU_ASSERT(c->eof);
         client_close(c);
     }
@@ -854,10 +707,10 @@ static void test_server_start_stop_repeated(void)
 }
 
 /* Read a whole short response (server closes). */
-static client_t *roundtrip(const char *req)
+static reader_t *roundtrip(const char *req)
 {
-    client_t *c = client_open(req);
-    client_read_all(c, 2000);
+    reader_t *c = client_open(req);
+    rd_until_eof(c, 2000);
     CU_ASSERT(c->eof);
     return c;
 }
@@ -866,7 +719,7 @@ static void test_server_cors(void)
 {
     static const char *const origins[] = { "http://ok.test" };
     sse_server_cfg_t cfg;
-    client_t *c;
+    reader_t *c;
     cfg_default(&cfg);
     cfg.cors_origins = origins;
     cfg.num_cors_origins = 1;
@@ -930,7 +783,7 @@ static void test_server_cors(void)
 
 static void test_server_query_channels(void)
 {
-    client_t *ac, *enc, *plain, *bad;
+    reader_t *ac, *enc, *plain, *bad;
     ev_t ev;
     uint64_t ida, idb, idc, idall;
     start_default();
@@ -964,7 +817,7 @@ static void test_server_query_channels(void)
 
 static void test_server_refusal_and_close(void)
 {
-    client_t *c;
+    reader_t *c;
     sse_conn_id_t id;
     start_default();
     /* 204 tells an EventSource to stop for good: no body, closed. */
@@ -983,7 +836,7 @@ static void test_server_refusal_and_close(void)
     id = last_open;
     pthread_mutex_unlock(&last_open_lock);
     CU_ASSERT_EQUAL(sse_conn_close(id), SSE_OK);
-    client_read_all(c, 2000);
+    rd_until_eof(c, 2000);
     CU_ASSERT(c->eof);
     CU_ASSERT_EQUAL(settle(active_i, 0, 2000), 0);
     CU_ASSERT_EQUAL(sse_conn_close(id), SSE_ERR_CLOSED);

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the integration suites (see test_util.h). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "test_util.h"
+
+long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+int threads_now(void) { return count_dir("/proc/self/task"); }
+int fds_now(void)     { return count_dir("/proc/self/fd") - 1; /* opendir's own */ }
+
+int settle(int (*f)(void), int want, long ms)
+{
+    long end = now_ms() + ms;
+    int v;
+    while ((v = f()) != want && now_ms() < end)
+        sleep_ms(10);
+    return v;
+}
+
+int rd_fill(reader_t *r, long ms)
+{
+    struct pollfd p;
+    ssize_t n;
+    if (r->eof)
+        return -1;
+    if (r->len >= sizeof r->buf - 1)
+        return 0;
+    p.fd = r->fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, 1, (int)(ms < 0 ? 0 : ms)) <= 0)
+        return 0;
+    n = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
+    if (n <= 0) {
+        r->eof = 1;
+        return -1;
+    }
+    r->len += (size_t)n;
+    r->buf[r->len] = 0;
+    return (int)n;
+}
+
+int rd_wait_for(reader_t *r, const char *needle, long ms)
+{
+    long end = now_ms() + ms;
+    r->buf[r->len] = 0;
+    while (!strstr(r->buf, needle)) {
+        long left = end - now_ms();
+        if (left <= 0 || r->eof)
+            return 0;
+        rd_fill(r, left);
+    }
+    return 1;
+}
+
+int rd_until_eof(reader_t *r, long ms)
+{
+    long end = now_ms() + ms;
+    while (!r->eof && now_ms() < end)
+        rd_fill(r, end - now_ms());
+    return r->eof;
+}
+
+int take_event(reader_t *c, ev_t *ev)
+{
+    for (;;) {
+        char *start = c->buf, *end, *line;
+        char *head = strstr(c->buf, "\r\n\r\n");
+        if (head && memcmp(c->buf, "HTTP/", 5) == 0) {
+            size_t skip = (size_t)(head + 4 - c->buf);
+            memmove(c->buf, head + 4, c->len - skip + 1);
+            c->len -= skip;
+            continue;
+        }
+        end = strstr(start, "\n\n");
+        if (!end)
+            return 0;
+        *end = 0;
+        memset(ev, 0, sizeof *ev);
+        for (line = start; line && *line; ) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = 0;
+            if (strncmp(line, "event: ", 7) == 0)
+                snprintf(ev->event, sizeof ev->event, "%s", line + 7);
+            else if (strncmp(line, "id: ", 4) == 0) {
+                ev->id = strtoull(line + 4, NULL, 10);
+                ev->has_id = 1;
+            } else if (strncmp(line, "data: ", 6) == 0)
+                snprintf(ev->data, sizeof ev->data, "%s", line + 6);
+            line = nl ? nl + 1 : NULL;
+        }
+        {
+            size_t used = (size_t)(end + 2 - c->buf);
+            memmove(c->buf, end + 2, c->len - used + 1);
+            c->len -= used;
+        }
+        if (ev->has_id || ev->data[0])
+            return 1;
+    }
+}
+
+int next_event(reader_t *c, ev_t *ev, long ms)
+{
+    long end = now_ms() + ms;
+    while (!take_event(c, ev)) {
+        long left = end - now_ms();
+        if (left <= 0 || c->eof)
+            return 0;
+        rd_fill(c, left);
+    }
+    return 1;
+}
