@@ -2,7 +2,6 @@
 /* Integration suite: the real server on real loopback sockets and threads,
  * driven by a small C client and by curl. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>

@@ -9,7 +9,6 @@
 #include "test_util.h"
 
 #if defined(CONFIG_SSE_TLS)
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
