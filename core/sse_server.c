@@ -159,27 +159,6 @@ static void drain_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t
     sse_port_close(s);
 }
 
-/* Send a complete small response and close: used for errors, refusals
- * and overload. 204 and 304 carry no body. */
-static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                         int status, const char *extra, uint32_t timeout_ms)
-{
-    const char *reason = sse_http_reason(status);
-    int n;
-    if (status == 204 || status == 304)
-        n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\nConnection: close\r\n%s\r\n",
-                     status, reason, extra ? extra : "");
-    else
-        n = snprintf(buf, cap,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-                     "Content-Length: %u\r\nConnection: close\r\n%s\r\n%s\n",
-                     status, reason, (unsigned)strlen(reason) + 1,
-                     extra ? extra : "", reason);
-    if (n > 0 && (size_t)n < cap)
-        io_send(s, t, buf, (size_t)n, timeout_ms);
-    drain_close(s, t, buf, cap);
-}
-
 /* The request's Origin if the configuration allows it, else none. */
 static sse_str_t cors_origin(const sse_http_req_t *rq)
 {
@@ -211,6 +190,35 @@ static int cors_headers(char *buf, size_t cap, sse_str_t origin)
                  (int)origin.n, origin.p,
                  S.cfg.cors_credentials ? "Access-Control-Allow-Credentials: true\r\n" : "");
     return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+static const sse_str_t no_origin = { NULL, 0 };
+
+/* Send a complete small response and close: used for errors, refusals and
+ * overload. Built in place in buf (no stack copy: stacks are small on a
+ * board); CORS headers for an allowed origin; 204 and 304 carry no body. */
+static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
+                         int status, sse_str_t origin, const char *extra,
+                         uint32_t timeout_ms)
+{
+    const char *reason = sse_http_reason(status);
+    int n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\n", status, reason), r;
+    if (n > 0 && (size_t)n < cap && (r = cors_headers(buf + n, cap - (size_t)n, origin)) > 0)
+        n += r;
+    if (n > 0 && (size_t)n < cap) {
+        if (status == 204 || status == 304)
+            r = snprintf(buf + n, cap - (size_t)n, "Connection: close\r\n%s\r\n",
+                         extra ? extra : "");
+        else
+            r = snprintf(buf + n, cap - (size_t)n,
+                         "Content-Type: text/plain\r\nContent-Length: %u\r\n"
+                         "Connection: close\r\n%s\r\n%s\n",
+                         (unsigned)strlen(reason) + 1, extra ? extra : "", reason);
+        n = r > 0 && (size_t)r < cap - (size_t)n ? n + r : -1;
+    }
+    if (n > 0 && (size_t)n < cap)
+        io_send(s, t, buf, (size_t)n, timeout_ms);
+    drain_close(s, t, buf, cap);
 }
 
 /* Channels named in "?ch=a,b" (commas may come as %2C). @return SSE_OK
@@ -440,21 +448,19 @@ static void release(struct sse_conn *c)
  * with what may follow; from another origin 403. */
 static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
 {
-    char extra[CONFIG_SSE_REQ_BUF_SIZE];
-    int n;
     if (rq->origin.p && !c->origin.p) {
         SSE_LOG(SSE_LOG_WARN, "preflight from an origin not allowed: 403");
-        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, no_origin, NULL,
+                     S.cfg.send_timeout_ms);
         return;
     }
-    n = cors_headers(extra, sizeof extra, c->origin);
-    if (n >= 0)
-        snprintf(extra + n, sizeof extra - (size_t)n, "Allow: GET, HEAD, OPTIONS\r\n%s",
-                 c->origin.p ? "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+    answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 204, c->origin,
+                 c->origin.p ? "Allow: GET, HEAD, OPTIONS\r\n"
+                               "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
                                "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, "
                                "Authorization, Accept\r\n"
-                               "Access-Control-Max-Age: 600\r\n" : "");
-    answer_close(&c->sock, &c->tls, c->out, sizeof c->out, n >= 0 ? 204 : 431, n >= 0 ? extra : NULL,
+                               "Access-Control-Max-Age: 600\r\n"
+                             : "Allow: GET, HEAD, OPTIONS\r\n",
                  S.cfg.send_timeout_ms);
 }
 
@@ -462,18 +468,14 @@ static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
  * application's on_request status, e.g. 204 "stop reconnecting"). */
 static void refuse(struct sse_conn *c, int status)
 {
-    char extra[CONFIG_SSE_REQ_BUF_SIZE];
-    int n = cors_headers(extra, sizeof extra, c->origin);
-    if (n >= 0 && status == 405)
-        snprintf(extra + n, sizeof extra - (size_t)n, "Allow: GET, HEAD\r\n");
     if (status < 200 || status > 599) {
         SSE_LOG(SSE_LOG_ERR, "on_request returned %d: answering 500", status);
         status = 500;
     }
     SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "stream request refused: %d %s",
             status, sse_http_reason(status));
-    answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, n >= 0 ? extra : NULL,
-                 S.cfg.send_timeout_ms);
+    answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin,
+                 status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms);
 }
 
 /* Send the stream's head (CORS headers and the retry hint included). */
@@ -524,7 +526,8 @@ static void conn_thread(void *arg)
         sse_port_mutex_lock(&S.lock);
         S.st.bad_requests++;
         sse_port_mutex_unlock(&S.lock);
-        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, no_origin, NULL,
+                     S.cfg.send_timeout_ms);
         goto out;
     }
     c->head_only = sse_str_ieq(rq.method, "HEAD");
@@ -570,13 +573,15 @@ static void conn_thread(void *arg)
     }
     if (rq.content_length > 0 || rq.chunked) {
         /* ssedge reads no request bodies. */
-        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 413, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 413, c->origin, NULL,
+                     S.cfg.send_timeout_ms);
         goto out;
     }
     if (S.cfg.handler)
         S.cfg.handler(c, &rq, S.cfg.handler_user);
     if (!c->replied)
-        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 404, NULL, S.cfg.send_timeout_ms);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 404, c->origin, NULL,
+                     S.cfg.send_timeout_ms);
     else
         drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
@@ -617,7 +622,7 @@ static void overload(sse_port_sock_t *s)
         char ra[40];
         snprintf(ra, sizeof ra, "Retry-After: %lu\r\n",
                  (unsigned long)((S.cfg.overload_retry_ms + 999) / 1000));
-        answer_close(s, NULL, S.scratch, sizeof S.scratch, 503, ra,
+        answer_close(s, NULL, S.scratch, sizeof S.scratch, 503, no_origin, ra,
                      CONFIG_SSE_OVERLOAD_TIMEOUT_MS);
     }
 }
