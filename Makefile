@@ -25,6 +25,13 @@ PORT-$(CONFIG_SSE_PORT_POSIX) := posix
 PORT-$(CONFIG_SSE_PORT_LWIP)  := lwip
 PORT := $(PORT-y)
 CPPFLAGS += -Iport/$(PORT)
+# The lwIP port builds against an lwIP's headers: Debian's hosted lwIP by
+# default (pkg-config lwip); a board build sets LWIP_CFLAGS to its own.
+ifeq ($(PORT),lwip)
+LWIP_CFLAGS ?= $(shell pkg-config --cflags lwip 2>/dev/null)
+LWIP_LIBS   ?= $(shell pkg-config --libs lwip 2>/dev/null)
+CPPFLAGS += $(LWIP_CFLAGS)
+endif
 # mbedTLS 2.28 ships no pkg-config file.
 TLS_LIBS-$(CONFIG_SSE_TLS) := -lmbedtls -lmbedx509 -lmbedcrypto
 LDLIBS += $(TLS_LIBS-y)
@@ -37,10 +44,16 @@ LIB       := $(BUILD)/libssedge.a
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 
+ifeq ($(PORT),lwip)
+# Over lwIP, ssedge serves through lwIP's own TCP: the host programs are the
+# lwIP example (tests reach it over a tap link in a network namespace).
+PROGS := $(LIB) $(BIN)/sse_lwip_host
+else
 PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
          $(BIN)/sse_tests $(BIN)/sse_e2e_server
+endif
 
-.PHONY: all lib run run-tls test test-one bench deps defconfig olddefconfig \
+.PHONY: all lib run run-tls size test test-one bench deps defconfig olddefconfig \
         menuconfig savedefconfig check-nomalloc check-prefix clean help
 all: $(PROGS)
 lib: $(LIB)
@@ -51,6 +64,7 @@ help:
 	@echo "make run-tls    the same over https on :8443 (development certificate)"
 	@echo "make test       unit + integration suites: gcc, clang, ASan+UBSan, TSan"
 	@echo "make bench      fan-out benchmark (10/100/1000 clients)"
+	@echo "make size       flash/static RAM of the library at 4 and 16 connections (SIZE_DEFCONFIG=...)"
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig"
 
@@ -59,7 +73,7 @@ $(DEPS_OK):
 	@scripts/deps.sh check build test >/dev/null || scripts/deps.sh install build test
 	@mkdir -p $(dir $@) && touch $@
 deps:
-	scripts/deps.sh install build test e2e bench
+	scripts/deps.sh install build test e2e lwip bench
 	@mkdir -p $(BUILD) && touch $(DEPS_OK)
 
 # ---- configuration ----------------------------------------------------------
@@ -82,7 +96,8 @@ $(BUILD)/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 APP_OBJS := $(BUILD)/examples/telemetry/main.o $(BUILD)/bench/sse_bench_server.o \
-            $(BUILD)/bench/sse_bench_client.o $(BUILD)/tests/e2e/e2e_server.o
+            $(BUILD)/bench/sse_bench_client.o $(BUILD)/tests/e2e/e2e_server.o \
+            $(BUILD)/examples/lwip_host/main.o
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(TEST_OBJS) $(APP_OBJS))
 
 $(LIB): $(LIB_OBJS)
@@ -99,6 +114,10 @@ $(BUILD)/examples/telemetry/assets.c: $(WEB) scripts/embed.py
 $(BIN)/telemetry: $(BUILD)/examples/telemetry/main.o $(BUILD)/examples/telemetry/assets.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/sse_lwip_host: $(BUILD)/examples/lwip_host/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
 
 $(BIN)/sse_e2e_server: $(BUILD)/tests/e2e/e2e_server.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -131,9 +150,9 @@ run-tls: | $(DEPS_OK)
 	    --key $(TLS_BUILD)/devcert/server.key
 
 # ---- checks -----------------------------------------------------------------
-# core/ never allocates: its objects may not reference the heap.
+# core/ and port/lwip/ never allocate: their objects may not reference the heap.
 check-nomalloc: $(LIB_OBJS)
-	@scripts/check-nomalloc.sh $(filter $(BUILD)/core/%,$(LIB_OBJS))
+	@scripts/check-nomalloc.sh $(filter $(BUILD)/core/% $(BUILD)/port/lwip/%,$(LIB_OBJS))
 
 # Every exported symbol carries the sse_ prefix.
 check-prefix: $(LIB_OBJS)
@@ -151,6 +170,12 @@ bench: all | $(DEPS_OK)
 	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/sse_bench_server \
 	    $(TLS_BUILD)/bin/sse_bench_client
 	@scripts/bench.sh $(BIN)
+
+# Flash and static RAM of ssedge's objects at 4 and 16 connections, plus the
+# thread stacks (Cortex-M4 + lwIP preset unless SIZE_DEFCONFIG names another).
+SIZE_DEFCONFIG ?= configs/cortex_m4_lwip_defconfig
+size: | $(DEPS_OK)
+	@scripts/size.sh $(SIZE_DEFCONFIG)
 
 clean:
 	rm -rf $(BUILD)

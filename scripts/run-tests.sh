@@ -63,6 +63,25 @@ variant tls-asan BUILD=build/tls-asan KCONFIG_CONFIG=build/tls-asan/.config $TLS
         CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
         SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/tls-asan/bin/sse_tests
 
+# The lwIP port: a host build on Debian's lwIP, served over a tap link in a
+# network namespace, and the Cortex-M4 cross build (compiles with -Werror).
+scripts/deps.sh check lwip >/dev/null || scripts/deps.sh install lwip
+echo "=== lwip: build"
+if ! $MAKE -s BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config \
+        DEFCONFIG=configs/lwip_host_defconfig CC=gcc all >"$log/lwip.build" 2>&1; then
+    cat "$log/lwip.build"; echo "=== lwip: BUILD FAILED"; failed=$((failed + 1))
+elif $MAKE -s BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config check-nomalloc check-prefix; then
+    passed=$((passed + 2))
+else
+    failed=$((failed + 1))
+fi
+echo "=== cortex-m4: build and size"
+if scripts/size.sh configs/cortex_m4_lwip_defconfig >"$log/size.out" 2>&1; then
+    grep -E '^static RAM|total' "$log/size.out"; passed=$((passed + 1))
+else
+    tail -20 "$log/size.out"; echo "=== cortex-m4: BUILD FAILED"; failed=$((failed + 1))
+fi
+
 # Real clients: headless Chromium and the eventsource package against the
 # gcc build, and curl through Debian's nginx.
 scripts/deps.sh check e2e >/dev/null || scripts/deps.sh install e2e
@@ -86,6 +105,7 @@ external() { # name, command...
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server >/dev/null
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
+external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
 
 echo
 echo "make test: $passed passed, $failed failed"

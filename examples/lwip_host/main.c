@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* ssedge over lwIP on a Linux host: Debian's hosted lwIP (liblwip-dev) with
+ * its tap driver, so clients reach lwIP's own TCP over a real link
+ * (tests/lwip/lwip_host_test.sh makes the tap in a network namespace).
+ *
+ * ssedge itself goes through port/lwip only; this file may use POSIX for
+ * what a board would do otherwise (arguments, signals, stdout).
+ *
+ *   PRECONFIGURED_TAPIF=tap0 sse_lwip_host --ip 192.168.77.2 \
+ *       --netmask 255.255.255.0 --gw 192.168.77.1 --port 8080
+ *
+ * GET /events streams `event: message` / `data: hello` from a global timer
+ * every --interval-ms (kept in the ring: Last-Event-ID replays them), plus
+ * `event: ping` from a timer of that connection (not replayed). GET /stats
+ * answers the counters; anything else answers "ok".
+ * Signals: SIGUSR1 prints a `stats ...` line, SIGUSR2 stops and starts the
+ * ssedge server again (lwIP stays up: tapif cannot be torn down),
+ * SIGTERM/SIGINT stop and exit.
+ */
+#define _DEFAULT_SOURCE /* sigwait, and lwIP's headers want SSIZE_MAX */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssedge/sse.h"
+
+/* As in port/lwip: lwIP and board headers may trip -Wundef/-Wshadow. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wundef"
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+#include "lwip/opt.h"
+#include "lwip/sys.h"
+#include "lwip/tcpip.h"
+#include "lwip/netif.h"
+#include "lwip/ip_addr.h"
+#include "netif/tapif.h"
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+static uint32_t interval_ms = 1000;
+static int conn_timer = 1;
+static struct netif tap_netif;
+static sys_sem_t up_sem;
+static ip4_addr_t a_ip, a_mask, a_gw;
+
+/* ---- lwIP bring-up: the order a board uses too ---------------------------- */
+
+/* Runs on the tcpip thread with the core lock held: netif calls are legal
+ * here (from another thread they need LOCK_TCPIP_CORE()). */
+static void tcpip_ready(void *arg)
+{
+    (void)arg;
+    if (!netif_add(&tap_netif, &a_ip, &a_mask, &a_gw, NULL, tapif_init, tcpip_input)) {
+        fprintf(stderr, "lwip_host: netif_add failed\n");
+        exit(1);
+    }
+    netif_set_default(&tap_netif);
+    netif_set_up(&tap_netif);
+    netif_set_link_up(&tap_netif);
+#if LWIP_IPV6
+    netif_create_ip6_linklocal_address(&tap_netif, 1);
+#endif
+    sys_sem_signal(&up_sem);
+}
+
+static void lwip_up(void)
+{
+    if (sys_sem_new(&up_sem, 0) != ERR_OK) {
+        fprintf(stderr, "lwip_host: no semaphore\n");
+        exit(1);
+    }
+    tcpip_init(tcpip_ready, NULL);
+    sys_arch_sem_wait(&up_sem, 0); /* 0 = forever in lwIP */
+    sys_sem_free(&up_sem);
+}
+
+/* ---- ssedge application ------------------------------------------------------ */
+
+static void hello(void *arg)
+{
+    (void)arg;
+    sse_publish(SSE_CHANNEL_ALL, "message", "hello", 5, NULL);
+}
+
+static void ping(sse_conn_id_t conn, void *arg)
+{
+    char data[16];
+    int n = snprintf(data, sizeof data, "%lu", (unsigned long)conn);
+    (void)arg;
+    sse_send_to(conn, "ping", data, (size_t)n, NULL);
+}
+
+static void on_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
+{
+    (void)req;
+    (void)user;
+    if (conn_timer && sse_conn_timer_add(conn, interval_ms, ping, NULL) < 0)
+        fprintf(stderr, "lwip_host: no timer slot for a stream\n");
+}
+
+static int stats_line(char *buf, size_t cap)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return snprintf(buf, cap,
+                    "stats active=%u streams=%u accepted=%llu overloaded=%llu "
+                    "send_failures=%llu last_id=%llu\n",
+                    st.active, st.streams, (unsigned long long)st.accepted,
+                    (unsigned long long)st.overloaded, (unsigned long long)st.send_failures,
+                    (unsigned long long)st.last_id);
+}
+
+static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
+{
+    (void)user;
+    if (req->path.n == 6 && memcmp(req->path.p, "/stats", 6) == 0) {
+        char body[200];
+        int n = stats_line(body, sizeof body);
+        return sse_reply(c, 200, "text/plain", NULL, body,
+                         n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
+    }
+    return sse_reply(c, 200, "text/plain", NULL, "ok\n", 3);
+}
+
+static void usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s [--ip A] [--netmask M] [--gw G] [--port N] [--bind ADDR]\n"
+            "          [--interval-ms N] [--max-conn N] [--idle-check-ms N] [--no-conn-timer]\n"
+            "  lwIP's address on the tap link (default 192.168.77.2/24 via .1);\n"
+            "  set PRECONFIGURED_TAPIF=tapN to use an existing tap device\n",
+            argv0);
+    exit(2);
+}
+
+static void parse_ip4(const char *s, ip4_addr_t *a, const char *argv0)
+{
+    if (!ip4addr_aton(s, a))
+        usage(argv0);
+}
+
+int main(int argc, char **argv)
+{
+    static const sse_route_t routes[] = {
+        /* path, channel, on_open, on_close, user, on_request */
+        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
+    };
+    sse_server_cfg_t cfg;
+    sigset_t sigs;
+    int i, r, restarts = 0;
+
+    sse_server_cfg_init(&cfg);
+    cfg.routes = routes;
+    cfg.num_routes = 1;
+    cfg.handler = handler;
+    cfg.bind_addr = "0.0.0.0";
+    parse_ip4("192.168.77.2", &a_ip, argv[0]);
+    parse_ip4("255.255.255.0", &a_mask, argv[0]);
+    parse_ip4("192.168.77.1", &a_gw, argv[0]);
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-conn-timer") == 0) {
+            conn_timer = 0;
+            continue;
+        }
+        if (i + 1 >= argc)
+            usage(argv[0]);
+        if (strcmp(argv[i], "--ip") == 0)
+            parse_ip4(argv[++i], &a_ip, argv[0]);
+        else if (strcmp(argv[i], "--netmask") == 0)
+            parse_ip4(argv[++i], &a_mask, argv[0]);
+        else if (strcmp(argv[i], "--gw") == 0)
+            parse_ip4(argv[++i], &a_gw, argv[0]);
+        else if (strcmp(argv[i], "--port") == 0)
+            cfg.port = (uint16_t)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--bind") == 0)
+            cfg.bind_addr = argv[++i];
+        else if (strcmp(argv[i], "--interval-ms") == 0)
+            interval_ms = (uint32_t)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--max-conn") == 0)
+            cfg.max_connections = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--idle-check-ms") == 0)
+            cfg.idle_check_ms = (uint32_t)atoi(argv[++i]);
+        else
+            usage(argv[0]);
+    }
+    if (interval_ms == 0 || cfg.max_connections == 0 ||
+        cfg.max_connections > CONFIG_SSE_MAX_CONNECTIONS || cfg.idle_check_ms == 0)
+        usage(argv[0]);
+
+    /* Signals are taken synchronously by this thread only: block them
+     * before lwIP starts its threads (they inherit the mask), so no
+     * lwIP thread is ever interrupted by one. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+    /* 1. lwIP: tcpip thread, netif added and up. 2. ssedge. */
+    lwip_up();
+    r = sse_server_start(&cfg);
+    if (r != SSE_OK) {
+        fprintf(stderr, "lwip_host: cannot start on %s:%u: %s\n", cfg.bind_addr,
+                (unsigned)cfg.port, sse_strerror(r));
+        return 1;
+    }
+    r = sse_timer_add(interval_ms, hello, NULL);
+    if (r < 0)
+        fprintf(stderr, "lwip_host: no timer: %s\n", sse_strerror(r));
+    printf("lwip_host: %s port %u on lwIP %s", cfg.bind_addr, (unsigned)sse_server_port(),
+           ip4addr_ntoa(&a_ip));
+#if LWIP_IPV6
+    printf(" (link-local %s)", ip6addr_ntoa(netif_ip6_addr(&tap_netif, 0)));
+#endif
+    printf(", %u slots\nready\n", cfg.max_connections);
+    fflush(stdout);
+
+    for (;;) {
+        char line[200];
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1) {
+            if (stats_line(line, sizeof line) > 0)
+                fputs(line, stdout);
+            fflush(stdout);
+        } else if (sig == SIGUSR2) {
+            /* sse_server_stop() ends the timer service with its timers:
+             * the global one is added again after the start. */
+            r = sse_server_stop();
+            if (r == SSE_OK)
+                r = sse_server_start(&cfg);
+            if (r == SSE_OK && (r = sse_timer_add(interval_ms, hello, NULL)) > 0)
+                r = SSE_OK;
+            printf("restart %d %s port %u\n", ++restarts, r == SSE_OK ? "ok" : sse_strerror(r),
+                   (unsigned)sse_server_port());
+            fflush(stdout);
+        } else {
+            break;
+        }
+    }
+    sse_server_stop();
+    printf("stopped\n");
+    fflush(stdout);
+    /* tapif has no teardown: the process ends with lwIP running. */
+    return 0;
+}

@@ -1,0 +1,128 @@
+#!/bin/sh
+# Flash and static RAM of ssedge's own objects for one defconfig preset,
+# built at CONFIG_SSE_MAX_CONNECTIONS=4 and =16 (everything else from the
+# preset), plus the thread stacks the OS allocates on top.
+#
+# Usage: scripts/size.sh [configs/X_defconfig]
+#   default configs/cortex_m4_lwip_defconfig. cortex_m* presets build with
+#   arm-none-eabi-gcc against port/lwip/target's lwipopts.h and arch/*.h;
+#   any other preset builds with the host cc and size.
+#   Overrides (environment): SSE_CC, SSE_SIZE, SSE_OPT, SSE_LWIP_CFLAGS.
+# lwIP is sized for each count as a board would be (-DSSE_LWIP_CONNECTIONS=N,
+# read by port/lwip/target/lwipopts.h). Debian's hosted lwIP has a fixed
+# 4-socket table, so for host lwIP presets the port's MEMP_NUM_NETCONN check
+# is turned off (-DSSE_LWIP_NO_NETCONN_CHECK): those sizes are ssedge's only.
+# Builds go to build/size/<preset>/cN/ through the Makefile's lib target.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+preset=${1:-configs/cortex_m4_lwip_defconfig}
+[ -f "$preset" ] || { echo "size.sh: no such preset: $preset" >&2; exit 2; }
+name=$(basename "$preset" _defconfig)
+MAKE=${MAKE:-make}
+# Run the same from a shell or from make: no inherited command-line variables.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+TIMEOUT=""
+command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout 600"
+
+case $name in
+cortex_m*)
+    CC=${SSE_CC:-arm-none-eabi-gcc}
+    SIZE=${SSE_SIZE:-arm-none-eabi-size}
+    OPT=${SSE_OPT:--Os -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -ffunction-sections -fdata-sections}
+    # Target headers first: their lwipopts.h and arch/*.h win over Debian's.
+    LWIP_CFLAGS=${SSE_LWIP_CFLAGS:--Iport/lwip/target -I/usr/include/lwip}
+    ;;
+*)
+    CC=${SSE_CC:-cc}
+    SIZE=${SSE_SIZE:-size}
+    OPT=${SSE_OPT:--O2}
+    LWIP_CFLAGS=""
+    if grep -q '^CONFIG_SSE_PORT_LWIP=y' "$preset"; then
+        LWIP_CFLAGS=${SSE_LWIP_CFLAGS:-"$(pkg-config --cflags lwip 2>/dev/null) -DSSE_LWIP_NO_NETCONN_CHECK"}
+    fi
+    ;;
+esac
+for tool in "$CC" "$SIZE"; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "size.sh: $tool not found" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# build N: a .config from the preset with CONFIG_SSE_MAX_CONNECTIONS=N, then
+# the library. Sets $build.
+build() {
+    n=$1
+    build=build/size/$name/c$n
+    sed -e '/^CONFIG_SSE_MAX_CONNECTIONS=/d' \
+        -e '/^# CONFIG_SSE_MAX_CONNECTIONS is not set/d' "$preset" >"$tmp/defconfig"
+    echo "CONFIG_SSE_MAX_CONNECTIONS=$n" >>"$tmp/defconfig"
+    mkdir -p "$build"
+    set -- BUILD="$build" KCONFIG_CONFIG="$build/.config" DEFCONFIG="$tmp/defconfig" \
+        CC="$CC" OPT="$OPT"
+    [ -n "$LWIP_CFLAGS" ] && set -- "$@" LWIP_CFLAGS="$LWIP_CFLAGS -DSSE_LWIP_CONNECTIONS=$n"
+    if ! { $TIMEOUT "$MAKE" -s "$@" defconfig &&
+           $TIMEOUT "$MAKE" -s -j"$(nproc 2>/dev/null || echo 2)" "$@" lib; } \
+           >"$tmp/build.log" 2>&1; then
+        tail -40 "$tmp/build.log"
+        echo "size.sh: build of $preset at $(basename "$build") failed" >&2
+        exit 1
+    fi
+}
+
+cfg() { # symbol -> value from the last build's .config
+    sed -n "s/^CONFIG_$1=//p" "$build/.config"
+}
+
+# table N: per-object text/data/bss of the last build; sets $ram (data+bss).
+table() {
+    objs=""
+    for m in $(ar t "$build/libssedge.a"); do
+        for o in "$build/core/$m" "$build"/port/*/"$m"; do
+            [ -f "$o" ] && { objs="$objs $o"; break; }
+        done
+    done
+    echo
+    echo "CONFIG_SSE_MAX_CONNECTIONS=$1"
+    # shellcheck disable=SC2086
+    $SIZE -B $objs | awk -v b="$build/" '
+        NR == 1 { printf "  %-28s %8s %8s %8s\n", "object", "text", "data", "bss"; next }
+        { f = $6; sub("^" b, "", f); t += $1; d += $2; s += $3
+          printf "  %-28s %8d %8d %8d\n", f, $1, $2, $3 }
+        END { printf "  %-28s %8d %8d %8d\n", "total", t, d, s }'
+    $SIZE -B -t "$build/libssedge.a" | awk '/\(TOTALS\)/ {
+        printf "  %-28s %8d %8d %8d\n", "libssedge.a (size -t)", $1, $2, $3 }'
+    ram=$($SIZE -B -t "$build/libssedge.a" | awk '/\(TOTALS\)/ { print $2 + $3 }')
+}
+
+echo "ssedge size: $preset"
+echo "  $CC $OPT${LWIP_CFLAGS:+ $LWIP_CFLAGS}"
+
+build 4
+table 4
+ram4=$ram
+stack=$(cfg SSE_THREAD_STACK_SIZE)
+port=lwip; [ "$(cfg SSE_PORT_POSIX)" = y ] && port=posix
+tls=$(cfg SSE_TLS)
+
+build 16
+table 16
+ram16=$ram
+
+per=$(awk -v a="$ram4" -v b="$ram16" 'BEGIN { v = (b - a) / 12
+    printf (v == int(v)) ? "%d" : "%.1f", v }')
+echo
+echo "static RAM (data+bss) for 4 connections: $ram4 bytes; for 16: $ram16 bytes;" \
+     "per extra connection: $per bytes"
+if [ "$port" = lwip ]; then
+    where="allocated by the RTOS (sys_thread_new), not in .data/.bss"
+else
+    where="allocated by pthread_create (mmap), not in .data/.bss"
+fi
+echo "thread stacks, $where:"
+echo "  CONFIG_SSE_THREAD_STACK_SIZE $stack x (connections + 2: listener, timer):" \
+     "$((stack * 6)) bytes for 4 connections, $((stack * 18)) for 16"
+echo "static RAM + stacks: $((ram4 + stack * 6)) bytes for 4 connections;" \
+     "$((ram16 + stack * 18)) for 16; per extra connection: $per + $stack bytes"
+[ "$tls" = y ] && echo "TLS: mbedTLS's per-connection heap (record buffers, session) comes on top."
+exit 0
