@@ -90,7 +90,7 @@ external() { # name, command...
     echo "=== $name"
     "$@" >"$log/$name.out" 2>&1
     rc=$?
-    grep -E '^(not ok|# fail|# Subtest)|^ +(✖|not ok)|: [0-9]+ passed, [0-9]+ failed$' "$log/$name.out" | head -40
+    grep -E '^(not ok|FAIL - |# fail|# Subtest)|^ +(✖|not ok)|: [0-9]+ passed, [0-9]+ failed$' "$log/$name.out" | head -40
     line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log/$name.out" | tail -1)
     if [ -z "$line" ]; then
         tail -30 "$log/$name.out"
