@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages ssedge needs; "check" only reports what is missing.
-# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e lwip bench
+# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e lwip bench rpi
 set -u
 mode=${1:-install}; shift 2>/dev/null || true
 groups=${*:-build test}
@@ -10,6 +10,11 @@ pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtl
 pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"
 pkgs_bench="procps libmbedtls-dev openssl"
+# Raspberry Pi cross builds run under qemu-user; the runner links the
+# target's CUnit from Debian multiarch (the ":arch" packages need
+# dpkg --add-architecture first).
+pkgs_rpi="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross
+ libc6-dev-armhf-cross qemu-user libcunit1-dev:arm64 libcunit1-dev:armhf"
 
 want=""
 for g in $groups; do
@@ -26,17 +31,43 @@ done
 case " $groups " in
 *" e2e "*) command -v npm >/dev/null 2>&1 || missing="$missing npm" ;;
 esac
+# Foreign architectures named by ":arch" packages and not yet enabled.
+archs=""
+for p in $want; do
+    case "$p" in *:*) a=${p#*:} ;; *) continue ;; esac
+    case " $archs " in *" $a "*) continue ;; esac
+    dpkg --print-foreign-architectures 2>/dev/null | grep -qx "$a" || archs="$archs $a"
+done
 [ -z "$missing" ] && exit 0
 
 if [ "$mode" = check ]; then
+    [ -n "$archs" ] && echo "missing dpkg architectures:$archs"
     echo "missing packages:$missing"
     exit 1
 fi
 echo "deps: installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
+for a in $archs; do
+    echo "deps: dpkg --add-architecture $a" >&2
+    $SUDO dpkg --add-architecture "$a" || exit 1
+done
 # apt-get update may fail on one mirror index yet leave the main suite usable:
 # go on and let the install decide.
 $SUDO apt-get update -qq || echo "deps: apt-get update reported errors, trying install" >&2
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     -o DPkg::Lock::Timeout=600 $missing
+r=$?
+# With a foreign architecture a failed index fetch shows only here: say
+# which packages are still missing rather than trusting the exit code alone.
+still=""
+for p in $missing; do
+    case "$p" in npm) command -v npm >/dev/null 2>&1 && continue ;; esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+        || still="$still $p"
+done
+if [ -n "$still" ]; then
+    echo "deps: still missing after apt-get install:$still" >&2
+    exit 1
+fi
+exit $r
