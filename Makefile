@@ -18,6 +18,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wundef -Wstrict-prototypes
 CFLAGS  := -std=c99 $(OPT) $(WARN) $(SAN) -fno-common
 CPPFLAGS := -imacros $(CONFIG_H) -Iinclude -Icore -Iport
 LDLIBS   = -lpthread
+# Link-only flags: e.g. LDFLAGS=-static for a cross build run under qemu-user.
+LDFLAGS ?=
 
 -include $(KCONFIG_CONFIG)
 
@@ -113,27 +115,27 @@ $(BUILD)/examples/telemetry/assets.c: $(WEB) scripts/embed.py
 
 $(BIN)/telemetry: $(BUILD)/examples/telemetry/main.o $(BUILD)/examples/telemetry/assets.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/sse_lwip_host: $(BUILD)/examples/lwip_host/main.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
 
 $(BIN)/sse_e2e_server: $(BUILD)/tests/e2e/e2e_server.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/sse_bench_server: $(BUILD)/bench/sse_bench_server.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/sse_bench_client: $(BUILD)/bench/sse_bench_client.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 
 $(BIN)/sse_tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(LDLIBS)
 
 # ---- run --------------------------------------------------------------------
 run: $(BIN)/telemetry
