@@ -1,6 +1,8 @@
 #!/bin/sh
-# make test: the one runner built and run four ways (gcc, clang, ASan+UBSan,
-# TSan), plus the static checks; prints a closing "N passed, N failed" line.
+# make test: the one CUnit runner built and run over the POSIX port (gcc,
+# clang, ASan+UBSan, TSan, TLS) and over the lwIP port (gcc, ASan+UBSan),
+# the static checks, the Cortex-M4 build and the suites with real clients;
+# prints a closing "N passed, N failed" line.
 set -u
 MAKE=${MAKE:-make}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -28,8 +30,8 @@ variant() { # name, make args...
         failed=$((failed + 1)); return
     fi
     bin=$(ls -d "$(echo "$@" | sed -n 's/.*BUILD=\([^ ]*\).*/\1/p')"/bin/sse_tests 2>/dev/null)
-    echo "=== $name: run $bin"
-    "$bin" >"$log/$name.out" 2>&1
+    echo "=== $name: run ${RUN:+$RUN }$bin"
+    ${RUN:-} "$bin" >"$log/$name.out" 2>&1
     rc=$?
     # Keep the output short: failures and the summary.
     grep -E 'FAILED|Test: .*\.\.\.FAILED|^ +[0-9]+\. |Run Summary|suites|tests|asserts|ERROR|WARNING|Sanitizer|runtime error' "$log/$name.out" | head -60
@@ -75,6 +77,21 @@ elif $MAKE -s BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config check-nomalloc 
 else
     failed=$((failed + 1))
 fi
+# The same runner, suites unchanged, over the lwIP port: ssedge serves
+# through lwIP's TCP on a tap link and the suites' clients are Linux sockets
+# in the same namespace (tests/lwip/netns.sh). Plain gcc and ASan+UBSan.
+LWIPSUITE="DEFCONFIG=configs/lwip_host_suite_defconfig"
+LWIPFLAGS="LWIP_CFLAGS=$(pkg-config --cflags lwip 2>/dev/null) -DSSE_LWIP_NO_NETCONN_CHECK"
+RUN="tests/lwip/netns.sh -t 300" \
+variant lwip-suite BUILD=build/lwip-suite KCONFIG_CONFIG=build/lwip-suite/.config \
+        $LWIPSUITE "$LWIPFLAGS" CC=gcc all
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+RUN="tests/lwip/netns.sh -t 300" \
+variant lwip-asan BUILD=build/lwip-asan KCONFIG_CONFIG=build/lwip-asan/.config \
+        $LWIPSUITE "$LWIPFLAGS" CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/lwip-asan/bin/sse_tests
+RUN= # dash may keep a function call's assignments
 echo "=== cortex-m4: build and size"
 if scripts/size.sh configs/cortex_m4_lwip_defconfig >"$log/size.out" 2>&1; then
     grep -E '^static RAM|total' "$log/size.out"; passed=$((passed + 1))

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <CUnit/Basic.h>
 #include "tests.h"
+#include "backend/backend.h"
 
 static const struct {
     const char *name;
@@ -41,6 +42,10 @@ int main(int argc, char **argv)
             return 0;
         }
     }
+    /* The port's network stack (lwIP: tcpip thread and tap netif). */
+    if (tb_up() != 0)
+        return 2;
+    printf("backend: %s, clients connect to %s\n", tb_name(), tb_client_addr());
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     for (size_t k = 0; k < NSUITES; k++) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Integration suite: the real server on real loopback sockets and threads,
- * driven by a small C client and by curl. */
+/* Integration suite: the real server on real sockets and threads, driven by
+ * a small C client and by curl. The same suite runs over both ports: the
+ * backend (tests/backend/) says where the server binds and where clients
+ * connect (POSIX: loopback; lwIP: lwIP's address on a tap link). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +21,7 @@
 #include "sse_timer.h"
 #include "tests.h"
 #include "test_util.h"
+#include "backend/backend.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -48,7 +51,7 @@ static unsigned active_now(void)
 static int active_i(void) { return (int)active_now(); }
 static int timers_i(void) { return (int)sse_timer_count(); }
 
-/* A loopback socket address for ip ("127.0.0.1" or "::1") and port. */
+/* A socket address for a numeric ip (v4 or v6) and port. */
 static socklen_t make_addr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof *ss);
@@ -85,7 +88,7 @@ static int tcp_connect_to(const char *ip, uint16_t port)
 {
     return connect_fd(-1, ip, port);
 }
-static int tcp_connect(void) { return tcp_connect_to("127.0.0.1", sse_server_port()); }
+static int tcp_connect(void) { return tcp_connect_to(tb_client_addr(), sse_server_port()); }
 
 static int send_str(int fd, const char *s)
 {
@@ -192,7 +195,7 @@ static const char *const chan_names[] = { "a", "b", "c" };
 static void cfg_default(sse_server_cfg_t *cfg)
 {
     sse_server_cfg_init(cfg);
-    cfg->bind_addr = "127.0.0.1";
+    cfg->bind_addr = tb_bind_addr();
     cfg->port = 0;
     cfg->routes = routes;
     cfg->num_routes = sizeof routes / sizeof routes[0];
@@ -342,7 +345,7 @@ static void test_server_curl_stream(void)
     start_default();
     snprintf(cmd, sizeof cmd,
              "curl -sS -N -i --max-time 2 -H 'Accept: text/event-stream' "
-             "http://127.0.0.1:%u/events 2>&1", (unsigned)sse_server_port());
+             "http://%s:%u/events 2>&1", tb_client_addr(), (unsigned)sse_server_port());
     p = popen(cmd, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     /* Publish while curl is connected: wait for its stream to be live. */
@@ -526,7 +529,7 @@ static void test_server_slow_reader_isolated(void)
     start_with(&cfg);
     slow_fd = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(slow_fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    CU_ASSERT_FATAL(connect_fd(slow_fd, "127.0.0.1", sse_server_port()) == slow_fd);
+    CU_ASSERT_FATAL(connect_fd(slow_fd, tb_client_addr(), sse_server_port()) == slow_fd);
     send_str(slow_fd, STREAM_REQ("/events"));
     for (i = 0; i < 3; i++)
         fast[i] = stream_open("/events");
@@ -646,17 +649,20 @@ static void test_server_channels_and_targets(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
-/* "::" serves both families: a plain request answers over ::1 and over
- * 127.0.0.1. */
+/* "::" serves both families: a plain request answers over ::1 (where the
+ * backend has an IPv6 loopback: not lwIP) and over IPv4. */
 static void test_server_ipv6_and_dual_stack(void)
 {
-    static const char *const ips[] = { "::1", "127.0.0.1" };
+    const char *ips[2];
     sse_server_cfg_t cfg;
-    size_t i;
+    size_t i, n = 0;
+    if (tb_has_ipv6_loopback())
+        ips[n++] = "::1";
+    ips[n++] = tb_client_addr();
     cfg_default(&cfg);
     cfg.bind_addr = "::";
     start_with(&cfg);
-    for (i = 0; i < sizeof ips / sizeof ips[0]; i++) {
+    for (i = 0; i < n; i++) {
         reader_t c;
         memset(&c, 0, sizeof c);
         c.fd = tcp_connect_to(ips[i], sse_server_port());

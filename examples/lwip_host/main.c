@@ -58,6 +58,11 @@ static void tcpip_ready(void *arg)
         fprintf(stderr, "lwip_host: netif_add failed\n");
         exit(1);
     }
+    /* Debian's liblwip 2.1.3 overflows its pool pbufs on received frames
+     * over 590 bytes (its memp and pbuf code disagree on the pool size): a
+     * 576-byte MTU makes lwIP advertise MSS 536 so peers stay below that.
+     * A board's own lwIP build does not need this. */
+    tap_netif.mtu = 576;
     netif_set_default(&tap_netif);
     netif_set_up(&tap_netif);
     netif_set_link_up(&tap_netif);

@@ -197,6 +197,7 @@ fi
 timeout 5 ip netns add "$NS" &&
     nsx timeout 5 ip link set lo up &&
     nsx timeout 5 ip tuntap add dev tap0 mode tap &&
+    nsx timeout 5 ip link set tap0 mtu 576 &&
     nsx timeout 5 ip addr add "$HOST_IP/24" dev tap0 &&
     nsx timeout 5 ip link set tap0 up ||
     { fail "namespace $NS with tap0"; summary; exit 1; }

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* The network stack a test or bench program runs over: the host's own (POSIX
+ * port) or lwIP's, brought up here on a tap link (lwIP port). One object per
+ * port is linked in, so the same suites and benches run over both. */
+#ifndef SSE_TEST_BACKEND_H
+#define SSE_TEST_BACKEND_H
+
+/* Bring the stack up once per process, before sse_server_start().
+ * 0 on success, -1 with a message on stderr. */
+int tb_up(void);
+const char *tb_name(void);        /* "posix" or "lwip" */
+const char *tb_bind_addr(void);   /* what the server under test binds */
+const char *tb_client_addr(void); /* where a client on this host connects */
+int tb_has_ipv6_loopback(void);   /* "::1" reaches the server */
+
+#endif /* SSE_TEST_BACKEND_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Test backend for the lwIP port: Debian's hosted lwIP on a tap link that
+ * tests/lwip/netns.sh makes inside a network namespace. The test process
+ * runs in that namespace, so its Linux client sockets reach lwIP's own TCP
+ * over the link (there is no 127.0.0.1 inside lwIP).
+ *
+ * Environment: PRECONFIGURED_TAPIF (required: the tap device, e.g. tap0),
+ * SSE_LWIP_IP / SSE_LWIP_NETMASK / SSE_LWIP_GW (default 192.168.77.2/24
+ * via .1, addresses that exist only inside the test's namespace).
+ *
+ * MTU 576: Debian's liblwip 2.1.3 sizes its PBUF_POOL elements for 590-byte
+ * frames (memp_PBUF_POOL: 616 bytes) while its pbuf_alloc() fills 1536 per
+ * pool pbuf, so tapif overflows the heap on any received frame > 590 bytes
+ * (seen under ASan with a 1141-byte request). A 576-byte MTU makes lwIP
+ * advertise MSS 536, which keeps every frame Linux sends within 590. */
+#define _DEFAULT_SOURCE /* lwIP's headers want SSIZE_MAX */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backend.h"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wundef"
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+#include "lwip/opt.h"
+#include "lwip/sys.h"
+#include "lwip/tcpip.h"
+#include "lwip/netif.h"
+#include "lwip/ip_addr.h"
+#include "netif/tapif.h"
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#define SSE_LWIP_HOST_MTU 576 /* see above: not a board setting */
+
+static struct netif tap_netif;
+static sys_sem_t up_sem;
+static ip4_addr_t a_ip, a_mask, a_gw;
+static char client_addr[16];
+static int is_up;
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+/* On the tcpip thread with the core lock held: netif calls are legal here. */
+static void tcpip_ready(void *arg)
+{
+    int *ok = arg;
+    *ok = netif_add(&tap_netif, &a_ip, &a_mask, &a_gw, NULL, tapif_init, tcpip_input) != NULL;
+    if (*ok) {
+        tap_netif.mtu = SSE_LWIP_HOST_MTU;
+        netif_set_default(&tap_netif);
+        netif_set_up(&tap_netif);
+        netif_set_link_up(&tap_netif);
+    }
+    sys_sem_signal(&up_sem);
+}
+
+int tb_up(void)
+{
+    static int ok;
+    if (is_up)
+        return 0;
+    /* Without it tapif makes its own device and runs ifconfig: refuse. */
+    if (!getenv("PRECONFIGURED_TAPIF")) {
+        fprintf(stderr, "lwip backend: PRECONFIGURED_TAPIF is not set; run under "
+                        "tests/lwip/netns.sh\n");
+        return -1;
+    }
+    if (!ip4addr_aton(env_or("SSE_LWIP_IP", "192.168.77.2"), &a_ip) ||
+        !ip4addr_aton(env_or("SSE_LWIP_NETMASK", "255.255.255.0"), &a_mask) ||
+        !ip4addr_aton(env_or("SSE_LWIP_GW", "192.168.77.1"), &a_gw)) {
+        fprintf(stderr, "lwip backend: bad SSE_LWIP_IP/NETMASK/GW\n");
+        return -1;
+    }
+    if (sys_sem_new(&up_sem, 0) != ERR_OK)
+        return -1;
+    tcpip_init(tcpip_ready, &ok);
+    sys_arch_sem_wait(&up_sem, 0); /* 0 = forever in lwIP */
+    sys_sem_free(&up_sem);
+    if (!ok) {
+        fprintf(stderr, "lwip backend: netif_add failed\n");
+        return -1;
+    }
+    ip4addr_ntoa_r(&a_ip, client_addr, sizeof client_addr);
+    is_up = 1; /* tapif has no teardown: lwIP stays up until exit */
+    return 0;
+}
+
+const char *tb_name(void) { return "lwip"; }
+const char *tb_bind_addr(void) { return "0.0.0.0"; }
+const char *tb_client_addr(void) { return client_addr; }
+int tb_has_ipv6_loopback(void) { return 0; }
