@@ -11,6 +11,12 @@ BIN     := $(BUILD)/bin
 CONFIG_H := $(BUILD)/include/sse_config.h
 DEPS_OK := $(BUILD)/.deps-ok
 
+# CROSS_COMPILE=aarch64-linux-gnu- picks the cross gcc, ar and size.
+CROSS_COMPILE ?=
+ifneq ($(CROSS_COMPILE),)
+CC      := $(CROSS_COMPILE)gcc
+AR      := $(CROSS_COMPILE)ar
+endif
 CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
@@ -44,18 +50,24 @@ LIB_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(PORT_SRCS:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libssedge.a
 
 TEST_SRCS := $(wildcard tests/*.c)
-TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+# The suites and benches run over the port's own stack (tests/backend/).
+BACKEND_OBJ := $(BUILD)/tests/backend/$(PORT).o
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(BACKEND_OBJ)
 
 ifeq ($(PORT),lwip)
-# Over lwIP, ssedge serves through lwIP's own TCP: the host programs are the
-# lwIP example (tests reach it over a tap link in a network namespace).
-PROGS := $(LIB) $(BIN)/sse_lwip_host
+# Over lwIP, ssedge serves through lwIP's own TCP: the lwIP example, the
+# test runner and the bench server (clients reach them over a tap link in a
+# network namespace, tests/lwip/netns.sh).
+PROGS := $(LIB) $(BIN)/sse_lwip_host $(BIN)/sse_tests $(BIN)/sse_bench_server
 else
 PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
          $(BIN)/sse_tests $(BIN)/sse_e2e_server
 endif
 
-.PHONY: all lib run run-tls size test test-one bench deps defconfig olddefconfig \
+# Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon).
+-include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk)
+
+.PHONY: all lib run run-tls size test test-one bench bench-lwip deps defconfig olddefconfig \
         menuconfig savedefconfig check-nomalloc check-prefix clean help
 all: $(PROGS)
 lib: $(LIB)
@@ -66,6 +78,7 @@ help:
 	@echo "make run-tls    the same over https on :8443 (development certificate)"
 	@echo "make test       unit + integration suites: gcc, clang, ASan+UBSan, TSan"
 	@echo "make bench      fan-out benchmark (10/100/1000 clients)"
+	@echo "make bench-lwip the same against the lwIP port over a tap link (root)"
 	@echo "make size       flash/static RAM of the library at 4 and 16 connections (SIZE_DEFCONFIG=...)"
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig"
@@ -125,9 +138,10 @@ $(BIN)/sse_e2e_server: $(BUILD)/tests/e2e/e2e_server.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/sse_bench_server: $(BUILD)/bench/sse_bench_server.o $(LIB)
+$(BUILD)/bench/sse_bench_server.o: CPPFLAGS += -Itests
+$(BIN)/sse_bench_server: $(BUILD)/bench/sse_bench_server.o $(BACKEND_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
 
 $(BIN)/sse_bench_client: $(BUILD)/bench/sse_bench_client.o
 	@mkdir -p $(dir $@)
@@ -135,7 +149,7 @@ $(BIN)/sse_bench_client: $(BUILD)/bench/sse_bench_client.o
 
 $(BIN)/sse_tests: $(TEST_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(LWIP_LIBS) $(LDLIBS)
 
 # ---- run --------------------------------------------------------------------
 run: $(BIN)/telemetry
@@ -172,6 +186,22 @@ bench: all | $(DEPS_OK)
 	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/sse_bench_server \
 	    $(TLS_BUILD)/bin/sse_bench_client
 	@scripts/bench.sh $(BIN)
+
+# The same fan-out with the server on the lwIP port (Debian's hosted lwIP on
+# a tap link in a network namespace; needs root). The client is the host's.
+# Up to 300 streams: Debian's lwIP (one tcpip thread, linear PCB lookup per
+# segment) times connects out at 1000 over tap, and a board has a handful.
+LWIP_BENCH_POINTS ?= 10:1000:0 100:1000:0 300:100:0 100:1000:5 300:1000:5
+LWIP_SUITE := build/lwip-suite
+LWIP_SUITE_ARGS := BUILD=$(LWIP_SUITE) KCONFIG_CONFIG=$(LWIP_SUITE)/.config \
+    DEFCONFIG=configs/lwip_host_suite_defconfig \
+    LWIP_CFLAGS="$$(pkg-config --cflags lwip) -DSSE_LWIP_NO_NETCONN_CHECK"
+bench-lwip: $(BIN)/sse_bench_client | $(DEPS_OK)
+	@scripts/deps.sh check lwip >/dev/null || scripts/deps.sh install lwip
+	$(MAKE) $(LWIP_SUITE_ARGS) $(LWIP_SUITE)/bin/sse_bench_server
+	tests/lwip/netns.sh -t 900 env BENCH_MODE=lwip BENCH_HOST=192.168.77.2 BENCH_TLS=0 \
+	    BENCH_STALL_SECONDS=0 BENCH_POINTS="$(LWIP_BENCH_POINTS)" BENCH_CLIENT_BIN=$(BIN)/sse_bench_client \
+	    scripts/bench.sh $(LWIP_SUITE)/bin
 
 # Flash and static RAM of ssedge's objects at 4 and 16 connections, plus the
 # thread stacks (Cortex-M4 + lwIP preset unless SIZE_DEFCONFIG names another).

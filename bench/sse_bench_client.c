@@ -100,6 +100,7 @@ typedef struct conn {
 static struct {
     /* options */
     unsigned port, clients, max_inflight, rate;
+    struct in_addr host; /* --host, default 127.0.0.1 */
     double   seconds, warmup, connect_timeout;
     long     server_pid;
     const char *path;
@@ -876,7 +877,7 @@ static void start_connect(conn_t *c, ll now)
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)g.port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_addr = g.host;
     rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
     if (rc == 0) {
         set_events(c, EPOLLIN, EPOLL_CTL_ADD);
@@ -1177,7 +1178,7 @@ static void stall_tick(ll now)
 static void usage(const char *argv0)
 {
     fprintf(stderr,
-        "usage: %s --port P --clients N --seconds S [--warmup W]\n"
+        "usage: %s --port P --clients N --seconds S [--warmup W] [--host IPV4]\n"
         "          [--server-pid PID] [--path /x] [--stall-one SECONDS]\n"
         "          [--rate R (label only)] [--max-inflight K]\n"
         "          [--connect-timeout SECONDS] [--stall-rcvbuf BYTES]\n"
@@ -1248,6 +1249,7 @@ int main(int argc, char **argv)
     int i, rc, stall = 0;
 
     g.warmup = 2;
+    g.host.s_addr = htonl(INADDR_LOOPBACK);
     g.max_inflight = 16; /* ssedge's default listen backlog: never overrun it */
     g.path = "/events";
     g.connect_timeout = -1;
@@ -1261,6 +1263,10 @@ int main(int argc, char **argv)
             usage(argv[0]);
         if (strcmp(a, "--port") == 0)
             g.port = (unsigned)parse_num(argv[++i], 1, 65535, argv[0]);
+        else if (strcmp(a, "--host") == 0) {
+            if (inet_pton(AF_INET, argv[++i], &g.host) != 1)
+                usage(argv[0]);
+        }
         else if (strcmp(a, "--clients") == 0)
             g.clients = (unsigned)parse_num(argv[++i], 1, 100000, argv[0]);
         else if (strcmp(a, "--seconds") == 0)

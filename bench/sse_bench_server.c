@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ssedge/sse.h"
+#include "backend/backend.h"
 
 #define NS_PER_S 1000000000ULL
 
@@ -88,7 +89,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
     sigset_t sigs;
     unsigned long port = 0, rate = 0, max_conn = 0, coalesce = CONFIG_SSE_COALESCE_MS;
-    const char *bind_addr = "127.0.0.1"; /* loopback only, unless asked */
+    const char *bind_addr = NULL; /* the backend's: loopback on POSIX */
     uint64_t base, k, seq = 0, skipped = 0, pub_errors = 0;
     /* Why a run fell short of its rate: late wake-ups (CPU starvation) or
      * sse_publish() itself taking long (lock contention). */
@@ -147,6 +148,12 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 
+    /* The port's stack (lwIP: tcpip thread and tap netif), after the mask:
+     * its threads inherit it too. */
+    if (tb_up() != 0)
+        return 1;
+    if (bind_addr == NULL)
+        bind_addr = tb_bind_addr();
     sse_server_cfg_init(&cfg);
     cfg.bind_addr = bind_addr;
     cfg.port = (uint16_t)port;

@@ -16,6 +16,12 @@
 #                                  them, with a development certificate
 #                                  made by scripts/devcert.sh in a temp dir
 #        BENCH_TLS (1)             0 skips the TLS rows
+#        BENCH_HOST (127.0.0.1)    where the client connects
+#        BENCH_CLIENT_BIN (BIN_DIR/sse_bench_client)  the client program
+#        BENCH_POINTS              "clients:rate:coalesce_ms ..." to run
+#                                  instead of the default load points
+#        BENCH_MODE (plain)        label of the rows ("lwip": make bench-lwip
+#                                  runs an lwIP-port server over a tap link)
 set -u
 
 BIN=${1:?usage: scripts/bench.sh BIN_DIR}
@@ -31,7 +37,8 @@ TLS_ON=${BENCH_TLS:-1}
 DEVCERT=$(dirname "$0")/devcert.sh
 
 SERVER=$BIN/sse_bench_server
-CLIENT=$BIN/sse_bench_client
+CLIENT=${BENCH_CLIENT_BIN:-$BIN/sse_bench_client}
+HOST=${BENCH_HOST:-127.0.0.1}
 for b in "$SERVER" "$CLIENT"; do
     [ -x "$b" ] || { echo "bench: $b missing (make all first)" >&2; exit 2; }
 done
@@ -42,7 +49,7 @@ server_status=0
 client_pid=""
 cert_dir=""
 # What run_point runs: the plain build first, then the TLS one.
-mode=plain
+mode=${BENCH_MODE:-plain}
 srv_bin=$SERVER
 cli_bin=$CLIENT
 srv_extra=()
@@ -156,7 +163,7 @@ run_point() { # clients rate coalesce_ms [extra client args...]
     limit=$(awk -v w="$WARMUP" -v s="$SECONDS_W" -v c="$clients" \
         -v x="$([ $# -gt 0 ] && echo "$STALL" || echo 0)" \
         'BEGIN { printf "%d", 10 + c / 50 + w + s + x + 30 }')
-    timeout -k 5 "$limit" "$cli_bin" --port "$port" --clients "$clients" \
+    timeout -k 5 "$limit" "$cli_bin" --host "$HOST" --port "$port" --clients "$clients" \
         --rate "$rate" --seconds "$SECONDS_W" --warmup "$WARMUP" \
         --server-pid "$server_pid" ${cli_extra[@]+"${cli_extra[@]}"} "$@" \
         >"$LOG_DIR/$name.client.log" 2>&1 &
@@ -183,15 +190,15 @@ $(kv lost "$line") $(kv dup "$line") $(kv status "$line")$([ $# -gt 0 ] && echo 
 }
 
 # Default build (CONFIG_SSE_COALESCE_MS=0: every event is sent at once) ...
-run_point 10 1000 0
-run_point 100 1000 0
-run_point 1000 100 0
-run_point 1000 1000 0
 # ... and with a 5 ms coalescing delay, where one wake-up per event per
-# client saturates the machine (1000 x 1000).
-run_point 100 1000 5
-run_point 1000 1000 5
-run_point 100 "$STALL_RATE" 0 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
+# client saturates the machine (1000 x 1000). BENCH_POINTS replaces the list
+# ("clients:rate:coalesce_ms ...").
+for pt in ${BENCH_POINTS:-10:1000:0 100:1000:0 1000:100:0 1000:1000:0 100:1000:5 1000:1000:5}; do
+    IFS=: read -r pc pr pco <<<"$pt"
+    run_point "$pc" "$pr" "$pco"
+done
+[ "$STALL" != 0 ] &&
+    run_point 100 "$STALL_RATE" 0 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
 
 # The same over TLS (mbedTLS), from the CONFIG_SSE_TLS build, with a
 # development certificate (ECDSA P-256, the chain verified by the client).
@@ -238,7 +245,7 @@ else
 fi
 
 echo
-echo "ssedge fan-out, loopback, window ${SECONDS_W} s after ${WARMUP} s warm-up" \
+echo "ssedge fan-out, $([ "$mode" = lwip ] && echo "lwIP port over a tap link" || echo loopback), window ${SECONDS_W} s after ${WARMUP} s warm-up" \
      "(logs: $LOG_DIR)"
 # "pub ev/s": the rate the publisher really reached (it drops due events
 # rather than burst when it gets the CPU too late); "deliv ev/s": events
