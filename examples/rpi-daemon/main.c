@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* ssedge-rpi: a board-status daemon (CPU temperature, load, memory, uptime as
+ * one JSON "stats" event per interval on /events) with an embedded dashboard
+ * at /; logs for journald, stops cleanly on SIGTERM/SIGINT. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ssedge/sse.h"
+
+/* Same definition as in the generated assets.c (scripts/embed.py). */
+#ifndef SSE_ASSET_DEFINED
+#define SSE_ASSET_DEFINED
+struct sse_asset {
+    const char *path;
+    const char *content_type;
+    const unsigned char *data;
+    size_t len;
+    const unsigned char *gz;
+    size_t gz_len;
+};
+#endif
+extern const struct sse_asset rpi_assets[];
+extern const size_t rpi_assets_count;
+
+#define NAME "ssedge-rpi"
+
+/* journald reads a "<N>" line prefix as the syslog priority. */
+enum { LOG_ERR = 3, LOG_WARNING = 4, LOG_INFO = 6 };
+
+static char root[PATH_MAX / 2] = "";    /* --root: prefix for /sys and /proc */
+static char temp_path[PATH_MAX];        /* chosen thermal zone, "" = none */
+static int temp_failing;                /* log a failing zone once, not per tick */
+
+static void logmsg(int prio, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n = snprintf(line, sizeof line, "<%d>" NAME ": ", prio), m;
+
+    va_start(ap, fmt);
+    m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        m = 0;
+    n += m;
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    /* one write per line: lines from several threads never interleave */
+    if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+        /* nowhere left to report it */
+    }
+}
+
+static FILE *open_under_root(const char *path)
+{
+    char full[PATH_MAX];
+    snprintf(full, sizeof full, "%s%s", root, path);
+    return fopen(full, "r");
+}
+
+/* The CPU's zone: Raspberry Pi OS calls it "cpu-thermal"; else any zone
+ * whose type mentions cpu or soc; else the first one. */
+static void pick_thermal_zone(void)
+{
+    char pattern[PATH_MAX];
+    glob_t g;
+    size_t i, best = 0;
+    int best_rank = -1;
+
+    snprintf(pattern, sizeof pattern, "%s/sys/class/thermal/thermal_zone*/temp", root);
+    if (glob(pattern, 0, NULL, &g) != 0) {
+        logmsg(LOG_WARNING, "no thermal zone under %s/sys/class/thermal:"
+               " temp_c is null in every event", root);
+        return;
+    }
+    for (i = 0; i < g.gl_pathc; i++) {
+        char type_path[PATH_MAX], type[64] = "";
+        FILE *f;
+        int rank = 0;
+        size_t n = strlen(g.gl_pathv[i]);
+        snprintf(type_path, sizeof type_path, "%.*stype", (int)(n - 4), g.gl_pathv[i]);
+        if ((f = fopen(type_path, "r")) != NULL) {
+            if (!fgets(type, sizeof type, f))
+                type[0] = '\0';
+            fclose(f);
+        }
+        type[strcspn(type, "\n")] = '\0';
+        if (strcmp(type, "cpu-thermal") == 0)
+            rank = 2;
+        else if (strstr(type, "cpu") || strstr(type, "soc"))
+            rank = 1;
+        if (rank > best_rank) {
+            best_rank = rank;
+            best = i;
+        }
+    }
+    snprintf(temp_path, sizeof temp_path, "%s", g.gl_pathv[best]);
+    globfree(&g);
+    logmsg(LOG_INFO, "CPU temperature from %s", temp_path);
+}
+
+/* Degrees Celsius into *c; -1 when unknown. */
+static int read_temp(double *c)
+{
+    FILE *f;
+    long milli;
+    int ok;
+
+    if (!temp_path[0])
+        return -1;
+    f = fopen(temp_path, "r");
+    ok = f && fscanf(f, "%ld", &milli) == 1;
+    if (f)
+        fclose(f);
+    if (!ok && !temp_failing)
+        logmsg(LOG_WARNING, "cannot read %s: temp_c is null until it can", temp_path);
+    else if (ok && temp_failing)
+        logmsg(LOG_INFO, "reading %s again", temp_path);
+    temp_failing = !ok;
+    if (!ok)
+        return -1;
+    *c = (double)milli / 1000.0;
+    return 0;
+}
+
+static int read_loadavg(double load[3])
+{
+    FILE *f = open_under_root("/proc/loadavg");
+    int ok = f && fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) == 3;
+    if (f)
+        fclose(f);
+    return ok ? 0 : -1;
+}
+
+/* MemTotal and MemAvailable, kB. */
+static int read_meminfo(unsigned long *total, unsigned long *avail)
+{
+    FILE *f = open_under_root("/proc/meminfo");
+    char line[128];
+    int have = 0;
+
+    if (!f)
+        return -1;
+    while (have != 3 && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemTotal: %lu", total) == 1)
+            have |= 1;
+        else if (sscanf(line, "MemAvailable: %lu", avail) == 1)
+            have |= 2;
+    }
+    fclose(f);
+    return have == 3 ? 0 : -1;
+}
+
+static int read_uptime(double *s)
+{
+    FILE *f = open_under_root("/proc/uptime");
+    int ok = f && fscanf(f, "%lf", s) == 1;
+    if (f)
+        fclose(f);
+    return ok ? 0 : -1;
+}
+
+/* Appends to buf at *n; a field that cannot be read is null. */
+static void put(char *buf, size_t size, int *n, const char *fmt, ...)
+{
+    va_list ap;
+    int m;
+    if (*n < 0 || (size_t)*n >= size)
+        return;
+    va_start(ap, fmt);
+    m = vsnprintf(buf + *n, size - (size_t)*n, fmt, ap);
+    va_end(ap);
+    *n = m < 0 ? -1 : *n + m;
+}
+
+/* Timer thread: one event for everyone; it stays in the ring, so a
+ * dashboard that reconnects with Last-Event-ID gets what it missed. */
+static void publish_stats(void *arg)
+{
+    char json[256];
+    double temp, load[3], up;
+    unsigned long total, avail;
+    int n = 0, r;
+    (void)arg;
+
+    put(json, sizeof json, &n, "{\"temp_c\":");
+    if (read_temp(&temp) == 0)
+        put(json, sizeof json, &n, "%.1f", temp);
+    else
+        put(json, sizeof json, &n, "null");
+    if (read_loadavg(load) == 0)
+        put(json, sizeof json, &n, ",\"load\":[%.2f,%.2f,%.2f]", load[0], load[1], load[2]);
+    else
+        put(json, sizeof json, &n, ",\"load\":null");
+    if (read_meminfo(&total, &avail) == 0)
+        put(json, sizeof json, &n, ",\"mem\":{\"total_kb\":%lu,\"available_kb\":%lu}",
+            total, avail);
+    else
+        put(json, sizeof json, &n, ",\"mem\":null");
+    if (read_uptime(&up) == 0)
+        put(json, sizeof json, &n, ",\"uptime_s\":%.0f}", up);
+    else
+        put(json, sizeof json, &n, ",\"uptime_s\":null}");
+    if (n < 0 || (size_t)n >= sizeof json)
+        return; /* cannot happen with these fields; never send half a JSON */
+    r = sse_publish(SSE_CHANNEL_ALL, "stats", json, (size_t)n, NULL);
+    if (r != SSE_OK)
+        logmsg(LOG_ERR, "publish: %s", sse_strerror(r));
+}
+
+/* 1 if Accept-Encoding admits gzip (listed, or "*", with q other than 0). */
+static int accepts_gzip(sse_str_t ae)
+{
+    size_t i = 0;
+    int gzip = -1, star = -1;
+
+    while (ae.p && i < ae.n) {
+        char item[64];
+        size_t k = 0;
+        const char *q;
+        int yes;
+        while (i < ae.n && ae.p[i] != ',') {
+            if (ae.p[i] != ' ' && ae.p[i] != '\t' && k < sizeof item - 1)
+                item[k++] = (char)(ae.p[i] >= 'A' && ae.p[i] <= 'Z' ? ae.p[i] + 32 : ae.p[i]);
+            i++;
+        }
+        i++;
+        item[k] = '\0';
+        q = strstr(item, ";q=");
+        yes = !q || strtod(q + 3, NULL) > 0;
+        if (q)
+            item[q - item] = '\0';
+        if (strcmp(item, "gzip") == 0 || strcmp(item, "x-gzip") == 0)
+            gzip = yes;
+        else if (strcmp(item, "*") == 0)
+            star = yes;
+    }
+    return gzip >= 0 ? gzip : star > 0;
+}
+
+/* GET / and the dashboard's files; every other path is 404. */
+static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
+{
+    sse_str_t path = req->path;
+    size_t i;
+    (void)user;
+
+    if (path.n == 1 && path.p[0] == '/') {
+        path.p = "/index.html";
+        path.n = strlen(path.p);
+    }
+    for (i = 0; i < rpi_assets_count; i++) {
+        const struct sse_asset *a = &rpi_assets[i];
+        if (strlen(a->path) != path.n || memcmp(a->path, path.p, path.n) != 0)
+            continue;
+        /* no-cache: a daemon upgrade shows its new page at once */
+        if (a->gz && accepts_gzip(req->accept_encoding))
+            return sse_reply(c, 200, a->content_type, "Content-Encoding: gzip\r\n"
+                             "Vary: Accept-Encoding\r\nCache-Control: no-cache\r\n",
+                             a->gz, a->gz_len);
+        return sse_reply(c, 200, a->content_type, a->gz ?
+                         "Vary: Accept-Encoding\r\nCache-Control: no-cache\r\n" :
+                         "Cache-Control: no-cache\r\n", a->data, a->len);
+    }
+    return sse_reply(c, 404, "text/plain", NULL, "not found\n", 10);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: " NAME " [--port N] [--bind ADDR] [--interval-ms N] [--root DIR]\n"
+            "  --port         TCP port (default 8080; 0 = any free one, logged)\n"
+            "  --bind         numeric address (default 0.0.0.0; \"::\" for IPv6 too)\n"
+            "  --interval-ms  period of the stats event (default 1000)\n"
+            "  --root DIR     read DIR/sys and DIR/proc instead of /sys and /proc (tests)\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    static const sse_route_t routes[] = {
+        /* path, channel, on_open, on_close, user, on_request */
+        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL },
+    };
+    sse_server_cfg_t cfg;
+    sigset_t stop_sigs;
+    long interval_ms = 1000, port = 8080;
+    int i, r, sig = 0;
+
+    sse_server_cfg_init(&cfg);
+    cfg.routes = routes;
+    cfg.num_routes = 1;
+    cfg.handler = handler;
+    for (i = 1; i < argc; i++) {
+        char *end;
+        if (i + 1 >= argc)
+            usage();
+        if (strcmp(argv[i], "--port") == 0) {
+            port = strtol(argv[++i], &end, 10);
+            if (*end || port < 0 || port > 65535)
+                usage();
+        } else if (strcmp(argv[i], "--bind") == 0) {
+            cfg.bind_addr = argv[++i];
+        } else if (strcmp(argv[i], "--interval-ms") == 0) {
+            interval_ms = strtol(argv[++i], &end, 10);
+            if (*end || interval_ms < 10 || interval_ms > 3600000)
+                usage();
+        } else if (strcmp(argv[i], "--root") == 0) {
+            if (strlen(argv[++i]) >= sizeof root)
+                usage();
+            strcpy(root, argv[i]);
+        } else {
+            usage();
+        }
+    }
+    cfg.port = (uint16_t)port;
+
+    /* Block the stop signals before any thread exists: ssedge's threads
+     * inherit the mask, so only sigwait() below ever takes them. */
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+
+    pick_thermal_zone();
+    r = sse_server_start(&cfg);
+    if (r != SSE_OK) {
+        logmsg(LOG_ERR, "cannot serve on %s:%ld: %s", cfg.bind_addr, port, sse_strerror(r));
+        return 1;
+    }
+    r = sse_timer_add((uint32_t)interval_ms, publish_stats, NULL);
+    if (r < 0) {
+        logmsg(LOG_ERR, "no timer: %s", sse_strerror(r));
+        sse_server_stop();
+        return 1;
+    }
+    logmsg(LOG_INFO, "serving http://%s:%u/ (stream /events, stats every %ld ms)",
+           cfg.bind_addr, (unsigned)sse_server_port(), interval_ms);
+
+    while (sigwait(&stop_sigs, &sig) != 0)
+        ;
+    logmsg(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    /* Ends every stream (clients see the response end) and returns once all
+     * of ssedge's threads have finished. */
+    r = sse_server_stop();
+    if (r != SSE_OK) {
+        logmsg(LOG_ERR, "stop: %s", sse_strerror(r));
+        return 1;
+    }
+    logmsg(LOG_INFO, "stopped");
+    return 0;
+}
