@@ -4,6 +4,12 @@
 PYTHON        ?= /usr/bin/python3
 KCONFIG       := Kconfig
 DEFCONFIG     ?= configs/posix_defconfig
+PRESETS       := $(notdir $(wildcard configs/*_defconfig))
+# make O=dir: configuration and every output in dir (out of tree).
+ifdef O
+BUILD          := $(O)
+KCONFIG_CONFIG := $(O)/.config
+endif
 export KCONFIG_CONFIG ?= .config
 
 BUILD   ?= build
@@ -27,7 +33,13 @@ LDLIBS   = -lpthread
 # Link-only flags: e.g. LDFLAGS=-static for a cross build run under qemu-user.
 LDFLAGS ?=
 
+# Configuration goals read an existing .config but never make one first.
+CONFIG_GOALS := defconfig olddefconfig menuconfig savedefconfig $(PRESETS) help deps clean
+ifneq ($(filter $(CONFIG_GOALS),$(MAKECMDGOALS)),)
+-include $(wildcard $(KCONFIG_CONFIG))
+else
 -include $(KCONFIG_CONFIG)
+endif
 
 PORT-$(CONFIG_SSE_PORT_POSIX) := posix
 PORT-$(CONFIG_SSE_PORT_LWIP)  := lwip
@@ -67,8 +79,9 @@ endif
 # Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon).
 -include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk)
 
-.PHONY: all lib run run-tls size test test-one bench bench-lwip deps defconfig olddefconfig \
-        menuconfig savedefconfig check-nomalloc check-prefix clean help
+.PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
+        olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets \
+        install clean help $(PRESETS)
 all: $(PROGS)
 lib: $(LIB)
 
@@ -81,18 +94,23 @@ help:
 	@echo "make bench-lwip the same against the lwIP port over a tap link (root)"
 	@echo "make size       flash/static RAM of the library at 4 and 16 connections (SIZE_DEFCONFIG=...)"
 	@echo "make deps       install the Debian packages the build needs"
-	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig"
+	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig|NAME_defconfig (configs/)"
+	@echo "make O=dir ...  out-of-tree: .config and outputs in dir; CROSS_COMPILE=prefix-"
+	@echo "make install    PREFIX=/usr/local DESTDIR=: library, headers, ssedge.pc, daemon, unit"
+	@echo "make size-all   the footprint table over every preset"
+	@echo "make check-presets  every preset builds with -Werror and round-trips savedefconfig"
 
 # ---- dependencies: installed on first use ------------------------------------
 $(DEPS_OK):
 	@scripts/deps.sh check build test >/dev/null || scripts/deps.sh install build test
 	@mkdir -p $(dir $@) && touch $@
 deps:
-	scripts/deps.sh install build test e2e lwip bench
+	scripts/deps.sh install build test e2e lwip bench rpi
 	@mkdir -p $(BUILD) && touch $(DEPS_OK)
 
 # ---- configuration ----------------------------------------------------------
 $(KCONFIG_CONFIG): | $(DEPS_OK)
+	@mkdir -p $(dir $@)
 	$(PYTHON) -m defconfig --kconfig $(KCONFIG) $(DEFCONFIG)
 $(CONFIG_H): $(KCONFIG_CONFIG) $(KCONFIG) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -104,7 +122,12 @@ olddefconfig: | $(DEPS_OK)
 menuconfig: | $(DEPS_OK)
 	$(PYTHON) -m menuconfig $(KCONFIG)
 savedefconfig: | $(DEPS_OK)
-	$(PYTHON) -m savedefconfig --kconfig $(KCONFIG) --out defconfig
+	$(PYTHON) -m savedefconfig --kconfig $(KCONFIG) --out $(dir $(KCONFIG_CONFIG))defconfig
+# make NAME_defconfig: the preset configs/NAME_defconfig (with O= or
+# KCONFIG_CONFIG= for another tree).
+$(PRESETS): | $(DEPS_OK)
+	@mkdir -p $(dir $(KCONFIG_CONFIG))
+	$(PYTHON) -m defconfig --kconfig $(KCONFIG) configs/$@
 
 # ---- compile ----------------------------------------------------------------
 $(BUILD)/%.o: %.c $(CONFIG_H)
@@ -208,6 +231,37 @@ bench-lwip: $(BIN)/sse_bench_client | $(DEPS_OK)
 SIZE_DEFCONFIG ?= configs/cortex_m4_lwip_defconfig
 size: | $(DEPS_OK)
 	@scripts/size.sh $(SIZE_DEFCONFIG)
+size-all: | $(DEPS_OK)
+	@scripts/size-all.sh
+
+# Every preset builds with -Werror, and savedefconfig gives each one back.
+check-presets: | $(DEPS_OK)
+	@scripts/check-presets.sh
+
+# ---- install ----------------------------------------------------------------
+# make install PREFIX=/usr/local DESTDIR=/tmp/stage: the library, headers
+# (with this build's sse_config.h), ssedge.pc, and on POSIX the Raspberry Pi
+# daemon with its systemd unit.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+PC_LIBS := -lssedge $(LDLIBS) $(if $(filter lwip,$(PORT)),$(LWIP_LIBS))
+INSTALL_PROGS := $(filter $(BIN)/ssedge-rpi,$(PROGS))
+install: $(LIB) $(CONFIG_H) $(INSTALL_PROGS)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ssedge
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 include/ssedge/*.h $(DESTDIR)$(INCDIR)/ssedge/
+	install -m 644 $(CONFIG_H) $(DESTDIR)$(INCDIR)/ssedge/sse_config.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
+	    -e 's|@LIBS@|$(strip $(PC_LIBS))|' scripts/ssedge.pc.in \
+	    >$(DESTDIR)$(LIBDIR)/pkgconfig/ssedge.pc
+ifneq ($(INSTALL_PROGS),)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN)/ssedge-rpi $(DESTDIR)$(PREFIX)/bin/
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' examples/rpi-daemon/ssedge-rpi.service \
+	    >$(DESTDIR)$(UNITDIR)/ssedge-rpi.service
+endif
 
 clean:
 	rm -rf $(BUILD)

@@ -5,8 +5,10 @@
 #
 # Usage: scripts/size.sh [configs/X_defconfig]
 #   default configs/cortex_m4_lwip_defconfig. cortex_m* presets build with
-#   arm-none-eabi-gcc against port/lwip/target's lwipopts.h and arch/*.h;
-#   any other preset builds with the host cc and size.
+#   arm-none-eabi-gcc against port/lwip/target's lwipopts.h and arch/*.h,
+#   rpi_* with Debian's aarch64/armhf cross gcc; any other preset builds
+#   with the host cc and size. The last line ("summary: ...") feeds
+#   scripts/size-all.sh (make size-all).
 #   Overrides (environment): SSE_CC, SSE_SIZE, SSE_OPT, SSE_LWIP_CFLAGS.
 # lwIP is sized for each count as a board would be (-DSSE_LWIP_CONNECTIONS=N,
 # read by port/lwip/target/lwipopts.h). Debian's hosted lwIP has a fixed
@@ -31,6 +33,14 @@ cortex_m*)
     OPT=${SSE_OPT:--Os -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -ffunction-sections -fdata-sections}
     # Target headers first: their lwipopts.h and arch/*.h win over Debian's.
     LWIP_CFLAGS=${SSE_LWIP_CFLAGS:--Iport/lwip/target -I/usr/include/lwip}
+    ;;
+rpi_aarch64|rpi_armhf)
+    # The Pi's own compilers (Debian cross gcc), as the binaries ship.
+    [ "$name" = rpi_aarch64 ] && X=aarch64-linux-gnu- || X=arm-linux-gnueabihf-
+    CC=${SSE_CC:-${X}gcc}
+    SIZE=${SSE_SIZE:-${X}size}
+    OPT=${SSE_OPT:--O2}
+    LWIP_CFLAGS=""
     ;;
 *)
     CC=${SSE_CC:-cc}
@@ -93,6 +103,7 @@ table() {
     $SIZE -B -t "$build/libssedge.a" | awk '/\(TOTALS\)/ {
         printf "  %-28s %8d %8d %8d\n", "libssedge.a (size -t)", $1, $2, $3 }'
     ram=$($SIZE -B -t "$build/libssedge.a" | awk '/\(TOTALS\)/ { print $2 + $3 }')
+    text=$($SIZE -B -t "$build/libssedge.a" | awk '/\(TOTALS\)/ { print $1 }')
 }
 
 echo "ssedge size: $preset"
@@ -125,4 +136,6 @@ echo "  CONFIG_SSE_THREAD_STACK_SIZE $stack x (connections + 2: listener, timer)
 echo "static RAM + stacks: $((ram4 + stack * 6)) bytes for 4 connections;" \
      "$((ram16 + stack * 18)) for 16; per extra connection: $per + $stack bytes"
 [ "$tls" = y ] && echo "TLS: mbedTLS's per-connection heap (record buffers, session) comes on top."
+# One line for make size-all's table.
+echo "summary: $name cc=$(basename "$CC") text=$text ram4=$ram4 ram16=$ram16 per=$per stack=$stack tls=${tls:-n}"
 exit 0
