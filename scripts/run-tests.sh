@@ -123,6 +123,11 @@ $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_se
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
 external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
+# Every preset builds (-Werror, its own toolchain) and round-trips
+# savedefconfig; make install + a program built through pkg-config.
+scripts/deps.sh check rpi >/dev/null || scripts/deps.sh install rpi
+external presets scripts/check-presets.sh
+external install tests/install/install_test.sh
 
 echo
 echo "make test: $passed passed, $failed failed"
