@@ -1,0 +1,284 @@
+#!/bin/bash
+# Checks the ssedge-rpi daemon (examples/rpi-daemon) from the outside with
+# curl: JSON "stats" events with the four fields at about 1 Hz, values read
+# from a fake /sys and /proc, the dashboard page, journald-style log lines,
+# and SIGTERM/SIGINT ending the streams and the process with exit code 0.
+#
+# Usage: tests/rpi/daemon_test.sh [BIN_DIR]   (default build/rpi-host/bin; uses BIN_DIR/ssedge-rpi)
+# Env:   WRAP  command that runs the binary, e.g. "qemu-aarch64" for a cross
+#              build (tests/rpi/qemu_test.sh sets it); empty = run it directly
+#        NAME  label of the summary line (default rpi-daemon)
+#        KEEP_TMP=1 keeps the temp dir (logs, streams)
+# Needs: curl, python3 (to read the JSON), bash >= 5.
+#
+# Listens on 127.0.0.1 only, on a port the OS picks (--port 0, read back from
+# the daemon's log). Every process started here is stopped by its PID on
+# exit; every wait is bounded (about 20 s in all, 30 s under qemu).
+set -u
+export LC_ALL=C
+
+BIN=${1:-build/rpi-host/bin}
+DAEMON=$BIN/ssedge-rpi
+WRAP=${WRAP:-}
+NAME=${NAME:-rpi-daemon}
+WINDOW_S=4.5               # a stream is read this long: 1 Hz gives 4 or 5 events
+
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+check() { # check STATUS MESSAGE
+    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
+}
+summary() { echo "$NAME: $passed passed, $failed failed"; }
+bail() {
+    not_ok "$*"
+    summary
+    exit 1
+}
+now() { echo "$EPOCHREALTIME"; }
+
+# ---------------------------------------------------------------- cleanup
+TMP=""
+pids=()
+cleanup() {
+    local p live
+    # Only PIDs still running as children of this shell (a PID already
+    # waited for may belong to someone else by now).
+    live=" $(jobs -pr | tr '\n' ' ') "
+    for p in "${pids[@]}"; do
+        case "$live" in *" $p "*) kill -TERM "$p" 2>/dev/null ;; *) continue ;; esac
+        for _ in $(seq 1 50); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    pids=()
+    if [ -n "$TMP" ] && [ -n "${KEEP_TMP:-}" ]; then
+        echo "# kept $TMP"
+    elif [ -n "$TMP" ]; then
+        rm -rf "$TMP"
+    fi
+    TMP=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -x "$DAEMON" ] || bail "daemon built ($DAEMON missing: make BUILD=${BIN%/bin} ${BIN%/bin}/bin/ssedge-rpi)"
+command -v curl >/dev/null 2>&1 || bail "curl is installed"
+command -v python3 >/dev/null 2>&1 || bail "python3 is installed"
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || bail "bash >= 5 (EPOCHREALTIME)"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-rpi.XXXXXX") || bail "mktemp -d"
+
+# start NAME ARGS...: runs the daemon on a port the OS picks; sets PID and
+# PORT from its "serving http://127.0.0.1:PORT/" log line.
+start() {
+    local name=$1
+    shift
+    $WRAP "$DAEMON" --port 0 --bind 127.0.0.1 "$@" 2>"$TMP/$name.log" &
+    PID=$!
+    pids+=("$PID")
+    PORT=""
+    for _ in $(seq 1 100); do # 10 s
+        PORT=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' "$TMP/$name.log")
+        [ -n "$PORT" ] && return 0
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    sed 's/^/# /' "$TMP/$name.log"
+    return 1
+}
+# stop PID SIGNAL: sets RC (exit code) and STOP_S (seconds to exit), or RC=999
+stop() {
+    local pid=$1 t0
+    t0=$(now)
+    kill "-$2" "$pid" 2>/dev/null
+    RC=999
+    for _ in $(seq 1 100); do # 10 s
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        RC=$?
+    fi
+    STOP_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+}
+# stream NAME PORT SECONDS: curl reads /events; a reader stamps each line with
+# its arrival time into $TMP/NAME.lines; STREAM_PID is curl's.
+stream() {
+    local name=$1 port=$2 max=$3
+    mkfifo "$TMP/$name.fifo"
+    (
+        while IFS= read -r line; do
+            echo "$EPOCHREALTIME ${line%$'\r'}"
+        done <"$TMP/$name.fifo" >"$TMP/$name.lines"
+    ) &
+    pids+=($!)
+    timeout 30 curl -sN --max-time "$max" -D "$TMP/$name.headers" \
+        -H 'Accept: text/event-stream' "http://127.0.0.1:$port/events" >"$TMP/$name.fifo" &
+    STREAM_PID=$!
+    pids+=("$STREAM_PID")
+}
+is_sse_200() {
+    tr -d '\r' <"$TMP/$1.headers" 2>/dev/null | awk '
+        /^HTTP\// { st = $2 } tolower($1) == "content-type:" { ct = tolower($2) }
+        END { exit !(st == 200 && ct ~ /^text\/event-stream/) }'
+}
+# events NAME: one line per "stats" event: "ARRIVAL ID DATA"
+events() {
+    awk '$2 == "event:" { ev = $3 } $2 == "id:" { id = $3 }
+         $2 == "data:" && ev == "stats" { d = $0; sub(/^[^ ]+ data: /, "", d); print $1, id, d }
+         NF == 1 { ev = ""; id = "" }' "$TMP/$1.lines"
+}
+# Checks each event's JSON; prints "N RATE_OK IDS_OK FIELDS_OK TEMP_KIND MEDIAN_GAP".
+# TEMP_KIND: null (all null), number (all numbers) or mixed.
+analyze() {
+    events "$1" | python3 -c '
+import json, sys
+rows = [l.split(" ", 2) for l in sys.stdin if l.strip()]
+n = len(rows)
+ids = [int(r[1]) for r in rows if r[1].isdigit()]
+ids_ok = len(ids) == n and all(b > a for a, b in zip(ids, ids[1:]))
+fields_ok, kinds = n > 0, set()
+for r in rows:
+    try:
+        d = json.loads(r[2])
+    except ValueError:
+        fields_ok = False
+        continue
+    ok = sorted(d) == ["load", "mem", "temp_c", "uptime_s"]
+    ok = ok and isinstance(d["load"], list) and len(d["load"]) == 3 \
+        and all(isinstance(v, (int, float)) and v >= 0 for v in d["load"])
+    m = d.get("mem") or {}
+    ok = ok and sorted(m) == ["available_kb", "total_kb"] and 0 <= m["available_kb"] <= m["total_kb"] \
+        and m["total_kb"] > 0
+    ok = ok and isinstance(d["uptime_s"], (int, float)) and d["uptime_s"] > 0
+    fields_ok = fields_ok and ok
+    kinds.add("null" if d.get("temp_c") is None else
+              "number" if isinstance(d.get("temp_c"), (int, float)) else "bad")
+gaps = sorted(float(b[0]) - float(a[0]) for a, b in zip(rows, rows[1:]))
+med = gaps[len(gaps) // 2] if gaps else -1
+kind = kinds.pop() if len(kinds) == 1 else "mixed"
+print(n, int(0.7 <= med <= 1.3), int(ids_ok), int(fields_ok), kind, "%.3f" % med)
+'
+}
+
+# ---------------------------------------------------------------- the real /sys and /proc
+start real || bail "ssedge-rpi starts and logs its port (${WRAP:-native})"
+REAL_PID=$PID
+REAL_PORT=$PORT
+ok "ssedge-rpi serves on 127.0.0.1:$REAL_PORT (OS-chosen port${WRAP:+, under $WRAP})"
+
+stream real "$REAL_PORT" "$WINDOW_S"
+wait "$STREAM_PID"
+RC=$?
+is_sse_200 real
+check $? "GET /events with Accept: text/event-stream: 200, Content-Type: text/event-stream"
+check $([ "$RC" -eq 28 ] && echo 0 || echo 1) "the stream stays open for ${WINDOW_S} s (curl exit $RC, want 28)"
+read -r N RATE IDS FIELDS KIND GAP <<<"$(analyze real)"
+check $([ "${N:-0}" -ge 3 ] && [ "$N" -le 6 ] && echo 0 || echo 1) \
+    "$N stats events in ${WINDOW_S} s at the default interval (want 3..6)"
+check $([ "${RATE:-0}" -eq 1 ] && echo 0 || echo 1) "about 1 Hz: median gap $GAP s (want 0.7..1.3)"
+check $([ "${IDS:-0}" -eq 1 ] && echo 0 || echo 1) "every event has an id:, increasing"
+check $([ "${FIELDS:-0}" -eq 1 ] && echo 0 || echo 1) \
+    "JSON with exactly temp_c, load[3], mem{total_kb,available_kb}, uptime_s"
+if compgen -G "/sys/class/thermal/thermal_zone*/temp" >/dev/null; then
+    check $([ "$KIND" = number ] && echo 0 || echo 1) "temp_c is a number (this machine has a thermal zone; got $KIND)"
+else
+    check $([ "$KIND" = null ] && echo 0 || echo 1) "temp_c is null (no thermal zone on this machine; got $KIND)"
+    n=$(grep -c 'no thermal zone' "$TMP/real.log")
+    check $([ "$n" -eq 1 ] && echo 0 || echo 1) "the missing thermal zone is logged once ($n times)"
+fi
+[ "${FIELDS:-0}" -eq 1 ] || events real | head -3 | sed 's/^/# /'
+
+# The dashboard.
+body=$(timeout 10 curl -s --max-time 5 -D "$TMP/page.headers" "http://127.0.0.1:$REAL_PORT/")
+r=1
+tr -d '\r' <"$TMP/page.headers" | grep -qi '^content-type: text/html' &&
+    grep -q '^HTTP/1.1 200' "$TMP/page.headers" && [[ $body == *'<script src="app.js">'* ]] && r=0
+check $r "GET / serves the dashboard page (200 text/html loading app.js)"
+js=$(timeout 10 curl -s --max-time 5 "http://127.0.0.1:$REAL_PORT/app.js")
+r=1
+[[ $js == *"new EventSource('/events')"* ]] && [[ $js == *"addEventListener('stats'"* ]] && r=0
+check $r "GET /app.js: the page's EventSource on /events listening for stats"
+gz=$(timeout 10 curl -s --max-time 5 --compressed -D "$TMP/gz.headers" "http://127.0.0.1:$REAL_PORT/")
+r=1
+tr -d '\r' <"$TMP/gz.headers" | grep -qi '^content-encoding: gzip' && [ "$gz" = "$body" ] && r=0
+check $r "the page is served gzip-encoded when accepted, same content"
+code=$(timeout 10 curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REAL_PORT/nope")
+check $([ "$code" = 404 ] && echo 0 || echo 1) "another path: 404 (got $code)"
+
+# SIGTERM while a client streams: its response ends, the daemon exits 0.
+stream term "$REAL_PORT" 20
+for _ in $(seq 1 50); do # until the first event arrived (5 s)
+    grep -q ' id: ' "$TMP/term.lines" 2>/dev/null && break
+    sleep 0.1
+done
+t0=$(now)
+stop "$REAL_PID" TERM
+CURL_RC=999
+for _ in $(seq 1 50); do # 5 s for curl to see the end
+    kill -0 "$STREAM_PID" 2>/dev/null || break
+    sleep 0.05
+done
+if ! kill -0 "$STREAM_PID" 2>/dev/null; then
+    wait "$STREAM_PID"
+    CURL_RC=$?
+fi
+curl_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+check $([ "$RC" -eq 0 ] && echo 0 || echo 1) "SIGTERM: exit code $RC in $STOP_S s (want 0, within 10 s)"
+check $([ "$CURL_RC" -eq 0 ] && echo 0 || echo 1) \
+    "SIGTERM: the client's stream ended cleanly (curl exit $CURL_RC after $curl_s s, want 0)"
+grep -q 'ssedge-rpi: SIGTERM: stopping' "$TMP/real.log" && grep -q 'ssedge-rpi: stopped' "$TMP/real.log"
+check $? "SIGTERM: 'stopping' and 'stopped' logged"
+
+# ---------------------------------------------------------------- a fake /sys and /proc
+R=$TMP/root
+mkdir -p "$R/sys/class/thermal/thermal_zone0" "$R/sys/class/thermal/thermal_zone1" "$R/proc"
+echo gpu-thermal >"$R/sys/class/thermal/thermal_zone0/type"
+echo 40000 >"$R/sys/class/thermal/thermal_zone0/temp"
+echo cpu-thermal >"$R/sys/class/thermal/thermal_zone1/type"
+echo 48312 >"$R/sys/class/thermal/thermal_zone1/temp"
+echo "0.25 0.50 0.75 1/123 4567" >"$R/proc/loadavg"
+printf 'MemTotal:         948304 kB\nMemFree:          100000 kB\nMemAvailable:     512000 kB\n' \
+    >"$R/proc/meminfo"
+echo "12345.67 20000.00" >"$R/proc/uptime"
+WANT='{"temp_c":48.3,"load":[0.25,0.50,0.75],"mem":{"total_kb":948304,"available_kb":512000},"uptime_s":12346}'
+
+if start fake --interval-ms 200 --root "$R"; then
+    FAKE_PID=$PID
+    grep -q "CPU temperature from $R/sys/class/thermal/thermal_zone1/temp" "$TMP/fake.log"
+    check $? "--root: picks the zone of type cpu-thermal (thermal_zone1)"
+    stream fake1 "$PORT" 1.5
+    wait "$STREAM_PID"
+    got=$(events fake1 | tail -1 | cut -d' ' -f3-)
+    check $([ "$got" = "$WANT" ] && echo 0 || echo 1) "--root: the event carries the fake values exactly"
+    [ "$got" = "$WANT" ] || echo "# got  $got"$'\n'"# want $WANT"
+    # The zone becomes unreadable: null, logged once.
+    rm "$R/sys/class/thermal/thermal_zone1/temp"
+    sleep 0.5
+    stream fake2 "$PORT" 1.2
+    wait "$STREAM_PID"
+    got=$(events fake2 | tail -1 | cut -d' ' -f3-)
+    n=$(grep -c 'cannot read' "$TMP/fake.log")
+    [[ $got == '{"temp_c":null,'* ]] && [ "$n" -eq 1 ]
+    check $? "an unreadable zone: temp_c null, logged once ($n times)"
+    stop "$FAKE_PID" INT
+    check $([ "$RC" -eq 0 ] && echo 0 || echo 1) "SIGINT: exit code $RC in $STOP_S s (want 0)"
+    LOGS="$TMP/real.log $TMP/fake.log"
+else
+    not_ok "ssedge-rpi starts with --root"
+    LOGS="$TMP/real.log"
+fi
+
+# journald: every line "<N>ident: message", no timestamps.
+# shellcheck disable=SC2086
+bad=$(grep -hEv '^<[0-7]>ssedge(-rpi)?: [^0-9]' $LOGS | head -3)
+check $([ -z "$bad" ] && echo 0 || echo 1) "every log line is '<priority>ssedge-rpi: message' (journald)"
+[ -z "$bad" ] || echo "$bad" | sed 's/^/#   /'
+
+summary
+[ $failed -eq 0 ]

@@ -1,0 +1,245 @@
+#!/bin/bash
+# Raspberry Pi builds under emulation: cross-builds the rpi presets (aarch64,
+# armhf; static, see below), runs the CUnit runner under qemu-user, streams
+# from the emulated telemetry example with host curl (ids, Last-Event-ID
+# resume) and runs tests/rpi/daemon_test.sh against the emulated ssedge-rpi.
+#
+# Usage: tests/rpi/qemu_test.sh [BUILD_AARCH64 [BUILD_ARMHF]]
+#        (defaults build/rpi-aarch64 build/rpi-armhf; "-" skips that arch)
+# Env:   SUITES="-s http -s server"  runner arguments (default: every suite)
+#        JOBS (2)  make -j;  KEEP_TMP=1 keeps the temp dir
+# Needs: scripts/deps.sh group rpi (installed here if missing, as root),
+#        curl, python3, bash >= 5.
+#
+# Static linking (LDFLAGS=-static) sidesteps qemu's sysroot question (-L):
+# with Debian's multiarch libc installed next to the cross one, a dynamic
+# binary can load the wrong loader/libc pair and hang at its first thread.
+# Servers listen on 127.0.0.1 at ports the OS picks. Every step has a
+# timeout, the whole run is bounded by LIMIT_S, and every process started
+# here is stopped by its PID on exit.
+set -u
+export LC_ALL=C
+LIMIT_S=${LIMIT_S:-1500}   # whole run: two cross builds from scratch + tests
+# The overall bound: the script runs again under timeout(1), which sends
+# SIGTERM when LIMIT_S is over.
+if [ -z "${SSEDGE_QEMU_BOUNDED:-}" ]; then
+    export SSEDGE_QEMU_BOUNDED=1
+    exec timeout -k 30 "$LIMIT_S" bash "$0" "$@"
+fi
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+B_AARCH64=${1:-build/rpi-aarch64}
+B_ARMHF=${2:-build/rpi-armhf}
+SUITES=${SUITES:-}
+JOBS=${JOBS:-2}
+RUNNER_LIMIT_S=600         # one runner under qemu (~15 s when the machine is idle)
+INTERVAL_MS=300            # telemetry's publishing period
+WINDOW_S=2.5               # the telemetry stream is read this long
+
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+check() { # check STATUS MESSAGE
+    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
+}
+summary() { echo "rpi: $passed passed, $failed failed"; }
+bail() {
+    not_ok "$*"
+    summary
+    exit 1
+}
+
+# ---------------------------------------------------------------- cleanup
+TMP=""
+pids=()
+cleanup() {
+    local p live
+    live=" $(jobs -pr | tr '\n' ' ') "
+    for p in "${pids[@]}"; do
+        case "$live" in *" $p "*) kill -TERM "$p" 2>/dev/null ;; *) continue ;; esac
+        for _ in $(seq 1 50); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    pids=()
+    if [ -n "$TMP" ] && [ -n "${KEEP_TMP:-}" ]; then
+        echo "# kept $TMP"
+    elif [ -n "$TMP" ]; then
+        rm -rf "$TMP"
+    fi
+    TMP=""
+}
+trap cleanup EXIT
+# A signal (the overall timeout below, or ^C) interrupts a wait at once; the
+# EXIT trap then stops what was started.
+trap 'not_ok "interrupted by a signal (the whole run is bounded to ${LIMIT_S} s)"; summary; exit 130' INT TERM
+# run CMD...: in the background, so that a signal is handled at once
+run() {
+    "$@" &
+    local p=$!
+    pids+=("$p")
+    wait "$p"
+}
+
+cd "$TOP" || bail "cd $TOP"
+command -v curl >/dev/null 2>&1 || bail "curl is installed"
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || bail "bash >= 5 (EPOCHREALTIME)"
+if ! scripts/deps.sh check rpi >/dev/null; then
+    scripts/deps.sh install rpi >&2 || bail "scripts/deps.sh install rpi"
+fi
+ok "cross toolchains, qemu-user and the target CUnit are installed (scripts/deps.sh rpi)"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-qemu.XXXXXX") || bail "mktemp -d"
+
+# ---------------------------------------------------------------- steps
+# build ARCH BUILD TRIPLET: the three programs, static, with the arch's preset
+build() {
+    local arch=$1 b=$2 triplet=$3 t0 r
+    t0=$EPOCHREALTIME
+    run timeout 1200 make -s -j"$JOBS" BUILD="$b" KCONFIG_CONFIG="$b/.config" \
+        DEFCONFIG="configs/rpi_${arch}_defconfig" CROSS_COMPILE="$triplet-" LDFLAGS=-static \
+        "$b/bin/sse_tests" "$b/bin/telemetry" "$b/bin/ssedge-rpi" >"$TMP/$arch.build" 2>&1
+    r=$?
+    # glibc's note that a static getaddrinfo would need its NSS modules for
+    # host names; ssedge passes AI_NUMERICHOST, which needs none.
+    grep -v -e "Using 'getaddrinfo' in statically linked" -e "in function \`sse_port_listen'" \
+        "$TMP/$arch.build" | sed 's/^/# /' | tail -30
+    check $r "$arch: cross build with configs/rpi_${arch}_defconfig into $b ($(awk \
+        -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s)"
+    return $r
+}
+# machine BINARY WANT: the ELF header says WANT ("AArch64", "ARM") and static
+machine() {
+    local h
+    h=$(readelf -h -l "$1" 2>/dev/null)
+    [[ $h == *"Machine:"*"$2"* ]] && [[ $h != *"INTERP"* ]]
+}
+# runner ARCH QEMU BUILD: the CUnit runner; each CUnit test is one check
+runner() {
+    local arch=$1 qemu=$2 b=$3 t0 r line secs
+    t0=$EPOCHREALTIME
+    # shellcheck disable=SC2086
+    run timeout "$RUNNER_LIMIT_S" "$qemu" "$b/bin/sse_tests" $SUITES >"$TMP/$arch.tests" 2>&1
+    r=$?
+    secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    grep -E 'FAILED|^ +[0-9]+\. |^backend' "$TMP/$arch.tests" | head -40 | sed 's/^/# /'
+    line=$(grep -E '^ +tests +[0-9]' "$TMP/$arch.tests" | tail -1)
+    if [ -z "$line" ]; then
+        tail -5 "$TMP/$arch.tests" | sed 's/^/# /'
+        not_ok "$arch: sse_tests under $qemu printed no CUnit summary (exit $r after $secs s)"
+        return
+    fi
+    # "tests  Total Ran Passed Failed Inactive"
+    set -- $line
+    echo "# $arch: sse_tests under $qemu: $3 run, $4 passed, $5 failed in $secs s"
+    passed=$((passed + $4))
+    failed=$((failed + $5))
+    if [ "$r" -ne 0 ] && [ "$5" -eq 0 ]; then
+        not_ok "$arch: sse_tests exit code $r with no failed test (suite set-up failed?)"
+    fi
+}
+# ids NAME: "ID EVENT" per event of $TMP/NAME.out
+ids() {
+    tr -d '\r' <"$TMP/$1.out" | awk '/^event: / { ev = $2 } /^id: / { id = $2 }
+        /^$/ { if (id != "") print id, ev; ev = ""; id = "" }'
+}
+# telemetry ARCH QEMU BUILD: the emulated example streams to host curl, and
+# resumes from Last-Event-ID
+telemetry() {
+    local arch=$1 qemu=$2 b=$3 pid port n mono from next first r
+    "$qemu" "$b/bin/telemetry" --port 0 --bind 127.0.0.1 --interval-ms "$INTERVAL_MS" \
+        >"$TMP/$arch.telemetry.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    port=""
+    for _ in $(seq 1 100); do # 10 s
+        port=$(sed -n 's|^telemetry: http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' \
+            "$TMP/$arch.telemetry.log")
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        sed 's/^/# /' "$TMP/$arch.telemetry.log"
+        not_ok "$arch: telemetry under $qemu starts and prints its port"
+        return
+    fi
+    ok "$arch: telemetry under $qemu serves on 127.0.0.1:$port"
+
+    timeout 20 curl -sN --max-time "$WINDOW_S" -D "$TMP/$arch.tel.headers" \
+        -H 'Accept: text/event-stream' "http://127.0.0.1:$port/events" >"$TMP/$arch.tel.out"
+    r=$?
+    tr -d '\r' <"$TMP/$arch.tel.headers" | awk '
+        /^HTTP\// { st = $2 } tolower($1) == "content-type:" { ct = tolower($2) }
+        END { exit !(st == 200 && ct ~ /^text\/event-stream/) }'
+    check $? "$arch: curl GET /events (Accept: text/event-stream): 200, text/event-stream"
+    check $([ "$r" -eq 28 ] && echo 0 || echo 1) "$arch: the stream stays open (curl exit $r, want 28)"
+    ids "$arch.tel" >"$TMP/$arch.tel.ids"
+    n=$(grep -c ' telemetry$' "$TMP/$arch.tel.ids")
+    mono=$(awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { print bad ? 0 : 1 }' \
+        "$TMP/$arch.tel.ids")
+    check $([ "$n" -ge 4 ] && [ "$mono" -eq 1 ] && echo 0 || echo 1) \
+        "$arch: $n telemetry events with id: in ${WINDOW_S} s at ${INTERVAL_MS} ms, ids increasing (want >= 4)"
+
+    # Resume after the second telemetry event: the replay from the ring must
+    # start with the telemetry event that followed it (hello events went to
+    # that one connection only and are never replayed elsewhere).
+    from=$(awk '$2 == "telemetry" { if (++k == 2) print $1 }' "$TMP/$arch.tel.ids")
+    next=$(awk '$2 == "telemetry" { if (++k == 3) print $1 }' "$TMP/$arch.tel.ids")
+    if [ -n "$from" ] && [ -n "$next" ]; then
+        timeout 20 curl -sN --max-time 1 -H 'Accept: text/event-stream' \
+            -H "Last-Event-ID: $from" "http://127.0.0.1:$port/events" >"$TMP/$arch.res.out"
+        first=$(ids "$arch.res" | awk '$2 == "telemetry" { print $1; exit }')
+        check $([ "${first:-x}" = "$next" ] && echo 0 || echo 1) \
+            "$arch: Last-Event-ID: $from replays from telemetry id ${first:-none} (want $next)"
+    else
+        not_ok "$arch: Last-Event-ID resume (too few telemetry events to resume from)"
+    fi
+    kill -TERM "$pid" 2>/dev/null
+    r=999
+    for _ in $(seq 1 100); do # 10 s
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        r=$?
+    fi
+    check $([ "$r" -eq 0 ] && echo 0 || echo 1) "$arch: telemetry under $qemu exits 0 on SIGTERM (got $r)"
+}
+# daemon ARCH QEMU BUILD: tests/rpi/daemon_test.sh against the emulated binary
+daemon() {
+    local arch=$1 qemu=$2 b=$3 line
+    WRAP=$qemu NAME="rpi-daemon ($arch)" run timeout 120 "$HERE/daemon_test.sh" "$b/bin" \
+        >"$TMP/$arch.daemon" 2>&1
+    sed "s/^\(not \)\{0,1\}ok - /&$arch: ssedge-rpi: /" "$TMP/$arch.daemon" | grep -v '^rpi-daemon'
+    line=$(grep -E '^rpi-daemon \(.*\): [0-9]+ passed, [0-9]+ failed$' "$TMP/$arch.daemon" | tail -1)
+    if [ -z "$line" ]; then
+        not_ok "$arch: daemon_test.sh printed no summary"
+        return
+    fi
+    set -- $(echo "$line" | sed 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/')
+    passed=$((passed + $1))
+    failed=$((failed + $2))
+}
+
+for spec in "aarch64 $B_AARCH64 aarch64-linux-gnu qemu-aarch64 AArch64" \
+            "armhf $B_ARMHF arm-linux-gnueabihf qemu-arm ARM"; do
+    set -- $spec
+    arch=$1 b=$2 triplet=$3 qemu=$4 mach=$5
+    [ "$b" = "-" ] && continue
+    echo "=== $arch ($b)"
+    build "$arch" "$b" "$triplet" || continue
+    machine "$b/bin/sse_tests" "$mach" && machine "$b/bin/ssedge-rpi" "$mach"
+    check $? "$arch: sse_tests and ssedge-rpi are static $mach executables"
+    runner "$arch" "$qemu" "$b"
+    telemetry "$arch" "$qemu" "$b"
+    daemon "$arch" "$qemu" "$b"
+done
+
+summary
+[ $failed -eq 0 ]
