@@ -1,0 +1,29 @@
+# make fuzz FUZZ_SECONDS=N: libFuzzer + ASan + UBSan builds of the parser,
+# framer and whole-connection targets in build/fuzz (clang, tests/fuzz/
+# fuzz_defconfig), each run N seconds by scripts/fuzz.sh on a scratch copy of
+# its seed corpus; tests/fuzz/corpus/ is only read.
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_http fuzz_event fuzz_conn
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+
+.PHONY: fuzz fuzz-build fuzz-bins
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) KCONFIG_CONFIG=$(FUZZ_BUILD)/.config \
+	    DEFCONFIG=tests/fuzz/fuzz_defconfig CC=clang \
+	    OPT="-O1 -g -fno-omit-frame-pointer" SAN="$(FUZZ_SAN)" fuzz-bins
+
+# Used inside that sub-make: the library objects are instrumented through
+# SAN (fuzzer-no-link); only the link adds libFuzzer's main.
+FUZZ_DIR := $(BUILD)/tests/fuzz
+fuzz-bins: $(FUZZ_TARGETS:%=$(BIN)/%)
+$(BIN)/fuzz_http: $(FUZZ_DIR)/fuzz_http.o $(FUZZ_DIR)/fuzz_props.o $(LIB)
+$(BIN)/fuzz_event: $(FUZZ_DIR)/fuzz_event.o $(FUZZ_DIR)/fuzz_props.o $(LIB)
+$(BIN)/fuzz_conn: $(FUZZ_DIR)/fuzz_conn.o $(FUZZ_DIR)/fuzz_net.o $(LIB)
+$(FUZZ_TARGETS:%=$(BIN)/%):
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+-include $(wildcard $(FUZZ_DIR)/*.d)
