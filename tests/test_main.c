@@ -17,6 +17,7 @@ static const struct {
     { "timer",  test_timer_register },
     { "server", test_server_register },
     { "tls",    test_tls_register },
+    { "fuzz",   test_fuzz_register },
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
 

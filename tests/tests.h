@@ -12,6 +12,7 @@ int test_ring_register(void);
 int test_timer_register(void);
 int test_server_register(void);
 int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */
+int test_fuzz_register(void);   /* seeds and fuzz regressions replayed */
 
 /* Add a test named after its function (SPDK's CU_ADD_TEST idea). */
 #define TEST_ADD(suite, fn) \
