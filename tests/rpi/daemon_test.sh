@@ -177,20 +177,26 @@ wait "$STREAM_PID"
 RC=$?
 is_sse_200 real
 check $? "GET /events with Accept: text/event-stream: 200, Content-Type: text/event-stream"
-check $([ "$RC" -eq 28 ] && echo 0 || echo 1) "the stream stays open for ${WINDOW_S} s (curl exit $RC, want 28)"
+[ "$RC" -eq 28 ]
+check $? "the stream stays open for ${WINDOW_S} s (curl exit $RC, want 28)"
 read -r N RATE IDS FIELDS KIND GAP <<<"$(analyze real)"
-check $([ "${N:-0}" -ge 3 ] && [ "$N" -le 6 ] && echo 0 || echo 1) \
-    "$N stats events in ${WINDOW_S} s at the default interval (want 3..6)"
-check $([ "${RATE:-0}" -eq 1 ] && echo 0 || echo 1) "about 1 Hz: median gap $GAP s (want 0.7..1.3)"
-check $([ "${IDS:-0}" -eq 1 ] && echo 0 || echo 1) "every event has an id:, increasing"
-check $([ "${FIELDS:-0}" -eq 1 ] && echo 0 || echo 1) \
-    "JSON with exactly temp_c, load[3], mem{total_kb,available_kb}, uptime_s"
+[ "${N:-0}" -ge 3 ] && [ "$N" -le 6 ]
+check $? "$N stats events in ${WINDOW_S} s at the default interval (want 3..6)"
+[ "${RATE:-0}" -eq 1 ]
+check $? "about 1 Hz: median gap $GAP s (want 0.7..1.3)"
+[ "${IDS:-0}" -eq 1 ]
+check $? "every event has an id:, increasing"
+[ "${FIELDS:-0}" -eq 1 ]
+check $? "JSON with exactly temp_c, load[3], mem{total_kb,available_kb}, uptime_s"
 if compgen -G "/sys/class/thermal/thermal_zone*/temp" >/dev/null; then
-    check $([ "$KIND" = number ] && echo 0 || echo 1) "temp_c is a number (this machine has a thermal zone; got $KIND)"
+    [ "$KIND" = number ]
+    check $? "temp_c is a number (this machine has a thermal zone; got $KIND)"
 else
-    check $([ "$KIND" = null ] && echo 0 || echo 1) "temp_c is null (no thermal zone on this machine; got $KIND)"
+    [ "$KIND" = null ]
+    check $? "temp_c is null (no thermal zone on this machine; got $KIND)"
     n=$(grep -c 'no thermal zone' "$TMP/real.log")
-    check $([ "$n" -eq 1 ] && echo 0 || echo 1) "the missing thermal zone is logged once ($n times)"
+    [ "$n" -eq 1 ]
+    check $? "the missing thermal zone is logged once ($n times)"
 fi
 [ "${FIELDS:-0}" -eq 1 ] || events real | head -3 | sed 's/^/# /'
 
@@ -209,7 +215,8 @@ r=1
 tr -d '\r' <"$TMP/gz.headers" | grep -qi '^content-encoding: gzip' && [ "$gz" = "$body" ] && r=0
 check $r "the page is served gzip-encoded when accepted, same content"
 code=$(timeout 10 curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REAL_PORT/nope")
-check $([ "$code" = 404 ] && echo 0 || echo 1) "another path: 404 (got $code)"
+[ "$code" = 404 ]
+check $? "another path: 404 (got $code)"
 
 # SIGTERM while a client streams: its response ends, the daemon exits 0.
 stream term "$REAL_PORT" 20
@@ -229,9 +236,10 @@ if ! kill -0 "$STREAM_PID" 2>/dev/null; then
     CURL_RC=$?
 fi
 curl_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-check $([ "$RC" -eq 0 ] && echo 0 || echo 1) "SIGTERM: exit code $RC in $STOP_S s (want 0, within 10 s)"
-check $([ "$CURL_RC" -eq 0 ] && echo 0 || echo 1) \
-    "SIGTERM: the client's stream ended cleanly (curl exit $CURL_RC after $curl_s s, want 0)"
+[ "$RC" -eq 0 ]
+check $? "SIGTERM: exit code $RC in $STOP_S s (want 0, within 10 s)"
+[ "$CURL_RC" -eq 0 ]
+check $? "SIGTERM: the client's stream ended cleanly (curl exit $CURL_RC after $curl_s s, want 0)"
 grep -q 'ssedge-rpi: SIGTERM: stopping' "$TMP/real.log" && grep -q 'ssedge-rpi: stopped' "$TMP/real.log"
 check $? "SIGTERM: 'stopping' and 'stopped' logged"
 
@@ -255,7 +263,8 @@ if start fake --interval-ms 200 --root "$R"; then
     stream fake1 "$PORT" 1.5
     wait "$STREAM_PID"
     got=$(events fake1 | tail -1 | cut -d' ' -f3-)
-    check $([ "$got" = "$WANT" ] && echo 0 || echo 1) "--root: the event carries the fake values exactly"
+    [ "$got" = "$WANT" ]
+    check $? "--root: the event carries the fake values exactly"
     [ "$got" = "$WANT" ] || echo "# got  $got"$'\n'"# want $WANT"
     # The zone becomes unreadable: null, logged once.
     rm "$R/sys/class/thermal/thermal_zone1/temp"
@@ -267,7 +276,8 @@ if start fake --interval-ms 200 --root "$R"; then
     [[ $got == '{"temp_c":null,'* ]] && [ "$n" -eq 1 ]
     check $? "an unreadable zone: temp_c null, logged once ($n times)"
     stop "$FAKE_PID" INT
-    check $([ "$RC" -eq 0 ] && echo 0 || echo 1) "SIGINT: exit code $RC in $STOP_S s (want 0)"
+    [ "$RC" -eq 0 ]
+    check $? "SIGINT: exit code $RC in $STOP_S s (want 0)"
     LOGS="$TMP/real.log $TMP/fake.log"
 else
     not_ok "ssedge-rpi starts with --root"
@@ -277,8 +287,9 @@ fi
 # journald: every line "<N>ident: message", no timestamps.
 # shellcheck disable=SC2086
 bad=$(grep -hEv '^<[0-7]>ssedge(-rpi)?: [^0-9]' $LOGS | head -3)
-check $([ -z "$bad" ] && echo 0 || echo 1) "every log line is '<priority>ssedge-rpi: message' (journald)"
-[ -z "$bad" ] || echo "$bad" | sed 's/^/#   /'
+[ -z "$bad" ]
+check $? "every log line is '<priority>ssedge-rpi: message' (journald)"
+[ -z "$bad" ] || echo "#   ${bad//$'\n'/$'\n#   '}"
 
 summary
 [ $failed -eq 0 ]

@@ -120,7 +120,7 @@ machine() {
 }
 # runner ARCH QEMU BUILD: the CUnit runner; each CUnit test is one check
 runner() {
-    local arch=$1 qemu=$2 b=$3 t0 r line secs
+    local arch=$1 qemu=$2 b=$3 t0 r line secs ran np nf
     t0=$EPOCHREALTIME
     # shellcheck disable=SC2086
     run timeout "$RUNNER_LIMIT_S" "$qemu" "$b/bin/sse_tests" $SUITES >"$TMP/$arch.tests" 2>&1
@@ -134,11 +134,11 @@ runner() {
         return
     fi
     # "tests  Total Ran Passed Failed Inactive"
-    set -- $line
-    echo "# $arch: sse_tests under $qemu: $3 run, $4 passed, $5 failed in $secs s"
-    passed=$((passed + $4))
-    failed=$((failed + $5))
-    if [ "$r" -ne 0 ] && [ "$5" -eq 0 ]; then
+    read -r _ _ ran np nf _ <<<"$line"
+    echo "# $arch: sse_tests under $qemu: $ran run, $np passed, $nf failed in $secs s"
+    passed=$((passed + np))
+    failed=$((failed + nf))
+    if [ "$r" -ne 0 ] && [ "$nf" -eq 0 ]; then
         not_ok "$arch: sse_tests exit code $r with no failed test (suite set-up failed?)"
     fi
 }
@@ -177,13 +177,14 @@ telemetry() {
         /^HTTP\// { st = $2 } tolower($1) == "content-type:" { ct = tolower($2) }
         END { exit !(st == 200 && ct ~ /^text\/event-stream/) }'
     check $? "$arch: curl GET /events (Accept: text/event-stream): 200, text/event-stream"
-    check $([ "$r" -eq 28 ] && echo 0 || echo 1) "$arch: the stream stays open (curl exit $r, want 28)"
+    [ "$r" -eq 28 ]
+    check $? "$arch: the stream stays open (curl exit $r, want 28)"
     ids "$arch.tel" >"$TMP/$arch.tel.ids"
     n=$(grep -c ' telemetry$' "$TMP/$arch.tel.ids")
     mono=$(awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { print bad ? 0 : 1 }' \
         "$TMP/$arch.tel.ids")
-    check $([ "$n" -ge 4 ] && [ "$mono" -eq 1 ] && echo 0 || echo 1) \
-        "$arch: $n telemetry events with id: in ${WINDOW_S} s at ${INTERVAL_MS} ms, ids increasing (want >= 4)"
+    [ "$n" -ge 4 ] && [ "$mono" -eq 1 ]
+    check $? "$arch: $n telemetry events with id: in ${WINDOW_S} s at ${INTERVAL_MS} ms, ids increasing (want >= 4)"
 
     # Resume after the second telemetry event: the replay from the ring must
     # start with the telemetry event that followed it (hello events went to
@@ -194,8 +195,8 @@ telemetry() {
         timeout 20 curl -sN --max-time 1 -H 'Accept: text/event-stream' \
             -H "Last-Event-ID: $from" "http://127.0.0.1:$port/events" >"$TMP/$arch.res.out"
         first=$(ids "$arch.res" | awk '$2 == "telemetry" { print $1; exit }')
-        check $([ "${first:-x}" = "$next" ] && echo 0 || echo 1) \
-            "$arch: Last-Event-ID: $from replays from telemetry id ${first:-none} (want $next)"
+        [ "${first:-x}" = "$next" ]
+        check $? "$arch: Last-Event-ID: $from replays from telemetry id ${first:-none} (want $next)"
     else
         not_ok "$arch: Last-Event-ID resume (too few telemetry events to resume from)"
     fi
@@ -209,7 +210,8 @@ telemetry() {
         wait "$pid"
         r=$?
     fi
-    check $([ "$r" -eq 0 ] && echo 0 || echo 1) "$arch: telemetry under $qemu exits 0 on SIGTERM (got $r)"
+    [ "$r" -eq 0 ]
+    check $? "$arch: telemetry under $qemu exits 0 on SIGTERM (got $r)"
 }
 # daemon ARCH QEMU BUILD: tests/rpi/daemon_test.sh against the emulated binary
 daemon() {
@@ -222,15 +224,15 @@ daemon() {
         not_ok "$arch: daemon_test.sh printed no summary"
         return
     fi
-    set -- $(echo "$line" | sed 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/')
-    passed=$((passed + $1))
-    failed=$((failed + $2))
+    line=${line##*: }           # "N passed, M failed"
+    passed=$((passed + ${line%% passed*}))
+    line=${line#*passed, }
+    failed=$((failed + ${line%% failed}))
 }
 
 for spec in "aarch64 $B_AARCH64 aarch64-linux-gnu qemu-aarch64 AArch64" \
             "armhf $B_ARMHF arm-linux-gnueabihf qemu-arm ARM"; do
-    set -- $spec
-    arch=$1 b=$2 triplet=$3 qemu=$4 mach=$5
+    read -r arch b triplet qemu mach <<<"$spec"
     [ "$b" = "-" ] && continue
     echo "=== $arch ($b)"
     build "$arch" "$b" "$triplet" || continue
