@@ -184,11 +184,12 @@ static int refuse_with(const sse_request_t *req, void *user)
 static const int status_204 = 204, status_403 = 403;
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, record_open, NULL, NULL, NULL },
-    { "/ch1", 1, NULL, NULL, NULL, NULL },
-    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL, NULL },
-    { "/gone", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_204, refuse_with },
-    { "/private", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_403, refuse_with },
+    { "/events", SSE_CHANNEL_ALL, record_open, NULL, NULL, NULL, NULL },
+    { "/ch1", 1, NULL, NULL, NULL, NULL, NULL },
+    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL, NULL, NULL },
+    { "/gone", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_204, refuse_with, NULL },
+    { "/private", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_403, refuse_with, NULL },
+    { "/secure", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, "tok+en/0123456789=" },
 };
 static const char *const chan_names[] = { "a", "b", "c" };
 
@@ -849,6 +850,134 @@ static void test_server_refusal_and_close(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+/* A route with a bearer token: 401 + WWW-Authenticate unless the request
+ * presents it, in the header or (EventSource) as ?token=. */
+static void test_server_bearer_token(void)
+{
+    static const struct {
+        const char *req;
+        int status;         /* 200 or 401 */
+        const char *error;  /* 401: the challenge's error attribute or NULL */
+    } cases[] = {
+        { STREAM_REQ("/secure"), 401, NULL },
+        { "GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+          "Authorization: Bearer tok+en/0123456789=\r\n\r\n", 200, NULL },
+        { "GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+          "Authorization: bearer   tok+en/0123456789=  \r\n\r\n", 200, NULL },
+        { "GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+          "Authorization: Bearer tok+en/0123456789\r\n\r\n", 401, "invalid_token" },
+        { "GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+          "Authorization: Bearer tok+en/0123456789==\r\n\r\n", 401, "invalid_token" },
+        { "GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+          "Authorization: Bearer Tok+en/0123456789=\r\n\r\n", 401, "invalid_token" },
+        { "GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+          "Authorization: Basic dG9rZW4=\r\n\r\n", 401, NULL },
+        /* EventSource: encodeURIComponent("tok+en/0123456789=") */
+        { STREAM_REQ("/secure?token=tok%2Ben%2F0123456789%3D"), 200, NULL },
+        { STREAM_REQ("/secure?ch=a&token=tok%2ben%2f0123456789%3d"), 200, NULL },
+        { STREAM_REQ("/secure?token=tok%2Ben%2F0123456789"), 401, "invalid_token" },
+        { STREAM_REQ("/secure?token="), 401, NULL },
+        { STREAM_REQ("/secure?token=tok%2Ben%2F0123456789%3"), 401, "invalid_token" },
+        /* The token of another route opens nothing else, and open routes
+         * need none. */
+        { STREAM_REQ("/events"), 200, NULL },
+    };
+    sse_server_cfg_t cfg;
+    sse_stats_t st;
+    size_t i;
+    unsigned refused = 0;
+    cfg_default(&cfg);
+    start_with(&cfg);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reader_t *c = client_open(cases[i].req);
+        if (cases[i].status == 200) {
+            CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 2000));
+            if (strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) != 0) {
+                fprintf(stderr, "\ncase %zu: got '%.60s'\n", i, c->buf);
+                CU_FAIL("token accepted");
+            }
+        } else {
+            char want[128];
+            rd_until_eof(c, 2000);
+            CU_ASSERT(c->eof);
+            refused++;
+            if (strncmp(c->buf, "HTTP/1.1 401 ", 13) != 0) {
+                fprintf(stderr, "\ncase %zu: got '%.60s'\n", i, c->buf);
+                CU_FAIL("token refused");
+            }
+            if (cases[i].error)
+                snprintf(want, sizeof want,
+                         "\r\nWWW-Authenticate: Bearer realm=\"ssedge\", error=\"%s\"\r\n",
+                         cases[i].error);
+            else
+                snprintf(want, sizeof want, "\r\nWWW-Authenticate: Bearer realm=\"ssedge\"\r\n");
+            CU_ASSERT(strstr(c->buf, want) != NULL);
+            CU_ASSERT(strstr(c->buf, "retry:") == NULL); /* no stream, no event */
+        }
+        client_close(c);
+    }
+    /* A right token streams events like any stream. */
+    {
+        reader_t *c = stream_open("/secure?token=tok%2Ben%2F0123456789%3D");
+        ev_t ev;
+        uint64_t id;
+        CU_ASSERT_EQUAL(settle(active_i, 1, 2000), 1);
+        sleep_ms(50);
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "secret", 6, &id), SSE_OK);
+        CU_ASSERT(next_event(c, &ev, 2000) && ev.id == id && strcmp(ev.data, "secret") == 0);
+        client_close(c);
+    }
+    sse_server_stats(&st);
+    CU_ASSERT_EQUAL(st.auth_failures, refused);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+
+    /* With CORS on, a 401 carries the origin, so the page can see it. */
+    {
+        static const char *const origins[] = { "http://ok.test" };
+        reader_t *c;
+        cfg.cors_origins = origins;
+        cfg.num_cors_origins = 1;
+        start_with(&cfg);
+        c = roundtrip("GET /secure HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+                      "Origin: http://ok.test\r\n\r\n");
+        CU_ASSERT(strncmp(c->buf, "HTTP/1.1 401 ", 13) == 0);
+        CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
+        client_close(c);
+        CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+    }
+    /* A guessable token cannot ship: too short is refused at start. */
+    {
+        sse_route_t weak[1] = { { "/w", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, "short" } };
+        sse_server_cfg_t bad;
+        cfg_default(&bad);
+        bad.routes = weak;
+        bad.num_routes = 1;
+        CU_ASSERT_EQUAL(sse_server_start(&bad), SSE_ERR_ARG);
+    }
+}
+
+/* sse_token_ok() for handlers of plain paths. */
+static void test_server_token_ok(void)
+{
+    sse_http_req_t rq;
+    static const char hdr[] = "Bearer abcdefghijklmnop";
+    static const char q[] = "x=1&token=abcdefghijklmno%70";
+    memset(&rq, 0, sizeof rq);
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmnop"), 0);
+    rq.authorization.p = hdr;
+    rq.authorization.n = sizeof hdr - 1;
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmnop"), 1);
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmnoq"), 0);
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmno"), 0);
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, NULL), 0);
+    CU_ASSERT_EQUAL(sse_token_ok(NULL, "abcdefghijklmnop"), 0);
+    memset(&rq, 0, sizeof rq);
+    rq.query.p = q;
+    rq.query.n = sizeof q - 1;
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmnop"), 1);
+    CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmno%70"), 0);
+}
+
 int test_server_register(void)
 {
     CU_pSuite s = CU_add_suite("server", suite_init, NULL);
@@ -868,5 +997,7 @@ int test_server_register(void)
            TEST_ADD(s, test_server_cors) ||
            TEST_ADD(s, test_server_query_channels) ||
            TEST_ADD(s, test_server_refusal_and_close) ||
+           TEST_ADD(s, test_server_bearer_token) ||
+           TEST_ADD(s, test_server_token_ok) ||
            TEST_ADD(s, test_server_start_stop_repeated);
 }

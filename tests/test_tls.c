@@ -358,7 +358,7 @@ static int hello_handler(sse_conn_t *c, const sse_request_t *req, void *user)
 }
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL },
+    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
 };
 
 enum { BY_BUFFER, BY_FILE };

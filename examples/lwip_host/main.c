@@ -151,8 +151,8 @@ static void parse_ip4(const char *s, ip4_addr_t *a, const char *argv0)
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
-        /* path, channel, on_open, on_close, user, on_request */
-        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
+        /* path, channel, on_open, on_close, user, on_request, token */
+        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
     };
     sse_server_cfg_t cfg;
     sigset_t sigs;

@@ -287,8 +287,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
-        /* path, channel, on_open, on_close, user, on_request */
-        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL },
+        /* path, channel, on_open, on_close, user, on_request, token */
+        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
     };
     sse_server_cfg_t cfg;
     sigset_t stop_sigs;

@@ -226,10 +226,10 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
-        /* path, channel, on_open, on_close, user, on_request */
-        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
+        /* path, channel, on_open, on_close, user, on_request, token */
+        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
         /* Any other path asked for with Accept: text/event-stream streams too. */
-        { "*", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL },
+        { "*", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
     };
     static const char *cors[MAX_CORS_ORIGINS];
     sse_tls_cfg_t tls;

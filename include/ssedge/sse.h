@@ -68,6 +68,14 @@ typedef struct sse_route {
      *  EventSource to stop reconnecting for good; 401/403 for access
      *  control. May be NULL (always stream). */
     int (*on_request)(const sse_request_t *req, void *user);
+    /** Bearer token the route requires, or NULL: open to anyone. A client
+     *  presents it as "Authorization: Bearer TOKEN" or, since a browser's
+     *  EventSource cannot set headers, as "?token=TOKEN" (percent-escapes
+     *  decoded). Compared in constant time; at least
+     *  CONFIG_SSE_AUTH_MIN_TOKEN_LEN characters. Otherwise the answer is
+     *  401 with WWW-Authenticate (final for an EventSource) before any
+     *  event or on_request call. Use HTTPS: the token crosses the wire. */
+    const char *token;
 } sse_route_t;
 
 /**
@@ -213,9 +221,19 @@ typedef struct sse_stats {
     uint64_t send_failures;   /**< streams closed: send failed or timed out */
     uint64_t bad_requests;    /**< 4xx/5xx answers from the parser */
     uint64_t tls_failures;    /**< TLS handshakes that failed or timed out */
+    uint64_t auth_failures;   /**< stream requests refused 401 (token) */
     uint64_t last_id;         /**< id of the newest event (0 = none yet) */
     uint64_t oldest_id;       /**< id of the oldest event still in the ring */
 } sse_stats_t;
+
+/**
+ * Does @p req carry bearer token @p token ("Authorization: Bearer TOKEN" or
+ * the query parameter "token")? For request handlers that protect plain
+ * paths the way sse_route_t.token protects streams. Runs in time that
+ * depends on the lengths only, never on where the first difference is.
+ * @return 1 if it does; 0 if not (or token is NULL).
+ */
+int sse_token_ok(const sse_request_t *req, const char *token);
 
 /** Fill @p st. @return SSE_OK or SSE_ERR_ARG (NULL). */
 int sse_server_stats(sse_stats_t *st);

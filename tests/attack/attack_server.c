@@ -19,8 +19,9 @@
  *   proc              -> ok threads=T fds=F rss_kb=R   (this process, /proc)
  *   quit (or EOF)     stop the server and exit 0
  *
- * Event data is "<seq> " padded with 'x' to SIZE bytes (at least the number),
- * so a client can check both the id sequence and what it carries.
+ * Event data is "<seq> " padded with 'x' to SIZE bytes (at least the number).
+ * Only this program publishes, one event at a time under one lock, so seq
+ * equals the event's id: a client checks the ids and what they carry.
  */
 #define _GNU_SOURCE /* clock_nanosleep, sigaction under -std=c99 */
 #include <dirent.h>
@@ -279,7 +280,7 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
-        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL },
+        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
     };
     sse_server_cfg_t cfg;
     struct sigaction sa;

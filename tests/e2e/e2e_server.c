@@ -112,7 +112,7 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 }
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, on_open, on_close, NULL, on_request },
+    { "/events", SSE_CHANNEL_ALL, on_open, on_close, NULL, on_request, NULL },
 };
 static const char *const channel_names[] = { "a", "b" };
 
