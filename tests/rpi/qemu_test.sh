@@ -77,7 +77,10 @@ cleanup() {
 trap cleanup EXIT
 # A signal (the overall timeout below, or ^C) interrupts a wait at once; the
 # EXIT trap then stops what was started.
-trap 'not_ok "interrupted by a signal (the whole run is bounded to ${LIMIT_S} s)"; summary; exit 130' INT TERM
+# fd 3 is the script's stdout: the trap may run inside a redirected step.
+exec 3>&1
+trap '{ not_ok "interrupted by a signal (the whole run is bounded to ${LIMIT_S} s)"; summary; } >&3
+      exit 130' INT TERM
 # run CMD...: in the background, so that a signal is handled at once
 run() {
     "$@" &
