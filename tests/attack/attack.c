@@ -725,11 +725,12 @@ static int pump_healthy(char *why, size_t cap, uint64_t min_events)
     size_t o = 0;
     for (i = 0; i < pump.n; i++) {
         au_sse_t *s = &pump.s[i];
-        o += (size_t)snprintf(why + o, cap - o, "%s#%d: %llu events, %llu missing, %llu dup%s",
+        o += (size_t)snprintf(why + o, cap - o,
+                              "%s#%d: %llu events, %llu missing, %llu dup, %llu bad data%s",
                               i ? "; " : "", i, (unsigned long long)s->events,
                               (unsigned long long)s->gaps, (unsigned long long)s->dups,
-                              s->eof ? ", CLOSED" : "");
-        if (s->events < min_events || s->gaps || s->dups || s->eof)
+                              (unsigned long long)s->bad_data, s->eof ? ", CLOSED" : "");
+        if (s->events < min_events || s->gaps || s->dups || s->bad_data || s->eof)
             ok = 0;
         if (o >= cap)
             o = cap - 1;

@@ -221,6 +221,12 @@ static void sse_lines(au_sse_t *s)
             s->events++;
         } else if (strncmp(p, "retry: ", 7) == 0) {
             s->saw_retry = 1;
+            s->retry_ms = strtol(p + 7, NULL, 10);
+        } else if (strncmp(p, "data: ", 6) == 0) {
+            /* sse_attack_server's data starts with a sequence number that
+             * moves with the id: a mismatch is a torn or misplaced event. */
+            if (strtoull(p + 6, NULL, 10) != s->last_id)
+                s->bad_data++;
         }
         p = nl + 1;
     }
@@ -240,7 +246,12 @@ int au_sse_poll(au_sse_t *s, long ms)
     if (s->len >= sizeof s->buf - 1) { /* a line longer than the buffer */
         s->len = 0;
     }
-    n = recv(s->fd, s->buf + s->len, sizeof s->buf - 1 - s->len, MSG_DONTWAIT);
+    {
+        size_t room = sizeof s->buf - 1 - s->len;
+        if (s->chunk && room > s->chunk)
+            room = s->chunk;
+        n = recv(s->fd, s->buf + s->len, room, MSG_DONTWAIT);
+    }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
     if (n <= 0) {

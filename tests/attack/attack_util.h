@@ -55,6 +55,9 @@ typedef struct au_sse {
     uint64_t dups;        /* ids not above the previous one */
     uint64_t first_id;    /* first id on this connection */
     int      saw_retry;   /* a "retry:" line came */
+    long     retry_ms;    /* its value */
+    size_t   chunk;       /* most bytes per read (0: as many as fit) */
+    uint64_t bad_data;    /* "data: N" lines whose N is not the event's id */
     size_t   len;
     char     buf[16384];
 } au_sse_t;
