@@ -6,7 +6,7 @@ mode=${1:-install}; shift 2>/dev/null || true
 groups=${*:-build test}
 
 pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
-pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtls-dev openssl"
+pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtls-dev openssl valgrind"
 pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"
 pkgs_bench="procps libmbedtls-dev openssl"

@@ -30,11 +30,12 @@ variant() { # name, make args...
         failed=$((failed + 1)); return
     fi
     bin=$(ls -d "$(echo "$@" | sed -n 's/.*BUILD=\([^ ]*\).*/\1/p')"/bin/sse_tests 2>/dev/null)
-    echo "=== $name: run ${RUN:+$RUN }$bin"
-    ${RUN:-} "$bin" >"$log/$name.out" 2>&1
+    echo "=== $name: run ${RUN:+$RUN }$bin${TEST_ARGS:+ $TEST_ARGS}"
+    # shellcheck disable=SC2086 # RUN and TEST_ARGS are word lists
+    ${RUN:-} "$bin" ${TEST_ARGS:-} >"$log/$name.out" 2>&1
     rc=$?
     # Keep the output short: failures and the summary.
-    grep -E 'FAILED|Test: .*\.\.\.FAILED|^ +[0-9]+\. |Run Summary|suites|tests|asserts|ERROR|WARNING|Sanitizer|runtime error' "$log/$name.out" | head -60
+    grep -E '^==[0-9]+==|FAILED|Test: .*\.\.\.FAILED|^ +[0-9]+\. |Run Summary|suites|tests|asserts|ERROR|WARNING|Sanitizer|runtime error' "$log/$name.out" | head -60
     [ $rc -eq 0 ] || echo "=== $name: exit code $rc"
     tally "$log/$name.out" "$name"
     [ $rc -eq 0 ] || grep -Eq '^ +tests +[0-9]+ +[0-9]+ +[0-9]+ +[1-9]' "$log/$name.out" \
@@ -64,6 +65,15 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 variant tls-asan BUILD=build/tls-asan KCONFIG_CONFIG=build/tls-asan/.config $TLSCFG \
         CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
         SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/tls-asan/bin/sse_tests
+
+# valgrind memcheck over the plain runner (every suite) and the TLS one
+# (tls + server suites): no error, no leak of any kind.
+VG="valgrind -q --error-exitcode=9 --leak-check=full --show-leak-kinds=definite,indirect,possible"
+VG="$VG --errors-for-leak-kinds=definite,indirect,possible"
+RUN="$VG" variant valgrind BUILD=build/gcc CC=gcc build/gcc/bin/sse_tests
+RUN="$VG" TEST_ARGS="-s tls -s server" variant tls-valgrind BUILD=build/tls \
+        KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc build/tls/bin/sse_tests
+RUN= TEST_ARGS=
 
 # The lwIP port: a host build on Debian's lwIP, served over a tap link in a
 # network namespace, and the Cortex-M4 cross build (compiles with -Werror).
