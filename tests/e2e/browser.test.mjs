@@ -188,6 +188,35 @@ describe('Chromium EventSource', { timeout: 90_000 }, () => {
     assert.equal(r.opens.length, 1);
   });
 
+  it('streams /secure with ?token=, and a 401 without it is final', T, async () => {
+    await setup({ retryMs: 300 });
+    const token = 'e2e+token/0123456789=';
+    await page.evaluate(([u]) => window.openStream('ok', u, ['message']),
+      ['/secure?token=' + encodeURIComponent(token)]);
+    await waitPage(() => window.streams.ok.opens.length >= 1);
+    await waitFor(async () => Number((await server.cmd('stats')).streams) >= 1,
+      { what: 'the token stream registered', timeout: 5000 });
+    const p = await server.publish(2);
+    await waitPage(() => window.streams.ok.events.length >= 2);
+    assert.deepEqual((await stream('ok')).events.map((e) => Number(e.id)), [p.first, p.last]);
+
+    // No token, then a wrong one: 401, the source is CLOSED and never retries.
+    await page.evaluate(() => window.openStream('none', '/secure', ['message']));
+    await page.evaluate(() => window.openStream('bad', '/secure?token=guess', ['message']));
+    await waitPage(() => window.sources.none.readyState === 2 && window.sources.bad.readyState === 2,
+      undefined, 5000);
+    const f0 = Number((await server.cmd('stats')).auth_failures);
+    assert.equal(f0, 2);
+    await sleep(2000); // retry is 300 ms: a reconnect would have come
+    assert.equal(Number((await server.cmd('stats')).auth_failures), 2);
+    for (const n of ['none', 'bad']) {
+      const r = await stream(n);
+      assert.equal(r.opens.length, 0);
+      assert.equal(r.events.length, 0);
+    }
+    assert.equal(await readyState('ok'), 1, 'the authorised stream stays open');
+  });
+
   it('carries several channels on one stream (?ch=a,b)', T, async () => {
     await setup({ retryMs: 1000 });
     const types = ['message', 'a', 'b'];

@@ -6,7 +6,8 @@
  * Binds 127.0.0.1 (P may be 0). --cert/--key serve https instead (a build
  * with CONFIG_SSE_TLS; any other build exits 1 saying so); "start" after
  * "stop" keeps TLS.
- * Serves the stream /events (every event, plus "?ch=a,b" channels) and a
+ * Serves the stream /events (every event, plus "?ch=a,b" channels), the
+ * same behind the bearer token "e2e+token/0123456789=" at /secure, and a
  * minimal same-origin page at GET /; everything else is 404. Prints
  * "ready port=P" (over https: "ready port=P tls=1") once listening, or one
  * line "err ..." and exits 1 if it cannot start; then reads one command a
@@ -21,6 +22,7 @@
  *   log                  -> ok opens=N requests=R leids=<Last-Event-ID list>
  *   stats                -> ok streams=S active=A last_id=L oldest_id=O
  *                           tls_failures=F (failed TLS handshakes)
+ *                           auth_failures=U (401s from /secure)
  *   quit (or EOF)        stop and exit 0
  */
 #define _POSIX_C_SOURCE 200809L
@@ -111,8 +113,12 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
     return sse_reply(c, 404, "text/plain", NULL, "not found\n", 10);
 }
 
+#define E2E_TOKEN "e2e+token/0123456789=" /* needs escaping in a query */
+
 static const sse_route_t routes[] = {
     { "/events", SSE_CHANNEL_ALL, on_open, on_close, NULL, on_request, NULL },
+    /* Every event too, for holders of the bearer token only. */
+    { "/secure", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, E2E_TOKEN },
 };
 static const char *const channel_names[] = { "a", "b" };
 
@@ -265,10 +271,11 @@ static void command(char *line)
         sse_stats_t st;
         sse_server_stats(&st);
         reply("ok streams=%u active=%u last_id=%llu oldest_id=%llu "
-              "tls_failures=%llu",
+              "tls_failures=%llu auth_failures=%llu",
               st.streams, st.active, (unsigned long long)st.last_id,
               (unsigned long long)st.oldest_id,
-              (unsigned long long)st.tls_failures);
+              (unsigned long long)st.tls_failures,
+              (unsigned long long)st.auth_failures);
     } else if (strcmp(argv[0], "quit") == 0) {
         sse_server_stop();
         reply("ok");

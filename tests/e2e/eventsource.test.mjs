@@ -21,9 +21,9 @@ describe('eventsource package', { timeout: 60_000 }, () => {
   });
 
   // Open a source that records every event of @p types, errors and opens.
-  function record(url, types) {
+  function record(url, types, init) {
     const rec = { events: [], opens: 0, errors: [] };
-    es = new EventSource(url);
+    es = new EventSource(url, init);
     for (const type of types) {
       es.addEventListener(type, (e) => {
         rec.events.push({ type: e.type, id: e.lastEventId, data: e.data });
@@ -54,6 +54,30 @@ describe('eventsource package', { timeout: 60_000 }, () => {
       ['message', 'message', 'message', 'message', 'custom', 'custom']);
     assert.equal(rec.events[0].data, 'n1');
     assert.equal(es.readyState, EventSource.OPEN);
+  });
+
+  it('sends a bearer token in Authorization (custom fetch); a wrong one is refused for good', T, async () => {
+    server = await E2EServer.start({ retryMs: 300 });
+    const withToken = (token) => ({
+      fetch: (input, init) => fetch(input, {
+        ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` },
+      }),
+    });
+    const rec = record(server.origin + '/secure', ['message'], withToken('e2e+token/0123456789='));
+    await waitFor(() => rec.opens >= 1, { what: 'open with the token', timeout: 10_000 });
+    await waitFor(async () => Number((await server.cmd('stats')).streams) >= 1,
+      { what: 'the stream registered' });
+    const m = await server.publish(3);
+    await waitFor(() => rec.events.length >= 3, { what: '3 events' });
+    assert.deepEqual(ids(rec.events), range(m.first, m.last));
+    es.close();
+
+    const bad = record(server.origin + '/secure', ['message'], withToken('e2e+token/0123456789'));
+    await waitFor(() => es.readyState === EventSource.CLOSED, { what: 'CLOSED after 401' });
+    await sleep(1000);
+    assert.equal(bad.opens, 0);
+    assert.match(bad.errors.join(' '), /401/);
+    assert.equal(Number((await server.cmd('stats')).auth_failures), 1, 'no retry after the 401');
   });
 
   it('reconnects with Last-Event-ID after a restart and gets every missed id once', T, async () => {
