@@ -214,7 +214,9 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 static void usage(const char *argv0)
 {
     fprintf(stderr, "usage: %s [--port N] [--bind ADDR] [--interval-ms N]"
-            " [--cors-origin ORIGIN]... [--cert PEM --key PEM [--ca PEM]]\n"
+            " [--cors-origin ORIGIN]... [--token T] [--cert PEM --key PEM [--ca PEM]]\n"
+            "  --token        streams need this bearer token (Authorization: Bearer T\n"
+            "                 or ?token=T; the dashboard passes on its own ?token=)\n"
             "  --cors-origin  origin allowed to read the streams cross-origin\n"
             "  --cert/--key   serve https (a CONFIG_SSE_TLS build: make run-tls)\n"
             "  --ca           require client certificates signed by this CA\n"
@@ -225,7 +227,8 @@ static void usage(const char *argv0)
 
 int main(int argc, char **argv)
 {
-    static const sse_route_t routes[] = {
+    /* Not const: --token fills in the last field. */
+    static sse_route_t routes[] = {
         /* path, channel, on_open, on_close, user, on_request, token */
         { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
         /* Any other path asked for with Accept: text/event-stream streams too. */
@@ -253,6 +256,8 @@ int main(int argc, char **argv)
             cfg.bind_addr = argv[++i];
         else if (strcmp(argv[i], "--interval-ms") == 0)
             interval_ms = (uint32_t)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--token") == 0)
+            routes[0].token = routes[1].token = argv[++i];
         else if (strcmp(argv[i], "--cors-origin") == 0 && num_cors < MAX_CORS_ORIGINS)
             cors[num_cors++] = argv[++i];
         else if (strcmp(argv[i], "--cert") == 0)

@@ -164,8 +164,15 @@
 
   /* ---- connection ------------------------------------------------------- */
 
+  // A server started with --token wants it; the page passes on its own
+  // ?token= (EventSource cannot send an Authorization header).
+  var token = new URLSearchParams(location.search).get('token');
+
   function streamUrl() {
-    return base + '/events' + (useChannels ? '?ch=' + SERIES.map(function (s) { return s.name; }).join(',') : '');
+    var q = [];
+    if (useChannels) q.push('ch=' + SERIES.map(function (s) { return s.name; }).join(','));
+    if (token) q.push('token=' + encodeURIComponent(token));
+    return base + '/events' + (q.length ? '?' + q.join('&') : '');
   }
 
   function connect() {
@@ -175,7 +182,7 @@
     everOpen = false;
     hadError = false;
     var url = streamUrl();
-    $('url').textContent = url;
+    $('url').textContent = url.replace(/token=[^&]*/, 'token=…'); // not on screen
     es = new EventSource(url);
     setState('connecting');
     es.onopen = function () {
