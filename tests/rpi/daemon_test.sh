@@ -77,6 +77,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-rpi.XXXXXX") || bail "mktemp -d"
 start() {
     local name=$1
     shift
+    : >"$TMP/$name.log" # exists before the loop below reads it
     $WRAP "$DAEMON" --port 0 --bind 127.0.0.1 "$@" 2>"$TMP/$name.log" &
     PID=$!
     pids+=("$PID")

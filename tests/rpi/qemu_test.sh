@@ -154,6 +154,7 @@ ids() {
 # resumes from Last-Event-ID
 telemetry() {
     local arch=$1 qemu=$2 b=$3 pid port n mono from next first r
+    : >"$TMP/$arch.telemetry.log" # exists before the loop below reads it
     "$qemu" "$b/bin/telemetry" --port 0 --bind 127.0.0.1 --interval-ms "$INTERVAL_MS" \
         >"$TMP/$arch.telemetry.log" 2>&1 &
     pid=$!
