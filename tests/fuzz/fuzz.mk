@@ -1,10 +1,10 @@
 # make fuzz FUZZ_SECONDS=N: libFuzzer + ASan + UBSan builds of the parser,
-# framer and whole-connection targets in build/fuzz (clang, tests/fuzz/
+# framer, whole-connection and event-ring targets in build/fuzz (clang, tests/fuzz/
 # fuzz_defconfig), each run N seconds by scripts/fuzz.sh on a scratch copy of
 # its seed corpus; tests/fuzz/corpus/ is only read.
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_http fuzz_event fuzz_conn
+FUZZ_TARGETS := fuzz_http fuzz_event fuzz_conn fuzz_ring
 FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 .PHONY: fuzz fuzz-build fuzz-bins
@@ -23,6 +23,7 @@ fuzz-bins: $(FUZZ_TARGETS:%=$(BIN)/%)
 $(BIN)/fuzz_http: $(FUZZ_DIR)/fuzz_http.o $(FUZZ_DIR)/fuzz_props.o $(LIB)
 $(BIN)/fuzz_event: $(FUZZ_DIR)/fuzz_event.o $(FUZZ_DIR)/fuzz_props.o $(LIB)
 $(BIN)/fuzz_conn: $(FUZZ_DIR)/fuzz_conn.o $(FUZZ_DIR)/fuzz_net.o $(LIB)
+$(BIN)/fuzz_ring: $(FUZZ_DIR)/fuzz_ring.o   # holds its own small ring
 $(FUZZ_TARGETS:%=$(BIN)/%):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
