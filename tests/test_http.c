@@ -472,6 +472,24 @@ static const struct vec table[] = {
     BAD("GET / HTTP/1.1\r\nHost: a\r\nhost:\r\n\r\n", 400, "second Host empty"),
     OK("GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
        "Transfer-Encoding twice is a list"),
+    /* The request-smuggling shapes of the attack suite (tests/attack/), at
+     * the parser: each one a 400 or 505 before any body byte is looked at. */
+    BAD("GET /events HTTP/1.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400, "Content-Length 0 then Transfer-Encoding"),
+    BAD("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+        400, "Transfer-Encoding then Content-Length 0"),
+    BAD("POST / HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabc", 400, "Content-Length list"),
+    BAD("POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", 400,
+        "Transfer-Encoding with a space before the colon"),
+    BAD("POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n\r\n", 400,
+        "obs-fold carrying Transfer-Encoding"),
+    BAD("GET / HTTP/1.1\r\n\tHost: a\r\n\r\n", 400, "first header indented by a tab"),
+    BAD("GET / HTTP/1.1\nHost: a\nX: y\rTransfer-Encoding: chunked\n\n", 400,
+        "bare CR hiding a header among bare-LF lines"),
+    BAD("GET http://evil.example/events HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+        "absolute-form with a path"),
+    BAD("PRI * HTTP/2.0\r\n", 505, "HTTP/2 preface, first line only"),
+    BAD("GET /events\r\n\r\n", 505, "HTTP/0.9 stream request"),
     OK("GET / HTTP/1.1\r\nX-Y_z.1~!: v\r\n\r\n", "token punctuation in name"),
 };
 #define NTABLE (sizeof table / sizeof table[0])
