@@ -27,7 +27,8 @@ for preset in configs/*_defconfig; do
             "LWIP_CFLAGS=-Iport/lwip/target -I/usr/include/lwip" ;;
     rpi_aarch64) set -- lib CROSS_COMPILE=aarch64-linux-gnu- ;;
     rpi_armhf)   set -- lib CROSS_COMPILE=arm-linux-gnueabihf- ;;
-    lwip_host_suite) set -- all "LWIP_CFLAGS=$LWIP_HOST_CFLAGS -DSSE_LWIP_NO_NETCONN_CHECK" ;;
+    lwip_host_suite|lwip_host_tls)
+        set -- all "LWIP_CFLAGS=$LWIP_HOST_CFLAGS -DSSE_LWIP_NO_NETCONN_CHECK" ;;
     esac
     rm -rf "$out"
     if ! $MAKE -s O="$out" "${name}_defconfig" >"$tmp/log" 2>&1 ||

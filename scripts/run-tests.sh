@@ -101,7 +101,11 @@ RUN="tests/lwip/netns.sh -t 300" \
 variant lwip-asan BUILD=build/lwip-asan KCONFIG_CONFIG=build/lwip-asan/.config \
         $LWIPSUITE "$LWIPFLAGS" CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
         SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/lwip-asan/bin/sse_tests
-RUN= # dash may keep a function call's assignments
+# https over lwIP: the tls and server suites on the lwIP TLS preset.
+RUN="tests/lwip/netns.sh -t 300" TEST_ARGS="-s tls -s server" \
+variant lwip-tls BUILD=build/lwip-tls KCONFIG_CONFIG=build/lwip-tls/.config \
+        DEFCONFIG=configs/lwip_host_tls_defconfig "$LWIPFLAGS" CC=gcc build/lwip-tls/bin/sse_tests
+RUN= TEST_ARGS= # dash may keep a function call's assignments
 echo "=== cortex-m4: build and size"
 if scripts/size.sh configs/cortex_m4_lwip_defconfig >"$log/size.out" 2>&1; then
     grep -E '^static RAM|total' "$log/size.out"; passed=$((passed + 1))

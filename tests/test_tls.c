@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "tests.h"
 #include "test_util.h"
+#include "backend/backend.h"
 
 #if defined(CONFIG_SSE_TLS)
 #include <errno.h>
@@ -73,8 +74,8 @@ static int read_pem(const char *path, pem_t *p)
 }
 
 /* A test CA and an unrelated one (ECDSA P-256); a server certificate for
- * localhost/127.0.0.1 and a client certificate from the first, another
- * client certificate from the second. */
+ * localhost, 127.0.0.1 and the backend's address ($2) and a client
+ * certificate from the first, another client certificate from the second. */
 static const char cert_script[] =
     "set -e; cd \"$1\"; umask 077\n"
     "ca() { openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
@@ -89,7 +90,7 @@ static const char cert_script[] =
     "ca ca 'ssedge test CA'\n"
     "ca other_ca 'unrelated test CA'\n"
     "leaf server ca localhost"
-    " 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'\n"
+    " \"subjectAltName=DNS:localhost,IP:127.0.0.1,IP:$2\nextendedKeyUsage=serverAuth\"\n"
     "leaf client ca 'test client' 'extendedKeyUsage=clientAuth'\n"
     "leaf other_client other_ca 'test client' 'extendedKeyUsage=clientAuth'\n";
 
@@ -107,7 +108,8 @@ static int make_certs(void)
         return -1;
     fputs(cert_script, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "sh '%s' '%s'", script, cert_dir);
+    /* The server certificate names the address clients use (the backend's). */
+    snprintf(cmd, sizeof cmd, "sh '%s' '%s' '%s'", script, cert_dir, tb_client_addr());
     if (system(cmd) != 0)
         return -1;
     snprintf(p_ca, sizeof p_ca, "%s/ca.crt", cert_dir);
@@ -213,7 +215,7 @@ static int reap(reader_t *r, long ms)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
 }
 
-/* A raw loopback TCP connection to the server, as a reader. */
+/* A raw TCP connection to the server (the backend's address), as a reader. */
 static reader_t *tcp_open(void)
 {
     reader_t *r = calloc(1, sizeof *r);
@@ -222,7 +224,7 @@ static reader_t *tcp_open(void)
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons(sse_server_port());
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, tb_client_addr(), &a.sin_addr);
     r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CU_ASSERT_FATAL(r->fd >= 0);
     if (connect(r->fd, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -381,7 +383,7 @@ static void tls_default(sse_tls_cfg_t *t, int how)
 static void cfg_default(sse_server_cfg_t *cfg, const sse_tls_cfg_t *tls)
 {
     sse_server_cfg_init(cfg);
-    cfg->bind_addr = "127.0.0.1";
+    cfg->bind_addr = tb_bind_addr();
     cfg->port = 0;
     cfg->routes = routes;
     cfg->num_routes = 1;
@@ -413,15 +415,15 @@ static void cleanup(void)
         sse_server_stop();
 }
 
-/* curl on https://127.0.0.1:PORT/PATH with the test CA, response head
+/* curl on https://ADDR:PORT/PATH (the backend's address) with the test CA, response head
  * included in the output (-i), no output buffering (-N). */
 static reader_t *curl(const char *path, const char *extra)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "exec curl -sS -N -i --max-time 20 --cacert '%s' -H 'Accept: text/event-stream' "
-             "%s https://127.0.0.1:%u%s",
-             p_ca, extra ? extra : "", (unsigned)sse_server_port(), path);
+             "%s https://%s:%u%s",
+             p_ca, extra ? extra : "", tb_client_addr(), (unsigned)sse_server_port(), path);
     return spawn(cmd);
 }
 
@@ -579,9 +581,9 @@ static void test_tls_openssl_s_client_stream(void)
     snprintf(cmd, sizeof cmd,
              "(printf 'GET /events HTTP/1.1\\r\\nHost: localhost\\r\\n"
              "Accept: text/event-stream\\r\\n\\r\\n') | "
-             "timeout 15 openssl s_client -connect 127.0.0.1:%u -CAfile '%s' "
+             "timeout 15 openssl s_client -connect %s:%u -CAfile '%s' "
              "-verify_return_error -quiet 2>/dev/null",
-             (unsigned)sse_server_port(), p_ca);
+             tb_client_addr(), (unsigned)sse_server_port(), p_ca);
     c = spawn(cmd);
     CU_ASSERT_EQUAL_FATAL(settle(streams_i, 1, 5000), 1);
     CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 3000));

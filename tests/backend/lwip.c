@@ -16,8 +16,10 @@
 #define _DEFAULT_SOURCE /* lwIP's headers want SSIZE_MAX */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "backend.h"
+#include "sse_arch.h" /* sse_port_lwip_set_random */
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -41,6 +43,20 @@ static sys_sem_t up_sem;
 static ip4_addr_t a_ip, a_mask, a_gw;
 static char client_addr[16];
 static int is_up;
+
+/* The board's RNG hook (TLS seeds from it): the host's kernel here. */
+static int host_random(void *buf, size_t len)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -79,6 +95,7 @@ int tb_up(void)
         fprintf(stderr, "lwip backend: bad SSE_LWIP_IP/NETMASK/GW\n");
         return -1;
     }
+    sse_port_lwip_set_random(host_random);
     if (sys_sem_new(&up_sem, 0) != ERR_OK)
         return -1;
     tcpip_init(tcpip_ready, &ok);
