@@ -14,6 +14,7 @@ static const struct {
     { "http",   test_http_register },
     { "event",  test_event_register },
     { "ring",   test_ring_register },
+    { "port",   test_port_register },
     { "timer",  test_timer_register },
     { "server", test_server_register },
     { "tls",    test_tls_register },

@@ -9,6 +9,7 @@
 int test_http_register(void);
 int test_event_register(void);
 int test_ring_register(void);
+int test_port_register(void);   /* the port contract, on the port built in */
 int test_timer_register(void);
 int test_server_register(void);
 int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/* Suite "port": the port contract (port/sse_port.h) itself, on whichever
+ * port the runner is built with: threads, mutual exclusion, condition
+ * variables under concurrent waiters (lwIP builds them from one binary
+ * semaphore per waiter), the event count's masks, the clock. */
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "sse_port.h"
+#include "ssedge/sse_err.h"
+#include "tests.h"
+
+#define WAITERS 8 /* concurrent waiters: within the lwIP pool (connections + 4) */
+
+static sse_port_mutex_t m;
+static sse_port_cond_t cv;
+static int tickets, consumed, started, finished, go;
+static unsigned long counter;
+
+static int suite_init(void)
+{
+    if (sse_port_init() != SSE_OK || sse_port_mutex_init(&m) != SSE_OK ||
+        sse_port_cond_init(&cv) != SSE_OK)
+        return -1;
+    return 0;
+}
+
+static int suite_clean(void)
+{
+    sse_port_cond_destroy(&cv);
+    sse_port_mutex_destroy(&m);
+    return 0;
+}
+
+/* Wait (polling, bounded) until *v reaches want under the mutex. */
+static int reach(const int *v, int want, uint32_t ms)
+{
+    uint32_t t0 = sse_port_now_ms();
+    int now;
+    for (;;) {
+        sse_port_mutex_lock(&m);
+        now = *v;
+        sse_port_mutex_unlock(&m);
+        if (now >= want || sse_port_now_ms() - t0 > ms)
+            return now;
+        sse_port_sleep_ms(2);
+    }
+}
+
+static void reset(void)
+{
+    sse_port_mutex_lock(&m);
+    tickets = consumed = started = finished = go = 0;
+    counter = 0;
+    sse_port_mutex_unlock(&m);
+}
+
+static void spawn(void (*fn)(void *), void *arg)
+{
+    CU_ASSERT_EQUAL_FATAL(sse_port_thread_create(fn, arg, 16384, "t"), SSE_OK);
+}
+
+/* ---- mutex ------------------------------------------------------------------ */
+
+#define INCS 20000
+static void incrementer(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < INCS; i++) {
+        sse_port_mutex_lock(&m);
+        counter++; /* a plain read-modify-write: only the mutex keeps it exact */
+        sse_port_mutex_unlock(&m);
+    }
+    sse_port_mutex_lock(&m);
+    finished++;
+    sse_port_mutex_unlock(&m);
+}
+
+static void test_port_mutex_excludes(void)
+{
+    int i;
+    reset();
+    for (i = 0; i < 4; i++)
+        spawn(incrementer, NULL);
+    CU_ASSERT_EQUAL(reach(&finished, 4, 20000), 4);
+    sse_port_mutex_lock(&m);
+    CU_ASSERT_EQUAL(counter, 4UL * INCS);
+    sse_port_mutex_unlock(&m);
+}
+
+/* ---- condition variable ---------------------------------------------------- */
+
+/* Takes one ticket, waiting for it on the condition (no timeout: a lost
+ * wake-up shows as a consumer that never finishes). */
+static void consumer(void *arg)
+{
+    (void)arg;
+    sse_port_mutex_lock(&m);
+    started++;
+    while (tickets == 0)
+        sse_port_cond_wait(&cv, &m, SSE_PORT_FOREVER);
+    tickets--;
+    consumed++;
+    sse_port_mutex_unlock(&m);
+}
+
+/* One signal per ticket, WAITERS consumers parked at once: every ticket is
+ * taken, so no signal was lost among concurrent waiters. */
+static void test_port_cond_signal_each_waiter(void)
+{
+    int i;
+    reset();
+    for (i = 0; i < WAITERS; i++)
+        spawn(consumer, NULL);
+    CU_ASSERT_EQUAL(reach(&started, WAITERS, 5000), WAITERS);
+    sse_port_sleep_ms(20); /* let them park */
+    for (i = 0; i < WAITERS; i++) {
+        sse_port_mutex_lock(&m);
+        tickets++;
+        sse_port_mutex_unlock(&m);
+        sse_port_cond_signal(&cv); /* outside the mutex: allowed */
+        if (i % 2)
+            sse_port_sleep_ms(1);
+    }
+    CU_ASSERT_EQUAL(reach(&consumed, WAITERS, 5000), WAITERS);
+    sse_port_mutex_lock(&m);
+    CU_ASSERT_EQUAL(tickets, 0);
+    sse_port_mutex_unlock(&m);
+}
+
+static void gate(void *arg)
+{
+    (void)arg;
+    sse_port_mutex_lock(&m);
+    started++;
+    while (!go)
+        sse_port_cond_wait(&cv, &m, SSE_PORT_FOREVER);
+    finished++;
+    sse_port_mutex_unlock(&m);
+}
+
+/* One broadcast releases every waiter. */
+static void test_port_cond_broadcast_all(void)
+{
+    int i;
+    reset();
+    for (i = 0; i < WAITERS; i++)
+        spawn(gate, NULL);
+    CU_ASSERT_EQUAL(reach(&started, WAITERS, 5000), WAITERS);
+    sse_port_sleep_ms(20);
+    sse_port_mutex_lock(&m);
+    go = 1;
+    sse_port_cond_broadcast(&cv); /* under the mutex: allowed too */
+    sse_port_mutex_unlock(&m);
+    CU_ASSERT_EQUAL(reach(&finished, WAITERS, 5000), WAITERS);
+}
+
+/* A wait with nobody to signal times out, roughly on time, mutex held. */
+static void test_port_cond_timeout(void)
+{
+    uint32_t t0, dt;
+    int r;
+    sse_port_mutex_lock(&m);
+    t0 = sse_port_now_ms();
+    r = sse_port_cond_wait(&cv, &m, 60);
+    dt = sse_port_now_ms() - t0;
+    /* Spurious returns are allowed; a timeout must not come early. */
+    CU_ASSERT(r == SSE_ERR_TIMEOUT || r == SSE_OK);
+    if (r == SSE_ERR_TIMEOUT)
+        CU_ASSERT(dt >= 50);
+    CU_ASSERT(dt < 2000);
+    counter = 7; /* we hold the mutex again: this write is ours */
+    sse_port_mutex_unlock(&m);
+}
+
+/* Signals racing timeouts: short timed waits while a signaller fires at
+ * random-ish moments. Every ticket must still be consumed and no waiter may
+ * stay stuck (the lwIP port's signal-after-timeout path). */
+static void timed_consumer(void *arg)
+{
+    int want = *(const int *)arg, got = 0;
+    sse_port_mutex_lock(&m);
+    started++;
+    while (got < want) {
+        if (tickets > 0) {
+            tickets--;
+            got++;
+            consumed++;
+            continue;
+        }
+        sse_port_cond_wait(&cv, &m, 1 + (uint32_t)(got % 3));
+    }
+    finished++;
+    sse_port_mutex_unlock(&m);
+}
+
+static void test_port_cond_signal_vs_timeout(void)
+{
+    static const int per = 300;
+    int i, n = 4;
+    reset();
+    for (i = 0; i < n; i++)
+        spawn(timed_consumer, (void *)&per);
+    CU_ASSERT_EQUAL(reach(&started, n, 5000), n);
+    for (i = 0; i < per * n; i++) {
+        sse_port_mutex_lock(&m);
+        tickets++;
+        sse_port_mutex_unlock(&m);
+        if (i % 3)
+            sse_port_cond_signal(&cv);
+        else
+            sse_port_cond_broadcast(&cv);
+        if (i % 50 == 0)
+            sse_port_sleep_ms(1);
+    }
+    CU_ASSERT_EQUAL(reach(&finished, n, 20000), n);
+    CU_ASSERT_EQUAL(reach(&consumed, per * n, 1000), per * n);
+}
+
+/* ---- event count ---------------------------------------------------------- */
+
+static sse_port_evt_t evt;
+static int woke[3];
+
+static void evt_waiter(void *arg)
+{
+    int k = *(const int *)arg;
+    uint32_t seen = sse_port_evt_seq(&evt);
+    sse_port_mutex_lock(&m);
+    started++;
+    sse_port_mutex_unlock(&m);
+    /* Interest 1 << k; a wake for another mask may wake us spuriously:
+     * wait again until our own bit's wake (the sequence moved past the
+     * value our waker saw, signalled by go == k + 1). */
+    for (;;) {
+        int mine;
+        sse_port_evt_wait(&evt, seen, 1u << k, 5000);
+        seen = sse_port_evt_seq(&evt);
+        sse_port_mutex_lock(&m);
+        mine = go == k + 1;
+        sse_port_mutex_unlock(&m);
+        if (mine)
+            break;
+    }
+    sse_port_mutex_lock(&m);
+    woke[k] = (int)sse_port_now_ms();
+    finished++;
+    sse_port_mutex_unlock(&m);
+}
+
+static void test_port_evt_masks(void)
+{
+    static const int ks[3] = { 0, 1, 2 };
+    int i;
+    uint32_t seen, t0;
+    reset();
+    CU_ASSERT_EQUAL_FATAL(sse_port_evt_init(&evt), SSE_OK);
+    /* A wake between reading the sequence and waiting is not lost. */
+    seen = sse_port_evt_seq(&evt);
+    sse_port_evt_wake(&evt, 1);
+    t0 = sse_port_now_ms();
+    CU_ASSERT_EQUAL(sse_port_evt_wait(&evt, seen, 1, 3000), SSE_OK);
+    CU_ASSERT(sse_port_now_ms() - t0 < 1000);
+    CU_ASSERT(sse_port_evt_seq(&evt) != seen);
+    /* Three waiters, one bit each; each wake with one bit ends its waiter
+     * well before the 5 s timeout. */
+    for (i = 0; i < 3; i++)
+        spawn(evt_waiter, (void *)&ks[i]);
+    CU_ASSERT_EQUAL(reach(&started, 3, 5000), 3);
+    sse_port_sleep_ms(20);
+    for (i = 2; i >= 0; i--) {
+        sse_port_mutex_lock(&m);
+        go = i + 1;
+        sse_port_mutex_unlock(&m);
+        t0 = sse_port_now_ms();
+        sse_port_evt_wake(&evt, 1u << i);
+        CU_ASSERT_EQUAL(reach(&finished, 3 - i, 2000), 3 - i);
+        CU_ASSERT(sse_port_now_ms() - t0 < 2000);
+    }
+}
+
+/* ---- threads and clock ------------------------------------------------------ */
+
+static void quick(void *arg)
+{
+    (void)arg;
+    sse_port_mutex_lock(&m);
+    finished++;
+    sse_port_mutex_unlock(&m);
+}
+
+static void test_port_threads_and_clock(void)
+{
+    int i;
+    uint32_t t0, dt;
+    reset();
+    for (i = 0; i < 64; i++)
+        spawn(quick, NULL);
+    CU_ASSERT_EQUAL(reach(&finished, 64, 10000), 64);
+    t0 = sse_port_now_ms();
+    sse_port_sleep_ms(30);
+    dt = sse_port_now_ms() - t0;
+    CU_ASSERT(dt >= 29 && dt < 1000);
+    {
+        unsigned char a[32], b[32];
+        CU_ASSERT_EQUAL(sse_port_random(a, sizeof a), SSE_OK);
+        CU_ASSERT_EQUAL(sse_port_random(b, sizeof b), SSE_OK);
+        CU_ASSERT(memcmp(a, b, sizeof a) != 0);
+    }
+}
+
+int test_port_register(void)
+{
+    CU_pSuite s = CU_add_suite("port", suite_init, suite_clean);
+    if (!s)
+        return -1;
+    return TEST_ADD(s, test_port_mutex_excludes) ||
+           TEST_ADD(s, test_port_cond_signal_each_waiter) ||
+           TEST_ADD(s, test_port_cond_broadcast_all) ||
+           TEST_ADD(s, test_port_cond_timeout) ||
+           TEST_ADD(s, test_port_cond_signal_vs_timeout) ||
+           TEST_ADD(s, test_port_evt_masks) ||
+           TEST_ADD(s, test_port_threads_and_clock);
+}
