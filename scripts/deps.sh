@@ -10,11 +10,12 @@ pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtl
 pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"
 pkgs_bench="procps libmbedtls-dev openssl"
-# Raspberry Pi cross builds run under qemu-user; the runner links the
-# target's CUnit from Debian multiarch (the ":arch" packages need
-# dpkg --add-architecture first).
+# Raspberry Pi cross builds run under qemu-user; the runner and TLS builds
+# link the target's CUnit and mbedTLS from Debian multiarch (the ":arch"
+# packages need dpkg --add-architecture first).
 pkgs_rpi="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross
- libc6-dev-armhf-cross qemu-user libcunit1-dev:arm64 libcunit1-dev:armhf"
+ libc6-dev-armhf-cross qemu-user libcunit1-dev:arm64 libcunit1-dev:armhf
+ libmbedtls-dev:arm64 libmbedtls-dev:armhf"
 
 want=""
 for g in $groups; do

@@ -2,11 +2,14 @@
 # Raspberry Pi builds under emulation: cross-builds the rpi presets (aarch64,
 # armhf; static, see below), runs the CUnit runner under qemu-user, streams
 # from the emulated telemetry example with host curl (ids, Last-Event-ID
-# resume) and runs tests/rpi/daemon_test.sh against the emulated ssedge-rpi.
+# resume), runs tests/rpi/daemon_test.sh against the emulated ssedge-rpi,
+# and runs the tls suite of a TLS build of each preset.
 #
 # Usage: tests/rpi/qemu_test.sh [BUILD_AARCH64 [BUILD_ARMHF]]
 #        (defaults build/rpi-aarch64 build/rpi-armhf; "-" skips that arch)
 # Env:   SUITES="-s http -s server"  runner arguments (default: every suite)
+#        TLS=0  skips the TLS builds (BUILD-tls: the preset + CONFIG_SSE_TLS,
+#               mbedTLS from multiarch) and their tls suite
 #        JOBS (2)  make -j;  KEEP_TMP=1 keeps the temp dir
 # Needs: scripts/deps.sh group rpi (installed here if missing, as root),
 #        curl, python3, bash >= 5.
@@ -32,6 +35,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 B_AARCH64=${1:-build/rpi-aarch64}
 B_ARMHF=${2:-build/rpi-armhf}
 SUITES=${SUITES:-}
+TLS=${TLS:-1}
 JOBS=${JOBS:-2}
 RUNNER_LIMIT_S=600         # one runner under qemu (~15 s when the machine is idle)
 INTERVAL_MS=300            # telemetry's publishing period
@@ -95,25 +99,38 @@ command -v curl >/dev/null 2>&1 || bail "curl is installed"
 if ! scripts/deps.sh check rpi >/dev/null; then
     scripts/deps.sh install rpi >&2 || bail "scripts/deps.sh install rpi"
 fi
-ok "cross toolchains, qemu-user and the target CUnit are installed (scripts/deps.sh rpi)"
+ok "cross toolchains, qemu-user, the target CUnit and mbedTLS are installed (scripts/deps.sh rpi)"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-qemu.XXXXXX") || bail "mktemp -d"
 
 # ---------------------------------------------------------------- steps
-# build ARCH BUILD TRIPLET: the three programs, static, with the arch's preset
+# build LABEL BUILD DEFCONFIG TRIPLET PROGRAM...: static, with that preset
 build() {
-    local arch=$1 b=$2 triplet=$3 t0 r
+    local label=$1 b=$2 defconfig=$3 triplet=$4 t0 r
+    shift 4
     t0=$EPOCHREALTIME
     run timeout 1200 make -s -j"$JOBS" BUILD="$b" KCONFIG_CONFIG="$b/.config" \
-        DEFCONFIG="configs/rpi_${arch}_defconfig" CROSS_COMPILE="$triplet-" LDFLAGS=-static \
-        "$b/bin/sse_tests" "$b/bin/telemetry" "$b/bin/ssedge-rpi" >"$TMP/$arch.build" 2>&1
+        DEFCONFIG="$defconfig" CROSS_COMPILE="$triplet-" LDFLAGS=-static \
+        "$@" >"$TMP/$label.build" 2>&1
     r=$?
     # glibc's note that a static getaddrinfo would need its NSS modules for
     # host names; ssedge passes AI_NUMERICHOST, which needs none.
     grep -v -e "Using 'getaddrinfo' in statically linked" -e "in function \`sse_port_listen'" \
-        "$TMP/$arch.build" | sed 's/^/# /' | tail -30
-    check $r "$arch: cross build with configs/rpi_${arch}_defconfig into $b ($(awk \
+        "$TMP/$label.build" | sed 's/^/# /' | tail -30
+    check $r "$label: cross build with $defconfig into $b ($(awk \
         -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s)"
     return $r
+}
+# tls_config BUILD DEFCONFIG: BUILD/rpi_tls_defconfig = the preset + TLS
+# (mbedTLS from multiarch); a changed preset makes the .config again.
+tls_config() {
+    local b=$1
+    mkdir -p "$b" || return 1
+    { cat "$2"; echo "CONFIG_SSE_TLS=y"; } >"$b/rpi_tls_defconfig.new" || return 1
+    if ! cmp -s "$b/rpi_tls_defconfig.new" "$b/rpi_tls_defconfig"; then
+        mv "$b/rpi_tls_defconfig.new" "$b/rpi_tls_defconfig" && rm -f "$b/.config"
+    else
+        rm -f "$b/rpi_tls_defconfig.new"
+    fi
 }
 # machine BINARY WANT: the ELF header says WANT ("AArch64", "ARM") and static
 machine() {
@@ -121,12 +138,13 @@ machine() {
     h=$(readelf -h -l "$1" 2>/dev/null)
     [[ $h == *"Machine:"*"$2"* ]] && [[ $h != *"INTERP"* ]]
 }
-# runner ARCH QEMU BUILD: the CUnit runner; each CUnit test is one check
+# runner LABEL QEMU BUILD [ARGS...]: the CUnit runner; each CUnit test is
+# one check
 runner() {
     local arch=$1 qemu=$2 b=$3 t0 r line secs ran np nf
+    shift 3
     t0=$EPOCHREALTIME
-    # shellcheck disable=SC2086
-    run timeout "$RUNNER_LIMIT_S" "$qemu" "$b/bin/sse_tests" $SUITES >"$TMP/$arch.tests" 2>&1
+    run timeout "$RUNNER_LIMIT_S" "$qemu" "$b/bin/sse_tests" "$@" >"$TMP/$arch.tests" 2>&1
     r=$?
     secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
     grep -E 'FAILED|^ +[0-9]+\. |^backend' "$TMP/$arch.tests" | head -40 | sed 's/^/# /'
@@ -239,12 +257,21 @@ for spec in "aarch64 $B_AARCH64 aarch64-linux-gnu qemu-aarch64 AArch64" \
     read -r arch b triplet qemu mach <<<"$spec"
     [ "$b" = "-" ] && continue
     echo "=== $arch ($b)"
-    build "$arch" "$b" "$triplet" || continue
+    build "$arch" "$b" "configs/rpi_${arch}_defconfig" "$triplet" \
+        "$b/bin/sse_tests" "$b/bin/telemetry" "$b/bin/ssedge-rpi" || continue
     machine "$b/bin/sse_tests" "$mach" && machine "$b/bin/ssedge-rpi" "$mach"
     check $? "$arch: sse_tests and ssedge-rpi are static $mach executables"
-    runner "$arch" "$qemu" "$b"
+    # shellcheck disable=SC2086
+    runner "$arch" "$qemu" "$b" $SUITES
     telemetry "$arch" "$qemu" "$b"
     daemon "$arch" "$qemu" "$b"
+    # mbedTLS on the target (its 32-bit bignum code on armhf): the tls suite,
+    # host curl and openssl s_client against the emulated server.
+    [ "$TLS" = 0 ] && continue
+    if tls_config "$b-tls" "configs/rpi_${arch}_defconfig" &&
+        build "$arch-tls" "$b-tls" "$b-tls/rpi_tls_defconfig" "$triplet" "$b-tls/bin/sse_tests"; then
+        runner "$arch-tls" "$qemu" "$b-tls" -s tls
+    fi
 done
 
 summary
