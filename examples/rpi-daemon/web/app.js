@@ -25,7 +25,9 @@ function draw(name) {
   g.lineWidth = devicePixelRatio;
   g.beginPath();
   s.forEach((v, i) => {
-    const x = (i / (HISTORY - 1)) * w, y = h - ((v - lo) / (hi - lo)) * (h - 2) - 1;
+    // newest at the right edge; the line grows leftwards over HISTORY events
+    const x = w - ((s.length - 1 - i) / (HISTORY - 1)) * w;
+    const y = h - ((v - lo) / (hi - lo)) * (h - 2) - 1;
     if (i) g.lineTo(x, y); else g.moveTo(x, y);
   });
   g.stroke();
