@@ -33,6 +33,9 @@
 #define IDLE_CHECK_MS   100
 #define HEARTBEAT_MS    1000
 #define OVERLOAD_RETRY  2000
+/* Scheduling allowance on top of a configured time: the machine is shared
+ * (2 cores, other builds and tests running beside this one). */
+#define SLACK_MS        600
 
 static au_srv_t srv;
 static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -340,7 +343,7 @@ static void oversize(void)
 /* ---- slowloris ------------------------------------------------------------ */
 
 /* Trickle one header byte every period_ms on each of n connections; read
- * each answer. Returns how many got 408 within the header timeout + 700 ms. */
+ * each answer. Returns how many got 408 within the header timeout + SLACK_MS. */
 static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
 {
     static const char start[] = "GET /events HTTP/1.1\r\nHost: a\r\nX-Slow: ";
@@ -367,12 +370,12 @@ static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
             au_resp_t o;
             au_exchange(srv.port, stream_req, sizeof stream_req - 1, 0, 1000, 0, &o);
             check(o.status == 200 && au_has_header(&o, "Content-Type: text/event-stream") &&
-                  strstr(o.buf, "retry: 2000") && o.closed && o.ms < 500,
+                  strstr(o.buf, "retry: 2000") && o.closed && o.ms < SLACK_MS,
                   "slowloris: all %d slots held -> a stream request gets 200 + "
                   "\"retry: %d\" and is closed in %ld ms", n, OVERLOAD_RETRY, o.ms);
             au_exchange(srv.port, plain_req, sizeof plain_req - 1, 0, 1000, 0, &o);
             check(o.status == 503 && au_has_header(&o, "Retry-After: 2") && o.closed &&
-                  o.ms < 500,
+                  o.ms < SLACK_MS,
                   "slowloris: all %d slots held -> GET / gets %d (want 503 + Retry-After: 2) "
                   "in %ld ms", n, o.status, o.ms);
             probe_overload = 2;
@@ -392,7 +395,7 @@ static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
                 if (ms > *max_ms)
                     *max_ms = ms;
                 if (r[i].status == 408 && r[i].closed && ms >= HEADER_TO_MS - 50 &&
-                    ms <= HEADER_TO_MS + 700)
+                    ms <= HEADER_TO_MS + SLACK_MS)
                     ok++;
             }
         }
@@ -427,7 +430,7 @@ static void slow_clients(void)
         au_exchange(srv.port, "", 0, 0, HEADER_TO_MS + 2000, 0, &r);
         act = settle("active", 0, 1000, &took);
         check(r.status == 408 && r.closed && r.ms >= HEADER_TO_MS - 50 &&
-              r.ms <= HEADER_TO_MS + 700 && act == 0,
+              r.ms <= HEADER_TO_MS + SLACK_MS && act == 0,
               "slowloris: silent connection -> %d after %ld ms, slot back", r.status, r.ms);
     }
     check(serving(1), "slowloris: server still serving");
@@ -718,7 +721,8 @@ static void pump_stop(void)
             close(pump.s[i].fd);
 }
 
-/* The pump's streams got events, none missing or repeated, all still open. */
+/* The pump's streams got events, none missing or repeated, and were still
+ * open when the pump stopped (call after pump_stop(): no race). */
 static int pump_healthy(char *why, size_t cap, uint64_t min_events)
 {
     int i, ok = 1;
@@ -833,7 +837,7 @@ static void flood(void)
         }
         free(r);
     }
-    check(streams_ok == FLOOD / 2 && plain_ok == FLOOD / 2 && max_ms < 500,
+    check(streams_ok == FLOOD / 2 && plain_ok == FLOOD / 2 && max_ms < SLACK_MS,
           "flood: %d connections past %d slots: %d/%d stream requests got 200 + retry only and "
           "were closed, %d/%d plain requests got 503 + Retry-After; each answered within %ld ms "
           "of its request (%ld ms for all %d)",
@@ -862,9 +866,9 @@ static void flood(void)
     au_sleep_ms(300);
     set_rate(0, 32);
     au_sleep_ms(100);
+    pump_stop();
     check(pump_healthy(why, sizeof why, 100),
           "flood: the streams open before it kept receiving (%s)", why);
-    pump_stop();
     for (i = 0; i < nh; i++)
         close(holders[i]);
     act = settle("active", 0, 2000, &took);
@@ -905,7 +909,7 @@ static void resets(void)
     fd = open_stream(&r);
     au_close_rst(fd);
     act = settle("active", 0, 2000, &took);
-    check(r.status == 200 && act == 0 && took <= IDLE_CHECK_MS + 300,
+    check(r.status == 200 && act == 0 && took <= IDLE_CHECK_MS + SLACK_MS,
           "reset: RST on an idle stream -> slot back in %ld ms (idle check %d ms)", took,
           IDLE_CHECK_MS);
 
@@ -939,7 +943,7 @@ static void resets(void)
 static int reader_main(unsigned port, int fd_ready)
 {
     au_sse_t *s = malloc(sizeof *s);
-    int fd = au_connect(port);
+    int fd = au_connect(port), eof;
     long end;
     /* Even stopped, it must not outlive a suite that was killed. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -953,7 +957,10 @@ static int reader_main(unsigned port, int fd_ready)
         return 2;
     while (!s->eof && au_now_ms() < end) /* bounded: 60 s at most */
         au_sse_poll(s, 100);
-    return s->eof ? 0 : 1;
+    eof = s->eof;
+    free(s);
+    close(fd);
+    return eof ? 0 : 1;
 }
 
 static void stopped_reader(const char *self)
@@ -1011,9 +1018,9 @@ static void stopped_reader(const char *self)
           "(send timeout %d ms; send_failures +%lld, fell_behind +%lld)",
           took, SEND_TO_MS, srv_get("stats", "send_failures") - sf0,
           srv_get("stats", "fell_behind") - fb0);
+    pump_stop();
     check(pump_healthy(why, sizeof why, 1000),
           "SIGSTOP: the other streams kept receiving meanwhile (%s)", why);
-    pump_stop();
     kill(pid, SIGCONT);
     for (i = 0; i < 200; i++) { /* 20 s: it drains its socket, then sees EOF */
         if (waitpid(pid, &st, WNOHANG) == pid)
@@ -1025,7 +1032,9 @@ static void stopped_reader(const char *self)
         waitpid(pid, &st, 0);
     }
     check(i < 200 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-          "SIGSTOP: after SIGCONT the reader drained its socket and saw the close");
+          "SIGSTOP: after SIGCONT the reader drained its socket and saw the close "
+          "(%s %d after %d ms)", i == 200 ? "killed, status" : WIFEXITED(st) ? "exit" : "signal",
+          WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? WTERMSIG(st) : st, i * 100);
     check(settle("active", 0, 2000, NULL) == 0, "SIGSTOP: every slot back");
 }
 
@@ -1059,7 +1068,7 @@ static void half_close(void)
         au_read_resp(fd, &rest, 3000, 0);
         close(fd);
         act = settle("active", 0, 2000, &took);
-        check(r.status == 200 && rest.closed && rest.ms <= IDLE_CHECK_MS + 300 && act == 0,
+        check(r.status == 200 && rest.closed && rest.ms <= IDLE_CHECK_MS + SLACK_MS && act == 0,
               "half-close: idle stream then SHUT_WR -> closed by the server after %ld ms "
               "(idle check %d ms), slot back", rest.ms, IDLE_CHECK_MS);
     }

@@ -36,7 +36,7 @@ args=(--server "$BIN/sse_attack_server" --server-log "$TMP/server.log"
 
 # -k: a suite stuck past its bound is killed for sure; its server child
 # notices EOF on its stdin and exits.
-timeout -k 5 "$LIMIT_S" "$BIN/sse_attack" "${args[@]}" | tee "$TMP/out"
+timeout -k 5 "$LIMIT_S" "$BIN/sse_attack" "${args[@]}" 2>&1 | tee "$TMP/out"
 rc=${PIPESTATUS[0]}
 if [ "$rc" -ne 0 ]; then
     echo "# server log (last 20 lines):"
