@@ -3,6 +3,9 @@
  * (tests/fuzz/regress/<target>/), replayed through the fuzz targets' own
  * property checks: parser, framer, and connections to a real server. */
 #define _GNU_SOURCE
+/* 32-bit builds under qemu-user on a 64-bit ext4 host: readdir() fails with
+ * EOVERFLOW unless offsets are 64-bit (seen on armhf). */
+#define _FILE_OFFSET_BITS 64
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
