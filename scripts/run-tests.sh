@@ -142,6 +142,11 @@ external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
 scripts/deps.sh check rpi >/dev/null || scripts/deps.sh install rpi
 external presets scripts/check-presets.sh
 external install tests/install/install_test.sh
+# The Raspberry Pi daemon on the host, then both Pi presets cross-built
+# (static) and run under qemu-user: the runner, TLS, streams, the daemon.
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi >/dev/null
+external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
+external rpi   tests/rpi/qemu_test.sh build/rpi-aarch64 build/rpi-armhf
 
 echo
 echo "make test: $passed passed, $failed failed"
