@@ -80,7 +80,7 @@ endif
 -include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk)
 
 .PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
-        olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets \
+        olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
         install clean help $(PRESETS)
 all: $(PROGS)
 lib: $(LIB)
@@ -192,6 +192,11 @@ run-tls: | $(DEPS_OK)
 # core/ and port/lwip/ never allocate: their objects may not reference the heap.
 check-nomalloc: $(LIB_OBJS)
 	@scripts/check-nomalloc.sh $(filter $(BUILD)/core/% $(BUILD)/port/lwip/%,$(LIB_OBJS))
+
+# Every CONFIG_SSE_* the code names is in Kconfig, with prompt, help,
+# range and default.
+check-kconfig:
+	@$(PYTHON) scripts/check-kconfig.py
 
 # Every exported symbol carries the sse_ prefix.
 check-prefix: $(LIB_OBJS)
