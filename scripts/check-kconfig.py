@@ -26,6 +26,23 @@ for b in blocks:
     if not re.search(r'\n\t(?:bool|int|string|hex) "', b):
         problems.append(f"Kconfig: {name} has no prompt")
 
+# A build without Kconfig (SSE_USER_CONFIG) gets every int's default from
+# core/sse_opt.h: the same value as Kconfig's unconditional default.
+opt = (root / "core" / "sse_opt.h").read_text()
+for b in blocks:
+    m = re.match(r"config (SSE_\w+)\n", b)
+    if not m or not re.search(r"\n\tint\b", b):
+        continue
+    name = m.group(1)
+    dflt = [d for d in re.findall(r"\n\tdefault (\S+)(.*)", b) if not d[1].strip()]
+    fb = re.search(r"#define CONFIG_%s (\S+)" % name, opt)
+    if "if SSE_TLS" in text.split("config " + name)[0].rsplit("endif", 1)[-1]:
+        continue  # TLS options: only read by a TLS build, which has Kconfig's header
+    if not fb:
+        problems.append(f"core/sse_opt.h: no fallback for CONFIG_{name}")
+    elif dflt and fb.group(1) != dflt[-1][0]:
+        problems.append(f"core/sse_opt.h: CONFIG_{name} falls back to {fb.group(1)}, Kconfig says {dflt[-1][0]}")
+
 used = {}
 for d in ("core", "port", "include", "tests", "examples", "bench"):
     for f in (root / d).rglob("*"):
