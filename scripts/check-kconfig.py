@@ -36,7 +36,8 @@ for b in blocks:
     name = m.group(1)
     dflt = [d for d in re.findall(r"\n\tdefault (\S+)(.*)", b) if not d[1].strip()]
     fb = re.search(r"#define CONFIG_%s (\S+)" % name, opt)
-    if "if SSE_TLS" in text.split("config " + name)[0].rsplit("endif", 1)[-1]:
+    before = text.split("config " + name + "\n")[0]
+    if re.search(r"^if SSE_TLS$", before.rsplit("\nendif", 1)[-1], re.M):
         continue  # TLS options: only read by a TLS build, which has Kconfig's header
     if not fb:
         problems.append(f"core/sse_opt.h: no fallback for CONFIG_{name}")
