@@ -94,7 +94,8 @@ static void set_rate(long rate, long size)
         check(0, "server accepts \"%s\"", cmd);
 }
 
-/* Wait until the server's active count is want (ms at most). The last count. */
+/* Wait until the stats value key is want (ms at most; *took: how long).
+ * Returns the last value seen. */
 static long long settle(const char *key, long long want, long ms, long *took)
 {
     long start = au_now_ms(), end = start + ms;
@@ -947,14 +948,18 @@ static int reader_main(unsigned port, int fd_ready)
     long end;
     /* Even stopped, it must not outlive a suite that was killed. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (!s || fd < 0 || au_send_all(fd, stream_req, sizeof stream_req - 1, 1000) != 0)
+    if (!s || fd < 0 || au_send_all(fd, stream_req, sizeof stream_req - 1, 1000) != 0) {
+        free(s);
         return 2;
+    }
     au_sse_init(s, fd, 0);
     end = au_now_ms() + 60000;
     while (!s->head_done && !s->eof && au_now_ms() < end)
         au_sse_poll(s, 100);
-    if (write(fd_ready, "R\n", 2) != 2)
+    if (write(fd_ready, "R\n", 2) != 2) {
+        free(s);
         return 2;
+    }
     while (!s->eof && au_now_ms() < end) /* bounded: 60 s at most */
         au_sse_poll(s, 100);
     eof = s->eof;
