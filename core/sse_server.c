@@ -50,6 +50,7 @@ static struct {
     sse_port_sock_t  listener;
     sse_stats_t      st;
     char             scratch[CONFIG_SSE_REQ_BUF_SIZE]; /* listener's, when full */
+    int              quiet_streak;     /* listener's: see overload() */
     sse_ring_t       ring;
     struct sse_conn  conns[CONFIG_SSE_MAX_CONNECTIONS];
 } S;
@@ -689,8 +690,22 @@ static void overload(sse_port_sock_t *s)
         sse_port_close(s);
         return;
     }
-    r = read_request(s, NULL, S.scratch, sizeof S.scratch, &rq, CONFIG_SSE_OVERLOAD_TIMEOUT_MS,
-                     &status);
+    /* The listener reads the request itself, so a connection that sends
+     * nothing would hold it for the whole timeout; a row of them would
+     * stall every answer behind. After one such connection the next get
+     * only what has already arrived (1 ms), until one sends a request in
+     * time: a browser sends its request with the connect, and one that
+     * is cut short sees a network error and retries. */
+    r = read_request(s, NULL, S.scratch, sizeof S.scratch, &rq,
+                     S.quiet_streak ? 1u : CONFIG_SSE_OVERLOAD_TIMEOUT_MS, &status);
+    if (r < 0 && status == 408) {
+        /* No request in time: no answer either. A 503 would end an
+         * EventSource for good; a closed connection makes it retry. */
+        S.quiet_streak = 1;
+        sse_port_close(s);
+        return;
+    }
+    S.quiet_streak = 0;
     if (r > 0 && match_route(&rq, &status) && status == 0) {
         int n = (int)sizeof stream_head - 1;
         memcpy(S.scratch, stream_head, (size_t)n);
@@ -751,6 +766,8 @@ static void listener_thread(void *unused)
             continue;
         }
         c = take_slot(&cs);
+        if (c)
+            S.quiet_streak = 0; /* not overloaded now */
         if (!c) {
             SSE_LOG(SSE_LOG_INFO, "all %u slots busy: overload answer",
                     S.cfg.max_connections);
@@ -852,6 +869,7 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     if (cfg->num_cors_origins)
         memcpy(S.cors, cfg->cors_origins, cfg->num_cors_origins * sizeof(char *));
     sse_store_rel(&S.stopping, 0);
+    S.quiet_streak = 0;
     S.running = 1;
     sse_port_mutex_unlock(&S.lock);
 

@@ -846,8 +846,9 @@ static void flood(void)
     check(srv_get("stats", "overloaded") - ov0 >= FLOOD,
           "flood: stats.overloaded counted them (+%lld)", srv_get("stats", "overloaded") - ov0);
 
-    /* Silent connections past the slot count hold the listener for
-     * CONFIG_SSE_OVERLOAD_TIMEOUT_MS each (it reads their request itself). */
+    /* Silent connections past the slot count: the first holds the listener
+     * for CONFIG_SSE_OVERLOAD_TIMEOUT_MS, the rest only get what already
+     * arrived, so a real request behind them is answered at once. */
     {
         enum { SILENT = 10 };
         int sil[SILENT];
@@ -856,9 +857,9 @@ static void flood(void)
             sil[i] = au_connect(srv.port);
         au_sleep_ms(20);
         au_exchange(srv.port, plain_req, sizeof plain_req - 1, 0, 5000, 0, &r);
-        check(r.status == 503 && r.ms < 3000,
+        check(r.status == 503 && r.ms < 100 + SLACK_MS,
               "flood: behind %d silent connections a request still gets %d (want 503) "
-              "in %ld ms (the listener waits up to the overload timeout for each)",
+              "in %ld ms (one overload timeout at most, not one per silent connection)",
               SILENT, r.status, r.ms);
         for (i = 0; i < SILENT; i++)
             if (sil[i] >= 0)
