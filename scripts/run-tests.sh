@@ -138,6 +138,10 @@ $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_se
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
 external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
+# Hostile clients: smuggling shapes, oversize heads, slowloris, 10 000
+# mutated requests, floods past the slots, resets, a stopped reader.
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/sse_attack build/gcc/bin/sse_attack_server >/dev/null
+external attack tests/attack/run.sh build/gcc/bin
 # Every preset builds (-Werror, its own toolchain) and round-trips
 # savedefconfig; make install + a program built through pkg-config.
 scripts/deps.sh check rpi >/dev/null || scripts/deps.sh install rpi
