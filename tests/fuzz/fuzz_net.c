@@ -23,6 +23,8 @@
 #define FZ_MAX_ANSWER (1u << 20)
 
 static const char *const chan_names[] = { "a", "b", "c" };
+/* At least CONFIG_SSE_AUTH_MIN_TOKEN_LEN (16 by default) characters. */
+#define FZ_TOKEN "fz-Token_0123456789abcdefghijkl"  /* 31 */
 static const char *const origins[] = { "http://ok.example", "https://b.example" };
 /* Set by callbacks on server threads when an API promise breaks. */
 static const char *volatile server_why;
@@ -75,6 +77,7 @@ static const sse_route_t routes[] = {
     { .path = "/stop", .channel = SSE_CHANNEL_ALL, .on_request = refuse_stop },
     { .path = "/auth", .channel = 1, .on_open = on_open, .on_request = need_auth },
     { .path = "/odd", .channel = 2, .on_request = odd_status },
+    { .path = "/tok", .channel = SSE_CHANNEL_ALL, .on_open = on_open, .token = FZ_TOKEN },
     { .path = "*", .channel = SSE_CHANNEL_ALL },
 };
 
@@ -93,6 +96,9 @@ static int handler(sse_conn_t *c, const sse_request_t *rq, void *user)
         return sse_reply(c, 200, "application/octet-stream", NULL, big, sizeof big);
     if (path_is(rq, "/echo"))
         return sse_reply(c, 200, NULL, "X-Fz: echo\r\n", rq->query.p, rq->query.n);
+    if (path_is(rq, "/tokplain"))
+        return sse_token_ok(rq, FZ_TOKEN) ? sse_reply(c, 200, NULL, NULL, "in\n", 3)
+                                          : sse_reply(c, 401, NULL, NULL, "out\n", 4);
     if (path_is(rq, "/twice")) {
         (void)sse_reply(c, 201, NULL, NULL, "a", 1);
         if (sse_reply(c, 200, NULL, NULL, "b", 1) != SSE_ERR_ARG)
