@@ -195,12 +195,19 @@ static int cors_headers(char *buf, size_t cap, sse_str_t origin)
 
 static const sse_str_t no_origin = { NULL, 0 };
 
+/* Method names are case-sensitive (RFC 9110 9.1): "get" is not GET. */
+static int method_is(sse_str_t m, const char *name)
+{
+    size_t n = strlen(name);
+    return m.n == n && memcmp(m.p, name, n) == 0;
+}
+
 /* Send a complete small response and close: used for errors, refusals and
  * overload. Built in place in buf (no stack copy: stacks are small on a
  * board); CORS headers for an allowed origin; 204 and 304 carry no body. */
 static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
                          int status, sse_str_t origin, const char *extra,
-                         uint32_t timeout_ms)
+                         uint32_t timeout_ms, int head)
 {
     const char *reason = sse_http_reason(status);
     int n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\n", status, reason), r;
@@ -211,10 +218,12 @@ static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_
             r = snprintf(buf + n, cap - (size_t)n, "Connection: close\r\n%s\r\n",
                          extra ? extra : "");
         else
+            /* A HEAD answer has the headers of the GET answer, no body. */
             r = snprintf(buf + n, cap - (size_t)n,
                          "Content-Type: text/plain\r\nContent-Length: %u\r\n"
-                         "Connection: close\r\n%s\r\n%s\n",
-                         (unsigned)strlen(reason) + 1, extra ? extra : "", reason);
+                         "Connection: close\r\n%s\r\n%s%s",
+                         (unsigned)strlen(reason) + 1, extra ? extra : "",
+                         head ? "" : reason, head ? "" : "\n");
         n = r > 0 && (size_t)r < cap - (size_t)n ? n + r : -1;
     }
     if (n > 0 && (size_t)n < cap)
@@ -271,14 +280,14 @@ static const sse_route_t *match_route(const sse_http_req_t *rq, int *status)
             continue;
         if (sse_http_accept_q(rq->accept, "text", "event-stream", 0) == 0)
             *status = 406;
-        else if (!sse_str_ieq(rq->method, "GET") && !sse_str_ieq(rq->method, "HEAD"))
+        else if (!method_is(rq->method, "GET") && !method_is(rq->method, "HEAD"))
             *status = 405;
         else if (rq->content_length > 0 || rq->chunked)
             *status = 400;
         return r;
     }
     if (any && sse_http_accept_q(rq->accept, "text", "event-stream", 1) > 0) {
-        if (!sse_str_ieq(rq->method, "GET") && !sse_str_ieq(rq->method, "HEAD"))
+        if (!method_is(rq->method, "GET") && !method_is(rq->method, "HEAD"))
             *status = 405;
         else if (rq->content_length > 0 || rq->chunked)
             *status = 400;
@@ -452,7 +461,7 @@ static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
     if (rq->origin.p && !c->origin.p) {
         SSE_LOG(SSE_LOG_WARN, "preflight from an origin not allowed: 403");
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, no_origin, NULL,
-                     S.cfg.send_timeout_ms);
+                     S.cfg.send_timeout_ms, 0);
         return;
     }
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 204, c->origin,
@@ -462,7 +471,7 @@ static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
                                "Authorization, Accept\r\n"
                                "Access-Control-Max-Age: 600\r\n"
                              : "Allow: GET, HEAD, OPTIONS\r\n",
-                 S.cfg.send_timeout_ms);
+                 S.cfg.send_timeout_ms, 0);
 }
 
 /* ---- access control ------------------------------------------------------ */
@@ -544,7 +553,7 @@ static int check_token(struct sse_conn *c, const sse_route_t *route, const sse_r
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 401, c->origin,
                  presented ? "WWW-Authenticate: Bearer realm=\"ssedge\", error=\"invalid_token\"\r\n"
                            : "WWW-Authenticate: Bearer realm=\"ssedge\"\r\n",
-                 S.cfg.send_timeout_ms);
+                 S.cfg.send_timeout_ms, c->head_only);
     return 1;
 }
 
@@ -559,7 +568,8 @@ static void refuse(struct sse_conn *c, int status)
     SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "stream request refused: %d %s",
             status, sse_http_reason(status));
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin,
-                 status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms);
+                 status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms,
+                 c->head_only);
 }
 
 /* Send the stream's head (CORS headers and the retry hint included). */
@@ -611,12 +621,12 @@ static void conn_thread(void *arg)
         S.st.bad_requests++;
         sse_port_mutex_unlock(&S.lock);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, no_origin, NULL,
-                     S.cfg.send_timeout_ms);
+                     S.cfg.send_timeout_ms, 0);
         goto out;
     }
-    c->head_only = sse_str_ieq(rq.method, "HEAD");
+    c->head_only = method_is(rq.method, "HEAD");
     c->origin = cors_origin(&rq);
-    if (sse_str_ieq(rq.method, "OPTIONS")) {
+    if (method_is(rq.method, "OPTIONS")) {
         preflight(c, &rq);
         goto out;
     }
@@ -660,14 +670,14 @@ static void conn_thread(void *arg)
     if (rq.content_length > 0 || rq.chunked) {
         /* ssedge reads no request bodies. */
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 413, c->origin, NULL,
-                     S.cfg.send_timeout_ms);
+                     S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
     if (S.cfg.handler)
         S.cfg.handler(c, &rq, S.cfg.handler_user);
     if (!c->replied)
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 404, c->origin, NULL,
-                     S.cfg.send_timeout_ms);
+                     S.cfg.send_timeout_ms, c->head_only);
     else
         drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
@@ -723,7 +733,7 @@ static void overload(sse_port_sock_t *s)
         snprintf(ra, sizeof ra, "Retry-After: %lu\r\n",
                  (unsigned long)((S.cfg.overload_retry_ms + 999) / 1000));
         answer_close(s, NULL, S.scratch, sizeof S.scratch, 503, no_origin, ra,
-                     CONFIG_SSE_OVERLOAD_TIMEOUT_MS);
+                     CONFIG_SSE_OVERLOAD_TIMEOUT_MS, r > 0 && method_is(rq.method, "HEAD"));
     }
 }
 

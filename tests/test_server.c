@@ -293,6 +293,31 @@ static void test_server_plain_requests(void)
         }
         client_close(c);
     }
+    {   /* HEAD: the headers of the GET answer, no body, errors included */
+        static const char *const heads[] = {
+            "HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+            "HEAD /events HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n",
+            "HEAD /secure HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+        };
+        static const char *const want[] = { "HTTP/1.1 404 ", "HTTP/1.1 406 ", "HTTP/1.1 401 " };
+        for (i = 0; i < 3; i++) {
+            reader_t *c = client_open(heads[i]);
+            const char *end;
+            rd_until_eof(c, 2000);
+            CU_ASSERT(strncmp(c->buf, want[i], strlen(want[i])) == 0);
+            CU_ASSERT(strstr(c->buf, "\r\nContent-Length: ") != NULL);
+            end = strstr(c->buf, "\r\n\r\n");
+            CU_ASSERT(end != NULL && end[4] == 0);
+            client_close(c);
+        }
+    }
+    {   /* Method names are case-sensitive: "get" is no GET (405 on a stream). */
+        reader_t *c = client_open("get /events HTTP/1.1\r\nHost: x\r\n"
+                                  "Accept: text/event-stream\r\n\r\n");
+        rd_until_eof(c, 2000);
+        CU_ASSERT(strncmp(c->buf, "HTTP/1.1 405 ", 13) == 0);
+        client_close(c);
+    }
     {   /* request line too long: 414 */
         char big[CONFIG_SSE_REQ_BUF_SIZE + 64];
         reader_t *c;
@@ -885,9 +910,11 @@ static void test_server_bearer_token(void)
     sse_server_cfg_t cfg;
     sse_stats_t st;
     size_t i;
-    unsigned refused = 0;
+    uint64_t refused;
     cfg_default(&cfg);
     start_with(&cfg);
+    sse_server_stats(&st); /* counters run on across restarts */
+    refused = st.auth_failures;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         reader_t *c = client_open(cases[i].req);
         if (cases[i].status == 200) {

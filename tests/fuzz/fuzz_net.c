@@ -318,13 +318,13 @@ static const char *answer_ok(const answer_t *a, int parse_rc, const sse_http_req
         return stream_body_ok(b, body_len);
     }
     if (cl) {
-        /* Error answers to HEAD still carry their short body (RFC 9110
-         * says none): tolerated here, see the fuzzing notes. */
+        /* A HEAD answer (errors included) has no body (RFC 9110 9.3.2);
+         * methods are case-sensitive, so only "HEAD" is one. */
         unsigned long want = strtoul(cl, NULL, 10);
-        /* The server takes methods case-insensitively ("hEAD" is HEAD). */
-        int head_req = parse_rc > 0 && sse_str_ieq(rq->method, "HEAD");
-        if (body_len != want && !(head_req && body_len == 0))
-            return "conn: body length differs from Content-Length";
+        int head_req = parse_rc > 0 && rq->method.n == 4 && memcmp(rq->method.p, "HEAD", 4) == 0;
+        if (head_req ? body_len != 0 : body_len != want)
+            return head_req ? "conn: an answer to HEAD with a body"
+                            : "conn: body length differs from Content-Length";
     } else if (status != 204 && status != 304) {
         return "conn: an answer without Content-Length that is no stream";
     }
