@@ -624,6 +624,16 @@ static void conn_thread(void *arg)
                      S.cfg.send_timeout_ms, 0);
         goto out;
     }
+    if (rq.minor_version == 1 && !rq.host.p) {
+        /* RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400. */
+        SSE_LOG(SSE_LOG_WARN, "request rejected: 400 (HTTP/1.1 without Host)");
+        sse_port_mutex_lock(&S.lock);
+        S.st.bad_requests++;
+        sse_port_mutex_unlock(&S.lock);
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 400, no_origin, NULL,
+                     S.cfg.send_timeout_ms, method_is(rq.method, "HEAD"));
+        goto out;
+    }
     c->head_only = method_is(rq.method, "HEAD");
     c->origin = cors_origin(&rq);
     if (method_is(rq.method, "OPTIONS")) {

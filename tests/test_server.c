@@ -280,6 +280,9 @@ static void test_server_plain_requests(void)
         { "GET /x HTTP/2.0\r\n\r\n", "HTTP/1.1 505 " },
         { "GET /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", "HTTP/1.1 400 " },
         { "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "HTTP/1.1 413 " },
+        /* RFC 9112 3.2: HTTP/1.1 needs a Host; HTTP/1.0 does not. */
+        { "GET /hello HTTP/1.1\r\n\r\n", "HTTP/1.1 400 " },
+        { "GET /hello HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK" },
     };
     size_t i;
     start_default();
