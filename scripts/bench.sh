@@ -227,7 +227,7 @@ else
     # make bench does not rebuild build/tls: say so when it is older than
     # the sources it is built from.
     stale=$(find include core port bench -name '*.[ch]' \
-                \( -newer "$TLS_BIN/sse_bench_server" -o -newer "$TLS_BIN/sse_bench_client" \) \
+                -newer "$TLS_BIN/sse_bench_server" \
                 2>/dev/null | head -n 3 | tr '\n' ' ' | sed 's/ $//')
     if [ -n "$stale" ]; then
         tls_stale="warning: $TLS_BIN is older than $stale; rebuild it:
@@ -259,7 +259,7 @@ for r in "${rows[@]}"; do
     printf "$fmt" $r
 done
 stall_line=$(grep '^stall_summary' "$LOG_DIR/c100_r${STALL_RATE}_co0_stall.client.log" 2>/dev/null)
-[ -n "$stall_line" ] && echo "stalled reader (${STALL} s): ${stall_line#stall_summary }"
+[ "$STALL" != 0 ] && [ -n "$stall_line" ] && echo "stalled reader (${STALL} s): ${stall_line#stall_summary }"
 # TLS against plain at the same point: what a TLS connection costs.
 if [ -n "$tls_note" ]; then
     echo "$tls_note"
