@@ -226,7 +226,7 @@ elif ! "$DEVCERT" "$cert_dir" >"$LOG_DIR/tls_devcert.log" 2>&1; then
 else
     # make bench does not rebuild build/tls: say so when it is older than
     # the sources it is built from.
-    stale=$(find include core port bench -name '*.[ch]' \
+    stale=$(find include core port/posix bench -name '*.[ch]' \
                 -newer "$TLS_BIN/sse_bench_server" \
                 2>/dev/null | head -n 3 | tr '\n' ' ' | sed 's/ $//')
     if [ -n "$stale" ]; then
