@@ -310,6 +310,41 @@ static void test_port_threads_and_clock(void)
     }
 }
 
+/* ---- sockets ------------------------------------------------------------ */
+
+#if defined(CONFIG_SSE_PORT_POSIX)
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+/* An accepted socket carries CONFIG_SSE_SOCK_SNDBUF when it is set (Linux
+ * reports twice the value asked for), and the OS's own size otherwise. */
+static void test_port_accepted_sndbuf(void)
+{
+    sse_port_sock_t ls, cs;
+    struct sockaddr_in a;
+    int fd, sb = 0;
+    socklen_t sl = sizeof sb;
+    CU_ASSERT_EQUAL_FATAL(sse_port_listen(&ls, "127.0.0.1", 0, 4), SSE_OK);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(sse_port_sock_local_port(&ls));
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    CU_ASSERT_EQUAL_FATAL(sse_port_accept(&ls, &cs, 2000), SSE_OK);
+    CU_ASSERT_EQUAL(getsockopt(cs.fd, SOL_SOCKET, SO_SNDBUF, &sb, &sl), 0);
+#if CONFIG_SSE_SOCK_SNDBUF > 0
+    CU_ASSERT(sb >= CONFIG_SSE_SOCK_SNDBUF && sb <= 2 * CONFIG_SSE_SOCK_SNDBUF + 4096);
+#else
+    CU_ASSERT(sb > 0);
+#endif
+    sse_port_close(&cs);
+    sse_port_close(&ls);
+    close(fd);
+}
+#endif
+
 int test_port_register(void)
 {
     CU_pSuite s = CU_add_suite("port", suite_init, suite_clean);
@@ -321,5 +356,9 @@ int test_port_register(void)
            TEST_ADD(s, test_port_cond_timeout) ||
            TEST_ADD(s, test_port_cond_signal_vs_timeout) ||
            TEST_ADD(s, test_port_evt_masks) ||
-           TEST_ADD(s, test_port_threads_and_clock);
+           TEST_ADD(s, test_port_threads_and_clock)
+#if defined(CONFIG_SSE_PORT_POSIX)
+           || TEST_ADD(s, test_port_accepted_sndbuf)
+#endif
+           ;
 }

@@ -71,6 +71,12 @@ static void sock_setup(int fd)
 #endif
     /* Events are small and latency matters more than segment count. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#if CONFIG_SSE_SOCK_SNDBUF > 0
+    {   /* Bound what a stalled reader can pin in the kernel (Kconfig help). */
+        int sb = CONFIG_SSE_SOCK_SNDBUF;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
+    }
+#endif
 }
 
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
