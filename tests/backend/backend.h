@@ -11,6 +11,6 @@ int tb_up(void);
 const char *tb_name(void);        /* "posix" or "lwip" */
 const char *tb_bind_addr(void);   /* what the server under test binds */
 const char *tb_client_addr(void); /* where a client on this host connects */
-int tb_has_ipv6_loopback(void);   /* "::1" reaches the server */
+const char *tb_client_addr6(void); /* the same over IPv6, or NULL */
 
 #endif /* SSE_TEST_BACKEND_H */

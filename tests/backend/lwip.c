@@ -6,13 +6,16 @@
  *
  * Environment: PRECONFIGURED_TAPIF (required: the tap device, e.g. tap0),
  * SSE_LWIP_IP / SSE_LWIP_NETMASK / SSE_LWIP_GW (default 192.168.77.2/24
- * via .1, addresses that exist only inside the test's namespace).
+ * via .1) and SSE_LWIP_IP6 (default fd00:77::2, a /64 with Linux on ::1):
+ * addresses that exist only inside the test's namespace.
  *
  * MTU 576: Debian's liblwip 2.1.3 sizes its PBUF_POOL elements for 590-byte
  * frames (memp_PBUF_POOL: 616 bytes) while its pbuf_alloc() fills 1536 per
  * pool pbuf, so tapif overflows the heap on any received frame > 590 bytes
- * (seen under ASan with a 1141-byte request). A 576-byte MTU makes lwIP
- * advertise MSS 536, which keeps every frame Linux sends within 590. */
+ * (seen under ASan with a 1141-byte request). A 576-byte MTU on lwIP's
+ * netif makes it advertise MSS 536 (516 over IPv6), which keeps every TCP
+ * frame Linux sends within 590; the Linux side keeps 1500 (IPv6 needs
+ * 1280 or more there). */
 #define _DEFAULT_SOURCE /* lwIP's headers want SSIZE_MAX */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@
 #include "lwip/tcpip.h"
 #include "lwip/netif.h"
 #include "lwip/ip_addr.h"
+#include "lwip/mld6.h"
 #include "netif/tapif.h"
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -42,6 +46,10 @@ static struct netif tap_netif;
 static sys_sem_t up_sem;
 static ip4_addr_t a_ip, a_mask, a_gw;
 static char client_addr[16];
+#if LWIP_IPV6
+static ip6_addr_t a_ip6;
+static char client_addr6[48];
+#endif
 static int is_up;
 
 /* The board's RNG hook (TLS seeds from it): the host's kernel here. */
@@ -71,6 +79,26 @@ static void tcpip_ready(void *arg)
     *ok = netif_add(&tap_netif, &a_ip, &a_mask, &a_gw, NULL, tapif_init, tcpip_input) != NULL;
     if (*ok) {
         tap_netif.mtu = SSE_LWIP_HOST_MTU;
+#if LWIP_IPV6
+#if LWIP_ND6_ALLOW_RA_UPDATES
+        tap_netif.mtu6 = SSE_LWIP_HOST_MTU;
+#endif
+        {   /* A global address, valid at once (no duplicate detection on a
+             * link of two), besides the link-local one. */
+            s8_t idx = -1;
+            netif_create_ip6_linklocal_address(&tap_netif, 1);
+            netif_ip6_addr_set_state(&tap_netif, 0, IP6_ADDR_PREFERRED);
+            if (netif_add_ip6_address(&tap_netif, &a_ip6, &idx) == ERR_OK && idx >= 0) {
+                ip6_addr_t sn;
+                netif_ip6_addr_set_state(&tap_netif, idx, IP6_ADDR_PREFERRED);
+                /* Neighbour solicitations for it go to its solicited-node
+                 * group: join it (nothing else does for a PREFERRED address
+                 * set directly). */
+                ip6_addr_set_solicitednode(&sn, a_ip6.addr[3]);
+                mld6_joingroup_netif(&tap_netif, &sn);
+            }
+        }
+#endif
         netif_set_default(&tap_netif);
         netif_set_up(&tap_netif);
         netif_set_link_up(&tap_netif);
@@ -96,6 +124,13 @@ int tb_up(void)
         return -1;
     }
     sse_port_lwip_set_random(host_random);
+#if LWIP_IPV6
+    if (!ip6addr_aton(env_or("SSE_LWIP_IP6", "fd00:77::2"), &a_ip6)) {
+        fprintf(stderr, "lwip backend: bad SSE_LWIP_IP6\n");
+        return -1;
+    }
+    ip6addr_ntoa_r(&a_ip6, client_addr6, sizeof client_addr6);
+#endif
     if (sys_sem_new(&up_sem, 0) != ERR_OK)
         return -1;
     tcpip_init(tcpip_ready, &ok);
@@ -113,4 +148,11 @@ int tb_up(void)
 const char *tb_name(void) { return "lwip"; }
 const char *tb_bind_addr(void) { return "0.0.0.0"; }
 const char *tb_client_addr(void) { return client_addr; }
-int tb_has_ipv6_loopback(void) { return 0; }
+const char *tb_client_addr6(void)
+{
+#if LWIP_IPV6
+    return client_addr6;
+#else
+    return NULL;
+#endif
+}

@@ -6,4 +6,4 @@ int tb_up(void) { return 0; }
 const char *tb_name(void) { return "posix"; }
 const char *tb_bind_addr(void) { return "127.0.0.1"; }
 const char *tb_client_addr(void) { return "127.0.0.1"; }
-int tb_has_ipv6_loopback(void) { return 1; }
+const char *tb_client_addr6(void) { return "::1"; }

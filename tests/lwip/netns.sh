@@ -3,8 +3,9 @@
 # for Debian's hosted lwIP: Linux holds 192.168.77.1/24 on tap0, the lwIP
 # program in the command takes .2 (PRECONFIGURED_TAPIF=tap0 and
 # SSE_LWIP_IP/NETMASK/GW are exported). The addresses exist only inside the
-# namespace. MTU 576 on both ends: Debian's lwIP overflows its pbufs on
-# received frames over 590 bytes (tests/backend/lwip.c). This is how the shared suites and the bench run over lwIP:
+# namespace; IPv6 too: Linux fd00:77::1/64, lwIP ::2 (SSE_LWIP_IP6).
+# lwIP's netif has MTU 576: Debian's lwIP overflows its pbufs on received
+# frames over 590 bytes (tests/backend/lwip.c). This is how the shared suites and the bench run over lwIP:
 #
 #   sudo tests/lwip/netns.sh [-t SECONDS] build/lwip-suite/bin/sse_tests -s server
 #
@@ -32,8 +33,8 @@ nsx() { timeout 5 ip netns exec "$NS" "$@"; }
 timeout 5 ip netns add "$NS" &&
     nsx ip link set lo up &&
     nsx ip tuntap add dev tap0 mode tap &&
-    nsx ip link set tap0 mtu 576 &&
     nsx ip addr add 192.168.77.1/24 dev tap0 &&
+    nsx ip -6 addr add fd00:77::1/64 dev tap0 nodad &&
     nsx ip link set tap0 up ||
     { echo "netns.sh: cannot make $NS with tap0" >&2; exit 2; }
 
@@ -41,4 +42,5 @@ timeout 5 ip netns add "$NS" &&
 # tapif's device goes away with the namespace afterwards.
 timeout -k 5 "$LIMIT" ip netns exec "$NS" env PRECONFIGURED_TAPIF=tap0 \
     SSE_LWIP_IP=192.168.77.2 SSE_LWIP_NETMASK=255.255.255.0 SSE_LWIP_GW=192.168.77.1 \
+    SSE_LWIP_IP6=fd00:77::2 \
     "$@"
