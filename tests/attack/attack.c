@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,31 +38,12 @@
 
 static au_srv_t srv;
 static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
-static int passed, failed;
 
 static const char stream_req[] =
     "GET /events HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n";
 static const char plain_req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static int check(int cond, const char *fmt, ...);
-static int check(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    fputs(cond ? "ok - " : "FAIL - ", stdout);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-    if (cond)
-        passed++;
-    else
-        failed++;
-    return cond;
-}
+#define check au_check /* attack_util.c: counted ok/FAIL lines */
 
 /* One value from the server's "stats" or "proc" line. */
 static long long srv_get(const char *cmd, const char *key)
@@ -1160,7 +1140,7 @@ int main(int argc, char **argv)
         if (!check(au_srv_start(&srv, args, log) == 0, "server starts (%s, %d slots, header "
                    "timeout %d ms, send timeout %d ms, idle check %d ms)", server, SLOTS,
                    HEADER_TO_MS, SEND_TO_MS, IDLE_CHECK_MS)) {
-            printf("attack: %d passed, %d failed\n", passed, failed);
+            printf("attack: %d passed, %d failed\n", au_passed, au_failed);
             return 1;
         }
     }
@@ -1193,6 +1173,6 @@ int main(int argc, char **argv)
           fds0, fds1);
     check(au_srv_stop(&srv) == 0, "server stops cleanly (exit 0)");
     printf("# %ld s in all\n", (au_now_ms() - t_start + 500) / 1000);
-    printf("attack: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    printf("attack: %d passed, %d failed\n", au_passed, au_failed);
+    return au_failed ? 1 : 0;
 }

@@ -375,3 +375,21 @@ int au_srv_stop(au_srv_t *s)
     s->pid = 0;
     return st < 0 ? -1 : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
+
+int au_passed, au_failed;
+
+int au_check(int cond, const char *fmt, ...)
+{
+    va_list ap;
+    fputs(cond ? "ok - " : "FAIL - ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    if (cond)
+        au_passed++;
+    else
+        au_failed++;
+    return cond;
+}

@@ -90,4 +90,12 @@ long long au_kv(const char *line, const char *key);
 /* "quit", then wait for the exit (5 s, then SIGKILL). Exit status or -1. */
 int  au_srv_stop(au_srv_t *s);
 
+/* One "ok - ..." / "FAIL - ..." line, counted in au_passed / au_failed.
+ * Returns cond. */
+extern int au_passed, au_failed;
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int au_check(int cond, const char *fmt, ...);
+
 #endif /* SSE_ATTACK_UTIL_H */

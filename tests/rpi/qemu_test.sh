@@ -56,29 +56,7 @@ bail() {
 }
 
 # ---------------------------------------------------------------- cleanup
-TMP=""
-pids=()
-cleanup() {
-    local p live
-    live=" $(jobs -pr | tr '\n' ' ') "
-    for p in "${pids[@]}"; do
-        case "$live" in *" $p "*) kill -TERM "$p" 2>/dev/null ;; *) continue ;; esac
-        for _ in $(seq 1 50); do
-            kill -0 "$p" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    pids=()
-    if [ -n "$TMP" ] && [ -n "${KEEP_TMP:-}" ]; then
-        echo "# kept $TMP"
-    elif [ -n "$TMP" ]; then
-        rm -rf "$TMP"
-    fi
-    TMP=""
-}
-trap cleanup EXIT
+. "$HERE/common.sh" # pids, TMP, cleanup on exit
 # A signal (the overall timeout below, or ^C) interrupts a wait at once; the
 # EXIT trap then stops what was started.
 # fd 3 is the script's stdout: the trap may run inside a redirected step.
