@@ -496,7 +496,7 @@ static void test_server_overload_answers(void)
 static void test_server_connect_cycles_no_leak(void)
 {
     sse_server_cfg_t cfg;
-    int threads0, fds0, i, streams = 0;
+    int threads0, fds0, i, streams = 0, refused = 0;
     cfg_default(&cfg);
     cfg.max_connections = 32;
     cfg.idle_check_ms = 20;
@@ -507,6 +507,14 @@ static void test_server_connect_cycles_no_leak(void)
     fds0 = fds_now();
     for (i = 0; i < 1000; i++) {
         int fd = tcp_connect();
+        if (fd < 0) {
+            /* A client port reused while the server's stack still holds
+             * that 4-tuple in TIME_WAIT is reset (seen once over lwIP, which
+             * answers such a SYN with RST): a client retries. */
+            refused++;
+            sleep_ms(10);
+            fd = tcp_connect();
+        }
         CU_ASSERT_FATAL(fd >= 0);
         if (i % 10 == 3) {
             close(fd);              /* gone before sending anything */
@@ -535,6 +543,7 @@ static void test_server_connect_cycles_no_leak(void)
             sleep_ms(2);
     }
     CU_ASSERT(streams >= 690);
+    CU_ASSERT(refused <= 5); /* a rare reset, not a pattern */
     CU_ASSERT_EQUAL(settle(active_i, 0, 3000), 0);
     CU_ASSERT_EQUAL(settle(threads_now, threads0, 3000), threads0);
     CU_ASSERT_EQUAL(settle(fds_now, fds0, 3000), fds0);
