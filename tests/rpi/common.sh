@@ -1,6 +1,20 @@
-# Shared by tests/rpi/*.sh (sourced): background processes and the scratch
+# Shared by tests/rpi/*.sh (sourced, with SUITE set): counted checks and a
+# "SUITE: N passed, M failed" summary; background processes and the scratch
 # directory of one run, cleaned up on exit. Scripts append to pids and set
 # TMP; KEEP_TMP=1 keeps the directory.
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+check() { # check STATUS MESSAGE
+    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
+}
+summary() { echo "$SUITE: $passed passed, $failed failed"; }
+bail() {
+    not_ok "$*"
+    summary
+    exit 1
+}
 TMP=""
 pids=()
 cleanup() {

@@ -23,23 +23,11 @@ WRAP=${WRAP:-}
 NAME=${NAME:-rpi-daemon}
 WINDOW_S=4.5               # a stream is read this long: 1 Hz gives 4 or 5 events
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
-summary() { echo "$NAME: $passed passed, $failed failed"; }
-bail() {
-    not_ok "$*"
-    summary
-    exit 1
-}
+SUITE=$NAME # common.sh: the summary line
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" # checks, pids, TMP, cleanup
 now() { echo "$EPOCHREALTIME"; }
 
 # ---------------------------------------------------------------- cleanup
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh" # pids, TMP, cleanup on exit
 trap 'exit 130' INT TERM
 
 [ -x "$DAEMON" ] || bail "daemon built ($DAEMON missing: make BUILD=${BIN%/bin} ${BIN%/bin}/bin/ssedge-rpi)"

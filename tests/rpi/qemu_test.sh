@@ -41,22 +41,10 @@ RUNNER_LIMIT_S=600         # one runner under qemu (~15 s when the machine is id
 INTERVAL_MS=300            # telemetry's publishing period
 WINDOW_S=2.5               # the telemetry stream is read this long
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
-summary() { echo "rpi: $passed passed, $failed failed"; }
-bail() {
-    not_ok "$*"
-    summary
-    exit 1
-}
+SUITE=rpi # common.sh: the summary line
+. "$HERE/common.sh" # checks, pids, TMP, cleanup
 
 # ---------------------------------------------------------------- cleanup
-. "$HERE/common.sh" # pids, TMP, cleanup on exit
 # A signal (the overall timeout below, or ^C) interrupts a wait at once; the
 # EXIT trap then stops what was started.
 # fd 3 is the script's stdout: the trap may run inside a redirected step.
