@@ -9,7 +9,7 @@ pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
 pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtls-dev openssl valgrind"
 pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"
-pkgs_bench="procps libmbedtls-dev openssl"
+pkgs_bench="procps libmbedtls-dev openssl libmicrohttpd-dev libcivetweb-dev nginx libnginx-mod-nchan pkg-config"
 # Raspberry Pi cross builds run under qemu-user; the runner and TLS builds
 # link the target's CUnit and mbedTLS from Debian multiarch (the ":arch"
 # packages need dpkg --add-architecture first).
