@@ -77,7 +77,8 @@ PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
 endif
 
 # Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon).
--include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk)
+-include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk \
+                    bench/bench.mk)
 
 .PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
         olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
@@ -209,7 +210,8 @@ test-one: $(BIN)/sse_tests
 test: | $(DEPS_OK)
 	@scripts/run-tests.sh
 
-bench: all | $(DEPS_OK)
+bench: all bench-peers | $(DEPS_OK)
+	@scripts/deps.sh check bench >/dev/null || scripts/deps.sh install bench
 	$(MAKE) BUILD=$(TLS_BUILD) KCONFIG_CONFIG=$(TLS_BUILD)/.config \
 	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/sse_bench_server \
 	    $(TLS_BUILD)/bin/sse_bench_client

@@ -41,7 +41,8 @@
  *    clock read once right after it, so latency = that instant minus the
  *    publisher's t carried in "data: <seq> <t>";
  *  - warm-up, then a measuring window over which the server's CPU time
- *    (/proc/PID/stat) and the events delivered are counted;
+ *    (/proc/PID/stat, summed over every --server-pid: nginx's worker and
+ *    nchan's publisher are one server) and the events delivered are counted;
  *  - optionally one extra stream that stops reading, to watch the server's
  *    RSS and whether (and when) it gives that stream up;
  *  - with --tls (a CONFIG_SSE_TLS build) every stream is https: the TLS
@@ -59,7 +60,8 @@ typedef long long ll;
 
 #define CARRY_MAX       2048        /* response head or one partial line */
 #define RBUF_SIZE       (64 * 1024) /* one read, shared by all connections */
-#define MAX_EPOLL       1024
+#define MAX_EPOLL       1024        /* events per epoll_wait(), not a limit on streams */
+#define MAX_PIDS        8           /* --server-pid A,B,...: summed */
 #define MAX_RETRIES     5
 #define ATTEMPT_TIMEOUT (5 * NS_PER_S) /* connect + response head */
 #define STALL_OBSERVE   (3 * NS_PER_S) /* reading again after the stall */
@@ -102,7 +104,9 @@ static struct {
     unsigned port, clients, max_inflight, rate;
     struct in_addr host; /* --host, default 127.0.0.1 */
     double   seconds, warmup, connect_timeout;
-    long     server_pid;
+    long     server_pid[MAX_PIDS]; /* --server-pid: CPU and RSS are summed */
+    unsigned npids;
+    int      ids_any;     /* --ids any: ids are not seqs (nchan), no check */
     const char *path;
     /* request */
     char     req[512];
@@ -165,7 +169,7 @@ static ll now_ns(void)
 
 /* ---- /proc readers -------------------------------------------------------- */
 
-static long read_rss_kib(long pid)
+static long read_rss_kib_pid(long pid)
 {
     char path[64], line[256];
     FILE *f;
@@ -188,7 +192,7 @@ static long read_rss_kib(long pid)
 }
 
 /* utime + stime of the whole process (all threads), in µs. */
-static ll read_cpu_us(long pid)
+static ll read_cpu_us_pid(long pid)
 {
     char path[64], buf[2048];
     FILE *f;
@@ -228,7 +232,7 @@ static ll read_cpu_us(long pid)
     return (ll)((utime + stime) * 1000000ULL / (unsigned long long)tck);
 }
 
-static long count_fds(long pid)
+static long count_fds_pid(long pid)
 {
     char path[64];
     DIR *d;
@@ -246,6 +250,54 @@ static long count_fds(long pid)
             n++;
     closedir(d);
     return n;
+}
+
+/* The server is one process or several (nginx's worker and the publisher
+ * feeding it): its figures are the sums over --server-pid's list. -1 when
+ * there is no list or any process cannot be read. */
+static long read_rss_kib(void)
+{
+    long sum = 0, v;
+    unsigned i;
+
+    if (g.npids == 0)
+        return -1;
+    for (i = 0; i < g.npids; i++) {
+        if ((v = read_rss_kib_pid(g.server_pid[i])) < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
+static ll read_cpu_us(void)
+{
+    ll sum = 0, v;
+    unsigned i;
+
+    if (g.npids == 0)
+        return -1;
+    for (i = 0; i < g.npids; i++) {
+        if ((v = read_cpu_us_pid(g.server_pid[i])) < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
+}
+
+static long count_fds(void)
+{
+    long sum = 0, v;
+    unsigned i;
+
+    if (g.npids == 0)
+        return -1;
+    for (i = 0; i < g.npids; i++) {
+        if ((v = count_fds_pid(g.server_pid[i])) < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
 }
 
 /* The server's end of the stalled stream, from /proc/net/tcp: its TCP state
@@ -375,7 +427,7 @@ static void event_done(conn_t *c, ll now)
     g.events_total++;
     if (c->events == 1)
         g.connected++; /* streaming for real: see stream_ended() */
-    if (c->has_id && c->cur_id != seq)
+    if (c->has_id && !g.ids_any && c->cur_id != seq)
         g.id_mismatch++;
     if (c->last_seq != 0) {
         if (seq > c->last_seq + 1)
@@ -1111,8 +1163,8 @@ static void stall_sample(ll now, const char *label, int print)
     int rxq = -1, found;
     const char *stname;
 
-    rss = read_rss_kib(g.server_pid);
-    fds = count_fds(g.server_pid);
+    rss = read_rss_kib();
+    fds = count_fds();
     found = stl.local_port > 0 ?
             server_sock_state(g.port, stl.local_port, &st, &txq) : -1;
     if (stl.c->fd >= 0 && ioctl(stl.c->fd, FIONREAD, &rxq) != 0)
@@ -1179,13 +1231,17 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
         "usage: %s --port P --clients N --seconds S [--warmup W] [--host IPV4]\n"
-        "          [--server-pid PID] [--path /x] [--stall-one SECONDS]\n"
+        "          [--server-pid PID[,PID...]] [--ids seq|any] [--path /x]\n"
+        "          [--stall-one SECONDS]\n"
         "          [--rate R (label only)] [--max-inflight K]\n"
         "          [--connect-timeout SECONDS] [--stall-rcvbuf BYTES]\n"
         "          [--tls --cafile PEM]\n"
         "  --stall-rcvbuf: receive buffer of the stalled stream (set before\n"
         "  connecting; small makes the server's send block within seconds\n"
         "  instead of after the kernel has buffered minutes of events)\n"
+        "  --server-pid: CPU and RSS are summed over the processes listed\n"
+        "  --ids any: accept any id: value (e.g. nchan's time:tag); default\n"
+        "  seq: an id that differs from the data's seq counts as id_mismatch\n"
         "  --tls: https, the server's certificate verified against --cafile\n"
         "  for the name \"localhost\" (a CONFIG_SSE_TLS build: build/tls/bin)\n",
         argv0);
@@ -1207,15 +1263,45 @@ static double parse_num(const char *str, double min, double max,
     return v;
 }
 
-static void raise_nofile(void)
+/* --server-pid PID[,PID...]: every process the server is made of. */
+static void parse_pids(const char *list, const char *argv0)
+{
+    char buf[256], *tok, *save = NULL;
+
+    if (strlen(list) >= sizeof(buf))
+        usage(argv0);
+    strcpy(buf, list);
+    g.npids = 0;
+    for (tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (g.npids >= MAX_PIDS) {
+            fprintf(stderr, "%s: at most %d server pids\n", argv0, MAX_PIDS);
+            usage(argv0);
+        }
+        g.server_pid[g.npids++] = (long)parse_num(tok, 1, 1e9, argv0);
+    }
+    if (g.npids == 0)
+        usage(argv0);
+}
+
+/* 3000 streams need more than the usual soft limit of 1024 fds: take the
+ * hard limit (a stream is one fd; epoll and stdio add a few). */
+static void raise_nofile(unsigned need)
 {
     struct rlimit rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             perror("setrlimit(RLIMIT_NOFILE)");
     }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)need + 16)
+        fprintf(stderr, "sse_bench_client: fd limit %llu is below %u streams "
+                "(raise ulimit -Hn); connects past it will fail\n",
+                (unsigned long long)rl.rlim_cur, need);
 }
 
 static ll cpu_self_us(void)
@@ -1244,7 +1330,7 @@ int main(int argc, char **argv)
     ll cpu0 = -1, cpu1 = -1, self0 = 0, self1 = 0, ccpu0, ccpu1 = -1;
     uint64_t seq0 = 0, seq1 = 0;
     long rss_base, rss_end = -1;
-    unsigned open_at_end = 0;
+    unsigned open_at_end = 0, measured_at_end = 0;
     const char *end_reason = "done";
     int i, rc, stall = 0;
 
@@ -1274,7 +1360,16 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--warmup") == 0)
             g.warmup = parse_num(argv[++i], 0, 3600, argv[0]);
         else if (strcmp(a, "--server-pid") == 0)
-            g.server_pid = (long)parse_num(argv[++i], 1, 1e9, argv[0]);
+            parse_pids(argv[++i], argv[0]);
+        else if (strcmp(a, "--ids") == 0) {
+            const char *v = argv[++i];
+            if (strcmp(v, "any") == 0)
+                g.ids_any = 1;
+            else if (strcmp(v, "seq") == 0)
+                g.ids_any = 0;
+            else
+                usage(argv[0]);
+        }
         else if (strcmp(a, "--path") == 0)
             g.path = argv[++i];
         else if (strcmp(a, "--stall-one") == 0) {
@@ -1318,7 +1413,7 @@ int main(int argc, char **argv)
     if (g.connect_timeout < 0)
         g.connect_timeout = 10.0 + g.clients / 50.0;
 
-    raise_nofile();
+    raise_nofile(g.clients + 1);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -1355,12 +1450,12 @@ int main(int argc, char **argv)
         return 3;
     }
 
-    rss_base = read_rss_kib(g.server_pid);
-    if (g.server_pid > 0 && rss_base < 0)
-        fprintf(stderr, "sse_bench_client: cannot read /proc/%ld\n",
-                g.server_pid);
+    rss_base = read_rss_kib();
+    if (g.npids > 0 && rss_base < 0)
+        fprintf(stderr, "sse_bench_client: cannot read /proc/PID/status of "
+                "every --server-pid\n");
 
-    ccpu0 = read_cpu_us(g.server_pid);
+    ccpu0 = read_cpu_us();
     t_start = now_ns();
     connect_deadline = t_start + (ll)(g.connect_timeout * NS_PER_S);
     hard_deadline = connect_deadline +
@@ -1403,7 +1498,7 @@ int main(int argc, char **argv)
                     }
                 }
                 connect_ns = now - t_start;
-                ccpu1 = read_cpu_us(g.server_pid);
+                ccpu1 = read_cpu_us();
                 g.phase = P_WARMUP;
                 warmup_end = now + (ll)(g.warmup * NS_PER_S);
                 if (stall)
@@ -1417,18 +1512,18 @@ int main(int argc, char **argv)
         if (g.phase == P_WARMUP && now >= warmup_end) {
             g.phase = P_WINDOW;
             win_start = now_ns();
-            cpu0 = read_cpu_us(g.server_pid);
+            cpu0 = read_cpu_us();
             self0 = cpu_self_us();
             seq0 = g.max_seq;
             win_end = win_start + (ll)(g.seconds * NS_PER_S);
         } else if (g.phase == P_WINDOW && now >= win_end) {
             g.phase = P_TAIL;
             win_actual = now_ns() - win_start;
-            cpu1 = read_cpu_us(g.server_pid);
+            cpu1 = read_cpu_us();
             self1 = cpu_self_us();
             seq1 = g.max_seq;
-            rss_end = read_rss_kib(g.server_pid);
-            open_at_end = g.connected;
+            rss_end = read_rss_kib();
+            open_at_end = measured_at_end = g.connected;
             if (stall && stl.c->fd >= 0)
                 open_at_end++;
         }
@@ -1471,6 +1566,7 @@ int main(int argc, char **argv)
         double win_s = win_actual > 0 ? (double)win_actual / 1e9 : 0;
         char p50[32], p90[32], p99[32], p999[32], mx[32], mean[32];
         char cpu_ev[32], srv_pct[32], self_pct[32], rss_pc[32], ccpu[32];
+        char share[32];
         char tls_kv[256];
         int ok;
 
@@ -1478,10 +1574,11 @@ int main(int argc, char **argv)
             /* Cut short inside the window: report the part we have. */
             win_actual = now_ns() - win_start;
             win_s = (double)win_actual / 1e9;
-            cpu1 = read_cpu_us(g.server_pid);
+            cpu1 = read_cpu_us();
             self1 = cpu_self_us();
             seq1 = g.max_seq;
-            rss_end = read_rss_kib(g.server_pid);
+            rss_end = read_rss_kib();
+            measured_at_end = g.connected;
             open_at_end = g.connected + (stall && stl.c->fd >= 0 ? 1u : 0u);
         }
         fmt_ms(p50, sizeof(p50), hist_quantile_ms(0.50));
@@ -1506,6 +1603,14 @@ int main(int argc, char **argv)
                      (double)(self1 - self0) / 1e4 / win_s);
         else
             snprintf(self_pct, sizeof(self_pct), "na");
+        /* Of what the measured streams should have got: each of them every
+         * event published during the window (seq moved by seq1 - seq0). */
+        if (seq1 > seq0 && measured_at_end > 0)
+            snprintf(share, sizeof(share), "%.1f",
+                     100.0 * (double)g.window_events /
+                     ((double)(seq1 - seq0) * (double)measured_at_end));
+        else
+            snprintf(share, sizeof(share), "na");
         if (rss_base >= 0 && rss_end >= 0 && open_at_end > 0)
             snprintf(rss_pc, sizeof(rss_pc), "%.1f",
                      (double)(rss_end - rss_base) / open_at_end);
@@ -1568,7 +1673,8 @@ int main(int argc, char **argv)
         printf("clients=%u rate=%u connected=%u connect_failed=%u "
                "connect_retries=%u connect_s=%.2f "
                "connect_server_cpu_us_per_conn=%s %s window_s=%.2f "
-               "published_per_s=%.0f delivered=%llu delivered_per_s=%.0f p50_ms=%s p90_ms=%s "
+               "published_per_s=%.0f delivered=%llu delivered_per_s=%.0f "
+               "delivered_share=%s p50_ms=%s p90_ms=%s "
                "p99_ms=%s p999_ms=%s max_ms=%s mean_ms=%s "
                "cpu_us_per_event=%s server_cpu_pct=%s client_cpu_pct=%s "
                "rss_base_kib=%ld rss_end_kib=%ld rss_kib_per_conn=%s "
@@ -1578,7 +1684,7 @@ int main(int argc, char **argv)
                (double)connect_ns / 1e9, ccpu, tls_kv, win_s,
                win_s > 0 ? (double)(seq1 - seq0) / win_s : 0.0,
                (unsigned long long)g.window_events,
-               win_s > 0 ? (double)g.window_events / win_s : 0.0,
+               win_s > 0 ? (double)g.window_events / win_s : 0.0, share,
                p50, p90, p99, p999, mx, mean, cpu_ev, srv_pct, self_pct,
                rss_base, rss_end, rss_pc,
                (unsigned long long)g.lost, (unsigned long long)g.dup,

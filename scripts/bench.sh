@@ -1,30 +1,47 @@
 #!/bin/bash
-# Fan-out benchmark driver: runs sse_bench_server + sse_bench_client per load point, prints the table.
+# Fan-out benchmark driver: at each load point runs every available server (the epoll floor,
+# ssedge, libmicrohttpd, CivetWeb, nginx + nchan) under the same client, prints one Markdown table.
 #
 # Usage: scripts/bench.sh BIN_DIR        (make bench: scripts/bench.sh build/bin)
-# Env:   BENCH_SECONDS (5)  measuring window per point
+# Env:   BENCH_SECONDS (5)  measuring window per run
 #        BENCH_WARMUP (2)   warm-up before the window
+#        BENCH_SERVERS ("floor ssedge mhd civetweb nchan")  which servers, in
+#                           this order at every point; a missing one is n/a
+#        BENCH_POINTS       "clients:rate[:coalesce_ms] ..." instead of the
+#                           default points; coalesce_ms (0) applies to ssedge
+#        BENCH_COALESCE (0) N > 0 adds ssedge rows with --coalesce-ms N
 #        BENCH_STALL_SECONDS (60)  how long the stalled reader stops reading
+#                                  (ssedge only; 0 skips the stall run)
 #        BENCH_STALL_RATE (1000)   event rate of the stall run (100 clients)
 #        BENCH_STALL_RCVBUF (0)    SO_RCVBUF of the stalled reader, 0 = kernel
 #                                  default (the kernel then buffers minutes of
 #                                  events before the server's send blocks)
 #        BENCH_PORT_BASE (18080)   first port tried
 #        BENCH_LOG_DIR (dirname BIN_DIR/bench-logs)  server and client output
-#        BENCH_TLS_BIN (build/tls/bin)  the CONFIG_SSE_TLS build of both
-#                                  programs; the TLS rows run when it has
+#        BENCH_TLS_BIN (build/tls/bin)  the CONFIG_SSE_TLS build of ssedge's
+#                                  two programs; the TLS rows run when it has
 #                                  them, with a development certificate
 #                                  made by scripts/devcert.sh in a temp dir
 #        BENCH_TLS (1)             0 skips the TLS rows
 #        BENCH_HOST (127.0.0.1)    where the client connects
 #        BENCH_CLIENT_BIN (BIN_DIR/sse_bench_client)  the client program
-#        BENCH_POINTS              "clients:rate:coalesce_ms ..." to run
-#                                  instead of the default load points
-#        BENCH_MODE (plain)        label of the rows ("lwip": make bench-lwip
-#                                  runs an lwIP-port server over a tap link)
+#        BENCH_MODE (plain)        "lwip": make bench-lwip runs an lwIP-port
+#                                  ssedge over a tap link; only ssedge runs
+#
+# Every server program takes --port P --rate R, prints "listening port=P
+# pid=PID[,PID...]" when ready (CPU and RSS are summed over those
+# processes), and on SIGTERM a "stopped published=N ..." line, exit 0.
+# Exit status: non-zero only when one of ssedge's own runs failed; a peer
+# that fails shows "failed" in its row with its log.
 set -u
 
+# Character counts for the table's padding (×, µ are one column each).
+if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
+    export LC_ALL=C.UTF-8
+fi
+
 BIN=${1:?usage: scripts/bench.sh BIN_DIR}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_W=${BENCH_SECONDS:-5}
 WARMUP=${BENCH_WARMUP:-2}
 STALL=${BENCH_STALL_SECONDS:-60}
@@ -34,7 +51,9 @@ PORT_BASE=${BENCH_PORT_BASE:-18080}
 LOG_DIR=${BENCH_LOG_DIR:-$(dirname "$BIN")/bench-logs}
 TLS_BIN=${BENCH_TLS_BIN:-build/tls/bin}
 TLS_ON=${BENCH_TLS:-1}
-DEVCERT=$(dirname "$0")/devcert.sh
+COALESCE=${BENCH_COALESCE:-0}
+DEVCERT=$ROOT/scripts/devcert.sh
+MODE=${BENCH_MODE:-plain}
 
 SERVER=$BIN/sse_bench_server
 CLIENT=${BENCH_CLIENT_BIN:-$BIN/sse_bench_client}
@@ -44,36 +63,75 @@ for b in "$SERVER" "$CLIENT"; do
 done
 mkdir -p "$LOG_DIR" || exit 2
 
-server_pid=""
+if [ "$MODE" = lwip ]; then
+    # The peers run on Linux, not behind the tap link: only ssedge here.
+    SERVERS=ssedge
+    DEFAULT_POINTS="10:1000:0 100:1000:0 300:100:0"
+else
+    SERVERS=${BENCH_SERVERS:-floor ssedge mhd civetweb nchan}
+    DEFAULT_POINTS="10:1000 100:1000 1000:100 1000:1000 3000:10"
+fi
+POINTS=${BENCH_POINTS:-$DEFAULT_POINTS}
+for s in $SERVERS; do
+    case $s in floor|ssedge|mhd|civetweb|nchan) ;;
+    *) echo "bench: unknown server '$s' in BENCH_SERVERS (floor ssedge mhd civetweb nchan)" >&2
+       exit 2 ;;
+    esac
+done
+for n in "$SECONDS_W" "$WARMUP" "$STALL" "$STALL_RATE" "$STALL_RCVBUF" "$PORT_BASE" "$COALESCE"; do
+    [[ $n =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "bench: not a number: '$n'" >&2; exit 2; }
+done
+
+server_pid=""   # the process we started (for nchan.sh: the script)
+server_pids=""  # what it said it is made of (pid=A,B)
 server_status=0
 client_pid=""
 cert_dir=""
-# What run_point runs: the plain build first, then the TLS one.
-mode=${BENCH_MODE:-plain}
+# What run_server runs for ssedge: the plain build first, then the TLS one.
+tls_mode=0
 srv_bin=$SERVER
 cli_bin=$CLIENT
 srv_extra=()
 cli_extra=()
 
-# Stop the server we started, by its PID only: SIGTERM, wait, then SIGKILL.
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# Stop the server we started, by its PID only: SIGTERM, wait, then SIGKILL
+# (it and the processes it named, which it started).
 stop_server() {
+    local p
     [ -n "$server_pid" ] || return 0
-    if kill -0 "$server_pid" 2>/dev/null; then
+    if alive "$server_pid"; then
         kill -TERM "$server_pid" 2>/dev/null
         # sse_server_stop() waits for every connection thread; a thread
         # blocked in send can take the send timeout (5 s by default).
         for _ in $(seq 1 150); do
-            kill -0 "$server_pid" 2>/dev/null || break
+            alive "$server_pid" || break
             sleep 0.1
         done
-        if kill -0 "$server_pid" 2>/dev/null; then
+        if alive "$server_pid"; then
             echo "bench: server $server_pid did not stop in 15 s, SIGKILL" >&2
             kill -KILL "$server_pid" 2>/dev/null
         fi
     fi
     wait "$server_pid" 2>/dev/null
     server_status=$?
+    # A wrapper (nchan.sh) must take its processes down with it; if one is
+    # left, end it by the PID it gave us.
+    for p in ${server_pids//,/ }; do
+        [ "$p" = "$server_pid" ] && continue
+        alive "$p" || continue
+        echo "bench: process $p of the server outlived it, SIGTERM" >&2
+        kill -TERM "$p" 2>/dev/null
+        for _ in $(seq 1 30); do
+            alive "$p" || break
+            sleep 0.1
+        done
+        alive "$p" && kill -KILL "$p" 2>/dev/null
+        [ "$server_status" -eq 0 ] && server_status=99
+    done
     server_pid=""
+    server_pids=""
 }
 # The client runs in the background and we `wait` for it: a trapped signal
 # interrupts `wait` at once, whereas bash would run the trap only after a
@@ -83,7 +141,7 @@ stop_client() {
     [ -n "$client_pid" ] || return 0
     kill -TERM "$client_pid" 2>/dev/null # it prints what it measured, exits
     for _ in $(seq 1 50); do
-        kill -0 "$client_pid" 2>/dev/null || break
+        alive "$client_pid" || break
         sleep 0.1
     done
     kill -KILL "$client_pid" 2>/dev/null
@@ -111,6 +169,7 @@ next_port=$PORT_BASE
 pick_port() {
     for _ in $(seq 1 200); do
         next_port=$((next_port + 1))
+        [ "$next_port" -gt 65000 ] && next_port=$PORT_BASE
         if port_free "$next_port"; then
             port=$next_port
             return 0
@@ -120,21 +179,76 @@ pick_port() {
     return 1
 }
 
-# Start the server; wait for its "listening" line (at most 10 s).
-start_server() { # rate coalesce_ms log
-    local rate=$1 co=$2 log=$3
+# ---- the servers -------------------------------------------------------------
+
+# The program of a server, or why it is not available (n/a).
+declare -A prog_of na_why
+prog_of[floor]=$BIN/sse_bench_floor
+prog_of[ssedge]=$SERVER
+prog_of[mhd]=$BIN/sse_bench_mhd
+prog_of[civetweb]=$BIN/sse_bench_civetweb
+prog_of[nchan]=$ROOT/bench/peers/nchan.sh
+declare -A lib_of=([floor]="" [mhd]="libmicrohttpd" [civetweb]="CivetWeb"
+                   [nchan]="nginx with libnginx-mod-nchan")
+for s in $SERVERS; do
+    [ "$s" = ssedge ] && continue
+    p=${prog_of[$s]}
+    if [ ! -x "$p" ]; then
+        if [ "$s" = floor ]; then
+            na_why[$s]="${p#"$ROOT"/} not built (make bench-peers)"
+        elif [ "$s" = nchan ]; then
+            na_why[$s]="${p#"$ROOT"/} not there"
+        else
+            na_why[$s]="${p#"$ROOT"/} not there (make bench-peers builds it when ${lib_of[$s]} is installed)"
+        fi
+    elif [ "$s" = nchan ] && ! command -v nginx >/dev/null 2>&1 &&
+         [ ! -x /usr/sbin/nginx ]; then
+        na_why[$s]="nginx not installed (Debian: nginx libnginx-mod-nchan)"
+    fi
+done
+
+# The ssedge build's connection slots (CONFIG_SSE_MAX_CONNECTIONS): a point
+# with more clients than that cannot be held by it.
+slots_of() { # server binary
+    local h
+    h=$(dirname "$(dirname "$1")")/include/sse_config.h
+    sed -n 's/^#define CONFIG_SSE_MAX_CONNECTIONS \([0-9]*\).*/\1/p' "$h" 2>/dev/null
+}
+
+# Start a server; wait for its "listening" line (at most 20 s).
+# Returns 0 up, 1 failed, 77 when the program said it cannot run here.
+start_server() { # server rate coalesce_ms log
+    local srv=$1 rate=$2 co=$3 log=$4 line st
     pick_port || return 1
-    "$srv_bin" --port "$port" --rate "$rate" --coalesce-ms "$co" \
-        ${srv_extra[@]+"${srv_extra[@]}"} >"$log" 2>&1 &
+    if [ "$srv" = ssedge ]; then
+        "$srv_bin" --port "$port" --rate "$rate" --coalesce-ms "$co" \
+            ${srv_extra[@]+"${srv_extra[@]}"} >"$log" 2>&1 &
+    else
+        "${prog_of[$srv]}" --port "$port" --rate "$rate" >"$log" 2>&1 &
+    fi
     server_pid=$!
-    for _ in $(seq 1 100); do
-        grep -q '^listening ' "$log" 2>/dev/null && return 0
-        kill -0 "$server_pid" 2>/dev/null || break
+    for _ in $(seq 1 200); do
+        line=$(grep -m 1 '^listening ' "$log" 2>/dev/null)
+        if [ -n "$line" ]; then
+            server_pids=$(kv pid "$line")
+            [[ $server_pids =~ ^[0-9]+(,[0-9]+)*$ ]] || server_pids=$server_pid
+            server_path=$(kv path "$line")
+            return 0
+        fi
+        alive "$server_pid" || break
         sleep 0.1
     done
-    echo "bench: server did not come up on port $port:" >&2
-    sed 's/^/  | /' "$log" >&2
+    if alive "$server_pid"; then
+        echo "bench: $srv did not come up on port $port in 20 s:" >&2
+        st=1
+    else
+        wait "$server_pid"
+        st=$?
+        echo "bench: $srv exited with status $st before listening:" >&2
+    fi
+    tail -n 20 "$log" | sed 's/^/  | /' >&2
     stop_server
+    [ "$st" -eq 77 ] && return 77
     return 1
 }
 
@@ -144,28 +258,75 @@ kv() { # key line -> value ("-" if absent)
     printf '%s' "${v:--}"
 }
 
-rows=()
+# ---- the runs and their rows -------------------------------------------------
+
 failed=0
-# KiB/conn and CPU us/event per "mode clients rate co", for the TLS summary
+nrows=0
+groups=()                  # group keys in the order first seen
+declare -A group_title     # key -> "100 × 1000"
+declare -A group_rows      # key -> "id id ..."
+declare -A r_label r_kind r_state r_line r_log
+notes=()
+# KiB/conn and CPU us/event of ssedge per "tls|plain clients rate", for the
+# TLS summary
 declare -A rss_of cpu_of
 
-run_point() { # clients rate coalesce_ms [extra client args...]
-    local clients=$1 rate=$2 co=$3 name line status limit
-    shift 3
-    name="$([ "$mode" = tls ] && echo tls_)c${clients}_r${rate}_co${co}$([ $# -gt 0 ] && echo _stall)"
-    echo "== $([ "$mode" = tls ] && echo "TLS: ")$clients clients x $rate ev/s, coalesce $co ms $*" >&2
-    if ! start_server "$rate" "$co" "$LOG_DIR/$name.server.log"; then
-        failed=1
-        rows+=("$mode $clients $rate $co - - - - - - - - server_failed")
+new_row() { # group title label kind -> row id in $row
+    local grp=$1
+    if [ -z "${group_title[$grp]+x}" ]; then
+        groups+=("$grp")
+        group_title[$grp]=$2
+        group_rows[$grp]=""
+    fi
+    row=$nrows
+    nrows=$((nrows + 1))
+    group_rows[$grp]+="$row "
+    r_label[$row]=$3
+    r_kind[$row]=$4
+    r_state[$row]=na
+    r_line[$row]=""
+    r_log[$row]=""
+}
+
+# One server at one point: start it, run the client, stop it, keep the row.
+run_server() { # group title server label clients rate coalesce [client args...]
+    local grp=$1 title=$2 srv=$3 label=$4 clients=$5 rate=$6 co=$7
+    local name line status limit rc kind=peer own slots over="" cs extra=()
+    shift 7
+    [ "$srv" = floor ] && kind=floor
+    [ "$srv" = ssedge ] && kind=ssedge
+    own=$([ "$kind" = ssedge ] && echo 1 || echo 0)
+    new_row "$grp" "$title" "$label" "$kind"
+    if [ -n "${na_why[$srv]+x}" ]; then
         return
     fi
+    name="$([ "$tls_mode" = 1 ] && echo tls_)c${clients}_r${rate}_${srv}$([ "$co" != 0 ] && echo "_co$co")$([ $# -gt 0 ] && echo _stall)"
+    r_log[$row]="$LOG_DIR/$name.*.log"
+    echo "== $title: $label" >&2
+    server_path=-
+    start_server "$srv" "$rate" "$co" "$LOG_DIR/$name.server.log"
+    rc=$?
+    if [ "$rc" -eq 77 ]; then
+        # The program says it cannot run on this machine: n/a from now on.
+        na_why[$srv]="$(grep -v '^listening ' "$LOG_DIR/$name.server.log" | tail -n 1)"
+        [ -n "${na_why[$srv]}" ] || na_why[$srv]="${prog_of[$srv]#"$ROOT"/} cannot run here (exit 77)"
+        return
+    elif [ "$rc" -ne 0 ]; then
+        r_state[$row]=failed
+        notes+=("$label at $title: failed, the server did not come up (log: $LOG_DIR/$name.server.log)")
+        [ "$own" = 1 ] && failed=1
+        return
+    fi
+    [ "$srv" = nchan ] && extra+=(--ids any)
+    [ "$server_path" != - ] && extra+=(--path "$server_path")
     # The client bounds itself; timeout is only a backstop for a hang.
     limit=$(awk -v w="$WARMUP" -v s="$SECONDS_W" -v c="$clients" \
         -v x="$([ $# -gt 0 ] && echo "$STALL" || echo 0)" \
         'BEGIN { printf "%d", 10 + c / 50 + w + s + x + 30 }')
     timeout -k 5 "$limit" "$cli_bin" --host "$HOST" --port "$port" --clients "$clients" \
         --rate "$rate" --seconds "$SECONDS_W" --warmup "$WARMUP" \
-        --server-pid "$server_pid" ${cli_extra[@]+"${cli_extra[@]}"} "$@" \
+        --server-pid "$server_pids" ${extra[@]+"${extra[@]}"} \
+        ${cli_extra[@]+"${cli_extra[@]}"} "$@" \
         >"$LOG_DIR/$name.client.log" 2>&1 &
     client_pid=$!
     wait "$client_pid"
@@ -176,29 +337,103 @@ run_point() { # clients rate coalesce_ms [extra client args...]
     line=$(grep '^clients=' "$LOG_DIR/$name.client.log" | tail -n 1)
     [ -n "$line" ] && echo "  $line" >&2
     echo "  server: $(grep '^stopped' "$LOG_DIR/$name.server.log" | tail -n 1)" >&2
-    if [ "$status" -ne 0 ] || [ "$server_status" -ne 0 ]; then
-        failed=1
-        echo "  bench: client exit $status, server exit $server_status" >&2
+    r_line[$row]=$line
+    # Nothing measured: no line, no window, or not one stream in.
+    if [ -z "$line" ] || [ "$(kv connected "$line")" = 0 ] ||
+       [ "$(kv connected "$line")" = - ] ||
+       awk -v w="$(kv window_s "$line")" 'BEGIN { exit !(w + 0 <= 0) }'; then
+        r_state[$row]=failed
+    elif [ "$(kv status "$line")" = ok ]; then
+        r_state[$row]=ok
+    else
+        r_state[$row]=partial
     fi
-    rss_of["$mode $clients $rate $co"]=$(kv rss_kib_per_conn "$line")
-    cpu_of["$mode $clients $rate $co"]=$(kv cpu_us_per_event "$line")
-    [ "$mode" = tls ] && echo "  TLS: $(kv tls_version "$line") $(kv tls_suite "$line"), handshake avg $(kv tls_hs_avg_ms "$line") ms (client side, $(kv tls_handshakes "$line") done), server CPU while connecting $(kv connect_server_cpu_us_per_conn "$line") us/conn" >&2
-    rows+=("$mode $clients $rate $co $(kv published_per_s "$line") \
-$(kv delivered_per_s "$line") $(kv p50_ms "$line") \
-$(kv p99_ms "$line") $(kv cpu_us_per_event "$line") $(kv rss_kib_per_conn "$line") \
-$(kv lost "$line") $(kv dup "$line") $(kv status "$line")$([ $# -gt 0 ] && echo +stall)")
+    cs=$(kv connected "$line")
+    # ssedge's default host build has 1024 slots: past them its overload
+    # answer turns the extra clients away; that is its configuration, not a
+    # failed run.
+    slots=$([ "$kind" = ssedge ] && slots_of "$srv_bin")
+    if [ -n "$slots" ] && [ "$clients" -gt "$slots" ]; then
+        over=" ($slots slots: CONFIG_SSE_MAX_CONNECTIONS of $(dirname "$(dirname "$srv_bin")")/.config)"
+    fi
+    if [ "$status" -ne 0 ] || [ "$server_status" -ne 0 ]; then
+        echo "  bench: client exit $status, server exit $server_status" >&2
+        if [ "$own" = 1 ]; then
+            if [ -n "$over" ] && [ "$server_status" -eq 0 ] && [ "$(kv broken "$line")" = 0 ] &&
+               [ "$(kv end "$line")" = "done" ]; then
+                :
+            else
+                failed=1
+            fi
+        fi
+    fi
+    if [ "${r_state[$row]}" = failed ]; then
+        notes+=("$label at $title: failed, client exit $status, server exit $server_status (logs: $LOG_DIR/$name.{server,client}.log)")
+    else
+        local why=""
+        [ "$cs" != "$clients" ] && why+=", $cs of $clients streams connected$over"
+        [ "$(kv broken "$line")" != 0 ] && why+=", $(kv broken "$line") streams broken"
+        [ "$(kv end "$line")" != "done" ] && why+=", client ended by $(kv end "$line")"
+        for k in lost dup id_mismatch malformed; do
+            [ "$(kv "$k" "$line")" != 0 ] && why+=", $k=$(kv "$k" "$line")"
+        done
+        # Short of 95 % of the rate by more than one event over the window.
+        awk -v p="$(kv published_per_s "$line")" -v r="$rate" -v w="$(kv window_s "$line")" \
+            'BEGIN { exit !(p * w < 0.95 * r * w - 1) }' &&
+            why+=", the publisher reached $(kv published_per_s "$line") of $rate ev/s"
+        [ "$status" -ne 0 ] && why+=", client exit $status"
+        [ "$server_status" -ne 0 ] && why+=", server exit $server_status"
+        [ -n "$why" ] && notes+=("$label at $title: ${why#, } (logs: $LOG_DIR/$name.{server,client}.log)")
+    fi
+    if [ "$kind" = ssedge ] && [ "$co" = 0 ] && [ $# -eq 0 ]; then
+        local m=plain
+        [ "$tls_mode" = 1 ] && m=tls
+        rss_of["$m $clients $rate"]=$(kv rss_kib_per_conn "$line")
+        cpu_of["$m $clients $rate"]=$(kv cpu_us_per_event "$line")
+    fi
+    if [ "$tls_mode" = 1 ]; then
+        echo "  TLS: $(kv tls_version "$line") $(kv tls_suite "$line"), handshake avg $(kv tls_hs_avg_ms "$line") ms (client side, $(kv tls_handshakes "$line") done), server CPU while connecting $(kv connect_server_cpu_us_per_conn "$line") us/conn" >&2
+    fi
 }
 
-# Default build (CONFIG_SSE_COALESCE_MS=0: every event is sent at once) ...
-# ... and with a 5 ms coalescing delay, where one wake-up per event per
-# client saturates the machine (1000 x 1000). BENCH_POINTS replaces the list
-# ("clients:rate:coalesce_ms ...").
-for pt in ${BENCH_POINTS:-10:1000:0 100:1000:0 1000:100:0 1000:1000:0 100:1000:5 1000:1000:5}; do
+ssedge_label() { # coalesce_ms
+    local l=ssedge
+    [ "$MODE" = lwip ] && l="ssedge (lwIP)"
+    [ "$tls_mode" = 1 ] && l="ssedge, TLS"
+    [ "$1" != 0 ] && l="$l, coalesce $1 ms"
+    printf '%s' "$l"
+}
+
+# ---- the load points ---------------------------------------------------------
+
+for pt in $POINTS; do
     IFS=: read -r pc pr pco <<<"$pt"
-    run_point "$pc" "$pr" "$pco"
+    pco=${pco:-0}
+    if ! [[ $pc =~ ^[0-9]+$ && $pr =~ ^[0-9]+$ && $pco =~ ^[0-9]+$ ]] ||
+       [ "$pc" -eq 0 ] || [ "$pr" -eq 0 ]; then
+        echo "bench: bad point '$pt' in BENCH_POINTS (clients:rate[:coalesce_ms])" >&2
+        exit 2
+    fi
+    grp="$pc $pr"
+    title="$pc × $pr"
+    for s in $SERVERS; do
+        if [ "$s" = ssedge ]; then
+            run_server "$grp" "$title" ssedge "$(ssedge_label "$pco")" "$pc" "$pr" "$pco"
+            if [ "$COALESCE" != 0 ] && [ "$COALESCE" != "$pco" ]; then
+                run_server "$grp" "$title" ssedge "$(ssedge_label "$COALESCE")" "$pc" "$pr" "$COALESCE"
+            fi
+        else
+            run_server "$grp" "$title" "$s" "$s" "$pc" "$pr" 0
+        fi
+    done
 done
-[ "$STALL" != 0 ] &&
-    run_point 100 "$STALL_RATE" 0 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
+
+# One reader of 100 stops reading: ssedge's RSS and whether it drops it.
+if [ "$STALL" != 0 ]; then
+    run_server "stall" "100 × $STALL_RATE + stall" ssedge \
+        "$(ssedge_label 0)" 100 "$STALL_RATE" 0 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
+    stall_log=${r_log[$row]%.\*.log}.client.log
+fi
 
 # The same over TLS (mbedTLS), from the CONFIG_SSE_TLS build, with a
 # development certificate (ECDSA P-256, the chain verified by the client).
@@ -210,7 +445,7 @@ tls_missing=""
 for b in sse_bench_server sse_bench_client; do
     [ -x "$TLS_BIN/$b" ] || tls_missing="$tls_missing $TLS_BIN/$b"
 done
-if [ "$TLS_ON" = 0 ]; then
+if [ "$TLS_ON" = 0 ] || [ "$MODE" = lwip ]; then
     tls_note="TLS rows skipped (BENCH_TLS=0)"
 elif [ -n "$tls_missing" ]; then
     tls_note="TLS rows skipped: missing$tls_missing; build them with
@@ -226,64 +461,157 @@ elif ! "$DEVCERT" "$cert_dir" >"$LOG_DIR/tls_devcert.log" 2>&1; then
 else
     # make bench does not rebuild build/tls: say so when it is older than
     # the sources it is built from.
-    stale=$(find include core port/posix bench -name '*.[ch]' \
-                -newer "$TLS_BIN/sse_bench_server" \
-                2>/dev/null | head -n 3 | tr '\n' ' ' | sed 's/ $//')
+    # (each program against its own sources: the server is the library's,
+    # the client is one file)
+    tls_abs=$(cd "$TLS_BIN" && pwd)
+    stale=$(cd "$ROOT" && {
+        find include core port/posix tests/backend bench/sse_bench_server.c -name '*.[ch]' \
+            -newer "$tls_abs/sse_bench_server" 2>/dev/null
+        find bench/sse_bench_client.c -newer "$tls_abs/sse_bench_client" 2>/dev/null
+    } | head -n 3 | tr '\n' ' ' | sed 's/ $//')
     if [ -n "$stale" ]; then
         tls_stale="warning: $TLS_BIN is older than $stale; rebuild it:
     $tls_build"
         echo "bench: $tls_stale" >&2
     fi
-    mode=tls
+    tls_mode=1
     srv_bin=$TLS_BIN/sse_bench_server
     cli_bin=$TLS_BIN/sse_bench_client
     srv_extra=(--cert "$cert_dir/server.crt" --key "$cert_dir/server.key")
     cli_extra=(--tls --cafile "$cert_dir/ca.crt")
-    run_point 100 1000 0
-    run_point 1000 100 0
+    for pt in "100 1000" "1000 100"; do
+        read -r pc pr <<<"$pt"
+        run_server "$pc $pr" "$pc × $pr" ssedge "$(ssedge_label 0)" "$pc" "$pr" 0
+    done
     rm_cert_dir
 fi
 
-echo
-echo "ssedge fan-out, $([ "$mode" = lwip ] && echo "lwIP port over a tap link" || echo loopback), window ${SECONDS_W} s after ${WARMUP} s warm-up" \
-     "(logs: $LOG_DIR)"
-# "pub ev/s": the rate the publisher really reached (it drops due events
-# rather than burst when it gets the CPU too late); "deliv ev/s": events
-# received per second by all clients together (ideally clients x pub ev/s).
-fmt='%-5s %7s %6s %5s %8s %10s %8s %8s %10s %9s %6s %5s  %s\n'
-# shellcheck disable=SC2059
-printf "$fmt" mode clients ev/s "co ms" "pub ev/s" "deliv ev/s" "p50 ms" "p99 ms" \
-       "CPU us/ev" "KiB/conn" lost dup status
-for r in "${rows[@]}"; do
-    # shellcheck disable=SC2059,SC2086
-    printf "$fmt" $r
+# ---- the table ----------------------------------------------------------------
+
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ] && commit="$commit-dirty"
+cpu_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+where="loopback"
+[ "$MODE" = lwip ] && where="ssedge on the lwIP port over a tap link"
+
+# Markdown, with the columns padded so the terminal shows it aligned too.
+cols=("clients × ev/s" server "delivered ev/s (share)" "CPU µs/ev" "× floor" "p50 / p99 ms" "KiB/conn")
+cells=()   # row-major, ${#cols[@]} per row
+num() { # value -> itself if a number, else "–"
+    [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf '–'
+}
+for grp in "${groups[@]}"; do
+    floor_cpu="" floor_p99=""
+    for id in ${group_rows[$grp]}; do
+        if [ "${r_kind[$id]}" = floor ] && [ "${r_state[$id]}" != failed ] && [ "${r_state[$id]}" != na ]; then
+            floor_cpu=$(kv cpu_us_per_event "${r_line[$id]}")
+            floor_p99=$(kv p99_ms "${r_line[$id]}")
+        fi
+    done
+    for id in ${group_rows[$grp]}; do
+        line=${r_line[$id]}
+        case ${r_state[$id]} in
+        na)
+            cells+=("${group_title[$grp]}" "${r_label[$id]}" "n/a" "" "" "" "")
+            continue ;;
+        failed)
+            cells+=("${group_title[$grp]}" "${r_label[$id]}" "failed ¹" "" "" "" "")
+            continue ;;
+        esac
+        d=$(num "$(kv delivered_per_s "$line")")
+        sh=$(kv delivered_share "$line")
+        [ "$sh" != - ] && [ "$sh" != na ] && d="$d ($sh %)"
+        cs=$(kv connected "$line")
+        cc=$(kv clients "$line")
+        [ "$cs" != "$cc" ] && d="$d, $cs/$cc streams"
+        [ "${r_state[$id]}" = partial ] && d="$d ¹"
+        cpu=$(num "$(kv cpu_us_per_event "$line")")
+        p50=$(num "$(kv p50_ms "$line")")
+        p99=$(num "$(kv p99_ms "$line")")
+        xf=$(awk -v k="${r_kind[$id]}" -v c="$cpu" -v p="$p99" -v fc="$floor_cpu" -v fp="$floor_p99" 'BEGIN {
+            if (k == "floor") { print "1"; exit }
+            s = ""
+            if (c ~ /^[0-9.]+$/ && fc ~ /^[0-9.]+$/ && fc + 0 > 0) s = sprintf("%.2f×", c / fc)
+            if (p ~ /^[0-9.]+$/ && fp ~ /^[0-9.]+$/)
+                s = s (s == "" ? "" : ", ") sprintf("p99 %+.2f ms", p - fp)
+            print (s == "" ? "–" : s) }')
+        cells+=("${group_title[$grp]}" "${r_label[$id]}" "$d" "$cpu" "$xf" "$p50 / $p99" \
+                "$(num "$(kv rss_kib_per_conn "$line")")")
+    done
 done
-stall_line=$(grep '^stall_summary' "$LOG_DIR/c100_r${STALL_RATE}_co0_stall.client.log" 2>/dev/null)
-[ "$STALL" != 0 ] && [ -n "$stall_line" ] && echo "stalled reader (${STALL} s): ${stall_line#stall_summary }"
+ncol=${#cols[@]}
+widths=()
+for ((c = 0; c < ncol; c++)); do
+    w=${#cols[$c]}
+    for ((i = c; i < ${#cells[@]}; i += ncol)); do
+        [ "${#cells[$i]}" -gt "$w" ] && w=${#cells[$i]}
+    done
+    widths+=("$w")
+done
+pad() { # text width
+    local s=$1
+    while [ "${#s}" -lt "$2" ]; do s="$s "; done
+    printf '%s' "$s"
+}
+md_row() { # cells...
+    local c out="|"
+    for ((c = 0; c < ncol; c++)); do
+        out+=" $(pad "${1:-}" "${widths[$c]}") |"
+        shift
+    done
+    printf '%s\n' "$out"
+}
+
+echo
+echo "ssedge fan-out, $(date -u +%F), $(nproc) cores ($cpu_model), Linux $(uname -r), ssedge $commit:" \
+     "$where, one epoll client on the same cores, window ${SECONDS_W} s after ${WARMUP} s warm-up," \
+     "CPU of the server's processes per delivered event (logs: $LOG_DIR)"
+echo
+md_row "${cols[@]}"
+sep="|"
+for ((c = 0; c < ncol; c++)); do
+    s=""
+    while [ "${#s}" -lt "${widths[$c]}" ]; do s="$s-"; done
+    sep+="-$s-|"
+done
+echo "$sep"
+for ((i = 0; i < ${#cells[@]}; i += ncol)); do
+    md_row "${cells[@]:i:ncol}"
+done
+echo
+echo "share: events delivered / (events published in the window × streams); × floor: CPU µs/ev against the" \
+     "floor's at the same point, and p99 minus the floor's; ¹ see below."
+for s in $SERVERS; do
+    [ -n "${na_why[$s]+x}" ] && echo "- $s: n/a, ${na_why[$s]}"
+done
+if [ "${#notes[@]}" -gt 0 ]; then
+    for n in "${notes[@]}"; do
+        echo "- $n"
+    done
+fi
+if [ "$STALL" != 0 ]; then
+    stall_line=$(grep '^stall_summary' "${stall_log:-/nonexistent}" 2>/dev/null)
+    [ -n "$stall_line" ] && echo "- + stall: one more reader stops reading for ${STALL} s: ${stall_line#stall_summary }"
+fi
 # TLS against plain at the same point: what a TLS connection costs.
 if [ -n "$tls_note" ]; then
-    echo "$tls_note"
+    echo "- $tls_note"
 else
-    echo "TLS (mbedTLS, Debian's prebuilt library: two ~16.7 KB record buffers per connection):"
+    echo "- TLS (mbedTLS, Debian's prebuilt library: two ~16.7 KB record buffers per connection):"
     [ -n "$tls_stale" ] && echo "  $tls_stale"
     for key in "${!rss_of[@]}"; do
         case $key in tls\ *) ;; *) continue ;; esac
-        read -r _ c r co <<<"$key"
-        p="plain $c $r $co"
+        read -r _ c r <<<"$key"
+        p="plain $c $r"
         awk -v c="$c" -v r="$r" -v pr="${rss_of[$p]:--}" -v tr="${rss_of[$key]}" \
             -v pc="${cpu_of[$p]:--}" -v tc="${cpu_of[$key]}" 'BEGIN {
-            d = (pr ~ /^[0-9.]+$/ && tr ~ /^[0-9.]+$/) ? sprintf("%+.1f", tr - pr) : "-"
-            printf "  %4d x %-4d  server RSS per connection: TLS %s KiB, plain %s KiB (%s KiB for TLS);" \
-                   " CPU per event: TLS %s us, plain %s us\n", c, r, tr, pr, d, tc, pc }'
+            if (!(pr ~ /^[0-9.]+$/ && tr ~ /^[0-9.]+$/ && pc ~ /^[0-9.]+$/ && tc ~ /^[0-9.]+$/)) {
+                printf "  %4d × %-4d  no comparison: a TLS or plain run has no figures\n", c, r
+                exit
+            }
+            d = sprintf("%+.1f", tr - pr)
+            printf "  %4d × %-4d  server RSS per connection: TLS %s KiB, plain %s KiB (%s KiB for TLS);" \
+                   " CPU per event: TLS %s µs, plain %s µs\n", c, r, tr, pr, d, tc, pc }'
     done | sort -n
 fi
-cat <<'EOF'
-
-Peers on this kind of machine (shared/notes/fanout-costs.md), server CPU per event, p99:
-  clients x ev/s  epoll loop        Mongoose          CivetWeb              libmicrohttpd
-  100 x 1000      4.7 us, 1.0-1.4   4.5 us, 1.2-1.7   12.2-13.2 us, 3.7-5.8 13.7-13.9 us, 5.3-6.7
-  1000 x 100      6.5-7.1 us, 9-18  9.2 us, 11-12     13.7-14.3 us, 54-56   14.4-14.5 us, 56-70
-  1000 x 1000     1.0 us, 14-16     1.0 us, 13-17     1.3 us, 67-96         1.3 us, 70-80
-  RSS KiB/conn    -                 31                36-41                 45-49
-EOF
 exit "$failed"
