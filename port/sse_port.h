@@ -93,7 +93,8 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
 
 /**
  * Send all @p len bytes. Each wait for buffer space is bounded by
- * @p timeout_ms: a peer that stops reading makes this fail, not hang.
+ * @p timeout_ms (0: no wait at all): a peer that stops reading makes this
+ * fail, not hang.
  * @return SSE_OK when all bytes were handed to the stack;
  *         SSE_ERR_TIMEOUT if no progress for @p timeout_ms (some bytes may
  *         have been sent: the stream is then unusable and must be closed);
@@ -101,6 +102,15 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
  */
 int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
                   uint32_t timeout_ms);
+
+/**
+ * Send what the stack takes now, without waiting for buffer space: the
+ * fan-out path sends to many streams from one thread and must never stall
+ * on a slow one.
+ * @return bytes handed to the stack, 0..@p len (0: its buffer is full, or
+ *         len was 0); SSE_ERR_CLOSED / SSE_ERR_IO if the peer is gone.
+ */
+int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len);
 
 /** Close @p s (no-op if not valid) and reset it to "no socket".
  *  Only the thread that uses the socket may call this. */

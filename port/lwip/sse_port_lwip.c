@@ -561,6 +561,25 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
     }
 }
 
+int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len)
+{
+    if (len > 0x7FFFFFFFu)
+        len = 0x7FFFFFFFu;
+    for (;;) {
+        /* lwIP 2.x writes what fits of a non-blocking send (partial). */
+        ssize_t n = lwip_send(s->fd, buf, len, MSG_DONTWAIT);
+        int e;
+        if (n >= 0)
+            return (int)n;
+        e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == ECONNRESET || e == ECONNABORTED || e == EPIPE || e == ENOTCONN)
+            return SSE_ERR_CLOSED;
+        return map_errno(e) == SSE_ERR_TIMEOUT ? 0 : SSE_ERR_IO;
+    }
+}
+
 int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
                   uint32_t timeout_ms)
 {

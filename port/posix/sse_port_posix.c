@@ -221,10 +221,37 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
     }
 }
 
+int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len)
+{
+    if (len > INT_MAX)
+        len = INT_MAX;
+    for (;;) {
+        ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0)
+            return (int)n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return errno == EPIPE || errno == ECONNRESET ? SSE_ERR_CLOSED : SSE_ERR_IO;
+    }
+}
+
 int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
                   uint32_t timeout_ms)
 {
     const char *p = buf;
+    if (timeout_ms == 0) {
+        /* SO_SNDTIMEO {0,0} would mean "wait forever": try once instead. */
+        while (len > 0) {
+            int n = sse_port_try_send(s, p, len);
+            if (n <= 0)
+                return n == 0 ? SSE_ERR_TIMEOUT : n;
+            p += n;
+            len -= (size_t)n;
+        }
+        return SSE_OK;
+    }
     set_timeo(s->fd, SO_SNDTIMEO, &s->snd_to, timeout_ms);
     while (len > 0) {
         ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
