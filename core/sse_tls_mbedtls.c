@@ -268,12 +268,21 @@ void sse_tls_deinit(void)
 
 /* ---- sessions ----------------------------------------------------------------- */
 
-/* Blocking I/O through the port, bounded by t->timeout: a timeout is
- * reported as WANT_* so mbedTLS can be called again. */
+/* I/O through the port, bounded by t->timeout; a timeout is reported as
+ * WANT_* so mbedTLS can be called again. Timeout 0 (the fan-out path)
+ * sends what the socket takes: mbedTLS keeps the rest of the record and
+ * sends it on the next call. */
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     sse_tls_conn_t *t = ctx;
-    int r = sse_port_send(t->sock, buf, len, t->timeout);
+    int r;
+    if (t->timeout == 0) {
+        r = sse_port_try_send(t->sock, buf, len);
+        if (r > 0)
+            return r;
+        return r == 0 ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
+    }
+    r = sse_port_send(t->sock, buf, len, t->timeout);
     if (r == SSE_OK)
         return (int)len;
     return MBEDTLS_ERR_NET_SEND_FAILED; /* a half-sent record cannot be retried */
@@ -345,6 +354,23 @@ int sse_tls_send(sse_tls_conn_t *t, const void *buf, size_t len, uint32_t timeou
         }
     }
     return SSE_OK;
+}
+
+int sse_tls_try_send(sse_tls_conn_t *t, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    size_t done = 0;
+    t->timeout = 0;
+    while (done < len) {
+        int r = mbedtls_ssl_write(&t->ssl, p + done, len - done);
+        if (r > 0)
+            done += (size_t)r;
+        else if (r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ)
+            break; /* a record may be half out: the rest goes from p + done */
+        else
+            return SSE_ERR_CLOSED;
+    }
+    return (int)done;
 }
 
 int sse_tls_recv(sse_tls_conn_t *t, void *buf, size_t len, uint32_t timeout_ms)
