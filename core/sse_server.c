@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The server: listener, static connection slots (one thread each), request
- * dispatch, streaming from the ring, publishing and stop. */
+ * dispatch, a stream's own part (head, replay, slow peers; the fan-out
+ * writer in sse_fanout.c sends the rest), publishing and stop. */
 #include <stdio.h>
 #include <string.h>
 #include "sse_opt.h"
@@ -8,24 +9,20 @@
 #include "sse_log.h"
 #include "sse_atomic.h"
 #include "sse_ring.h"
+#include "sse_fanout.h"
 #include "sse_timer.h"
 #include "sse_tls.h"
 #include "ssedge/sse.h"
 
-enum conn_state { C_FREE = 0, C_HTTP, C_STREAM };
+enum conn_state { C_FREE = 0, C_HTTP, C_STREAM, C_CLOSING };
 
 struct sse_conn {
     enum conn_state  state;    /* changed under S.lock */
     uint16_t         gen;      /* bumped per use: ids of old uses fail */
-    uint32_t         acked;    /* atomic: low bits of cursor, see stream() */
-    uint32_t         wmask;    /* wake-up interest, see wake_bits() */
-    int              kill;     /* atomic: sse_conn_close() asked us to end */
     int              replied;  /* a handler answered */
     int              head_only;/* HEAD: no body */
     sse_str_t        origin;   /* allowed CORS origin of this request, or none */
-    uint32_t         mask;     /* channels subscribed */
-    uint64_t         cursor;   /* next event id to look at */
-    sse_port_sock_t  sock;     /* owned by this slot's thread only */
+    sse_port_sock_t  sock;     /* this slot's thread's, or the writer's while parked */
     sse_tls_conn_t   tls;      /* its TLS session when cfg.tls is set */
     char             req[CONFIG_SSE_REQ_BUF_SIZE];
     char             out[CONFIG_SSE_SEND_BUF_SIZE];
@@ -34,7 +31,6 @@ struct sse_conn {
 static struct {
     sse_port_mutex_t lock;     /* ring, slot states, flags, counters */
     sse_port_cond_t  idle;     /* a slot or the listener finished */
-    sse_port_evt_t   evt;      /* streams sleep here; publish wakes them */
     int              inited;
     int              running;  /* between start and the end of stop */
     int              stopping; /* atomic: read without the lock by streams */
@@ -101,37 +97,6 @@ static int stopping(void)
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-/* Socket I/O, through the connection's TLS session when it has one. */
-static int io_send(sse_port_sock_t *s, sse_tls_conn_t *t, const void *buf, size_t len,
-                   uint32_t timeout_ms)
-{
-    return t && t->live ? sse_tls_send(t, buf, len, timeout_ms)
-                        : sse_port_send(s, buf, len, timeout_ms);
-}
-
-static int io_recv(sse_port_sock_t *s, sse_tls_conn_t *t, void *buf, size_t len,
-                   uint32_t timeout_ms)
-{
-    return t && t->live ? sse_tls_recv(t, buf, len, timeout_ms)
-                        : sse_port_recv(s, buf, len, timeout_ms);
-}
-
-/* Wake-up masks for the event count: bits 0-23 stand for channels (folded),
- * bits 24-31 for groups of slots (events for one connection). A stream
- * woken for something that is not for it just looks and sleeps again. */
-#define WAKE_ALL 0xFFFFFFFFu
-static uint32_t wake_channel(int ch)   { return 1u << (ch % 24); }
-static uint32_t wake_slot(unsigned i)  { return 1u << (24 + i % 8); }
-static uint32_t wake_bits(uint32_t chmask, unsigned slot)
-{
-    uint32_t w = wake_slot(slot);
-    int ch;
-    for (ch = 0; ch < CONFIG_SSE_MAX_CHANNELS; ch++)
-        if ((chmask >> ch) & 1u)
-            w |= wake_channel(ch);
-    return w;
-}
-
 /* Decimal value of a Last-Event-ID; 0 (= none) if it is not a number we
  * issued: ids are plain decimal counters. */
 static uint64_t parse_id(sse_str_t s)
@@ -154,7 +119,7 @@ static uint64_t parse_id(sse_str_t s)
  * wait: a client that keeps sending cannot hold this thread. */
 static void drain_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap)
 {
-    (void)io_recv(s, t, buf, cap, 0);
+    (void)sse_io_recv(s, t, buf, cap, 0);
     if (t)
         sse_tls_end(t);
     sse_port_close(s);
@@ -227,7 +192,7 @@ static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_
         n = r > 0 && (size_t)r < cap - (size_t)n ? n + r : -1;
     }
     if (n > 0 && (size_t)n < cap)
-        io_send(s, t, buf, (size_t)n, timeout_ms);
+        sse_io_send(s, t, buf, (size_t)n, timeout_ms);
     drain_close(s, t, buf, cap);
 }
 
@@ -326,7 +291,7 @@ static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t
             return -1;
         }
         /* Wake up now and then to notice a stop (only we may close s). */
-        r = io_recv(s, t, buf + len, cap - len,
+        r = sse_io_recv(s, t, buf + len, cap - len,
                     min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
         if (r > 0)
             len += (size_t)r;
@@ -356,84 +321,67 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     n += r;
     memcpy(c->out + n, "\r\n", 2);
     n += 2;
-    r = io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms);
+    r = sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms);
     if (r == SSE_OK && len && !c->head_only)
-        r = io_send(&c->sock, &c->tls, body, len, S.cfg.send_timeout_ms);
+        r = sse_io_send(&c->sock, &c->tls, body, len, S.cfg.send_timeout_ms);
     return r;
 }
 
-/* Sleep until a publish that may concern this stream, a stop, or
- * @p wait_ms. The caller re-checks everything either way. */
-static void park(struct sse_conn *c, uint32_t wait_ms)
+/* A stream's own part: everything its socket did not take at once (the
+ * fan-out writer's leftovers), the replay after Last-Event-ID, and any
+ * events that came meanwhile, with sends that may wait up to
+ * send_timeout_ms for a slow peer. Once caught up it parks, and the fan-out
+ * writer sends to it until it falls behind, leaves or ends. on_open runs
+ * once the replay is out. */
+static void stream(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
+                   const sse_http_req_t *rq)
 {
-    /* Read the sequence before looking for work: a publish after this
-     * moves it, so the wait below returns at once instead of missing it. */
-    uint32_t seen = sse_port_evt_seq(&S.evt);
-    sse_fence_full();
-    if (!sse_ring_has_new(&S.ring, c->cursor) && !stopping() && !sse_load_acq(&c->kill))
-        sse_port_evt_wait(&S.evt, seen, c->wmask, wait_ms);
-}
-
-/* The stream loop: copy from the ring (no lock), send, park when there is
- * nothing. Several waiting events go out in one send. */
-static void stream(struct sse_conn *c)
-{
-    uint32_t last_send = sse_port_now_ms(), last_check = last_send;
-    const sse_conn_id_t self = conn_id(c);
-
-    while (!stopping() && !sse_load_acq(&c->kill)) {
+    int opened = 0, why;
+    f->last_send = f->last_check = sse_port_now_ms();
+    while (!stopping() && !sse_load_acq(&f->kill)) {
         int n;
-        if (S.cfg.coalesce_ms) {
-            /* At most one write per coalesce_ms: a stream fed faster than
-             * that waits out the rest of the period, so one wake-up and one
-             * write carry several events instead of one each (waking a
-             * thread costs more than the write). Slower streams never wait. */
-            uint32_t since = sse_port_now_ms() - last_send;
-            if (since < S.cfg.coalesce_ms)
-                sse_port_sleep_ms(S.cfg.coalesce_ms - since);
-        }
-        n = sse_ring_read(&S.ring, &c->cursor, c->mask, self, c->out, sizeof c->out);
-        /* Publishes this: the copy above happened before any later
-         * overwrite of those bytes (publish() reads it; also what lets
-         * TSan see the ring's reuse of memory as ordered). */
-        sse_store_rel(&c->acked, (uint32_t)c->cursor);
-        if (n < 0) {
-            sse_port_mutex_lock(&S.lock);
-            S.st.fell_behind++;
-            sse_port_mutex_unlock(&S.lock);
-            SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing",
-                    (unsigned)(c - S.conns));
-            return;
+        if (f->pending) {
+            n = (int)f->pending;
+            f->pending = 0;
+        } else {
+            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->out, sizeof c->out);
+            /* Publishes this: the copy above happened before any later
+             * overwrite of those bytes (see sse_fanout_order_reads). */
+            sse_store_rel(&f->acked, (uint32_t)f->cursor);
+            if (n < 0)
+                goto behind;
         }
         if (n > 0) {
-            if (io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+            if (sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
                 goto failed;
-            last_send = last_check = sse_port_now_ms();
+            f->last_send = f->last_check = sse_port_now_ms();
             continue;
         }
-        {
-            uint32_t now = sse_port_now_ms(), wait;
-            if (S.cfg.heartbeat_ms && now - last_send >= S.cfg.heartbeat_ms) {
-                static const char hb[] = ": hb\n\n";
-                if (io_send(&c->sock, &c->tls, hb, sizeof hb - 1, S.cfg.send_timeout_ms) != SSE_OK)
-                    goto failed;
-                last_send = last_check = now;
-                continue;
-            }
-            if (now - last_check >= S.cfg.idle_check_ms) {
-                /* Nothing to say for a while: is the peer still there? A
-                 * stream never reads, so EOF or reset here means it left. */
-                int r = io_recv(&c->sock, &c->tls, c->req, sizeof c->req, 0);
-                if (r != SSE_ERR_TIMEOUT && r <= 0)
-                    return;
-                last_check = now;
-            }
-            wait = S.cfg.idle_check_ms - (now - last_check);
-            if (S.cfg.heartbeat_ms)
-                wait = min_u32(wait, S.cfg.heartbeat_ms - (now - last_send));
-            park(c, wait);
+        if (!opened) {
+            opened = 1;
+            if (route->on_open)
+                route->on_open(f->id, rq, route->user);
+            continue;
         }
+        why = sse_fan_park(f);
+        if (why == SSE_FAN_MORE) {
+            sse_port_mutex_lock(&S.lock);
+            S.st.slow_sends++;
+            sse_port_mutex_unlock(&S.lock);
+            continue;
+        }
+        if (why == SSE_FAN_BEHIND)
+            goto behind;
+        if (why == SSE_FAN_FAILED)
+            goto failed;
+        return; /* the peer left, sse_conn_close() or stop */
     }
+    return;
+behind:
+    sse_port_mutex_lock(&S.lock);
+    S.st.fell_behind++;
+    sse_port_mutex_unlock(&S.lock);
+    SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing", (unsigned)(c - S.conns));
     return;
 failed:
     sse_port_mutex_lock(&S.lock);
@@ -446,8 +394,6 @@ static void release(struct sse_conn *c)
     sse_tls_end(&c->tls);
     sse_port_close(&c->sock);
     sse_port_mutex_lock(&S.lock);
-    if (c->state == C_STREAM)
-        S.streams--;
     c->state = C_FREE;
     S.active--;
     sse_port_cond_broadcast(&S.idle);
@@ -588,7 +534,7 @@ static int stream_open(struct sse_conn *c)
         r = sse_event_retry(c->out + n, sizeof c->out - n, S.cfg.retry_ms, NULL);
         n += r > 0 ? (size_t)r : 0;
     }
-    return io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
+    return sse_io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
 }
 
 static void conn_thread(void *arg)
@@ -644,6 +590,7 @@ static void conn_thread(void *arg)
     if (route) {
         uint32_t mask = route->channel >= 0 ? 1u << route->channel : 0;
         sse_conn_id_t self;
+        sse_fan_t *f;
         if (!status && check_token(c, route, &rq))
             goto out; /* answered 401 */
         if (!status && query_channels(rq.query, &mask) != SSE_OK) {
@@ -658,20 +605,27 @@ static void conn_thread(void *arg)
         }
         if (stream_open(c) != SSE_OK || c->head_only)
             goto out;
+        f = sse_fan_open((unsigned)(c - S.conns));
+        f->sock = &c->sock;
+        f->tls = &c->tls;
+        f->out = c->out;
+        f->mask = mask;
         sse_port_mutex_lock(&S.lock);
-        c->mask = mask;
-        c->cursor = rq.last_event_id.p
+        f->id = self = conn_id(c);
+        f->cursor = rq.last_event_id.p
                   ? sse_ring_resume_cursor(&S.ring, parse_id(rq.last_event_id))
                   : S.ring.head_id;
-        c->wmask = wake_bits(c->mask, (unsigned)(c - S.conns));
-        sse_store_rlx(&c->acked, (uint32_t)c->cursor);
+        sse_store_rlx(&f->acked, (uint32_t)f->cursor);
         c->state = C_STREAM;
         S.streams++;
-        self = conn_id(c);
         sse_port_mutex_unlock(&S.lock);
-        if (route->on_open)
-            route->on_open(self, &rq, route->user);
-        stream(c);
+        stream(c, f, route, &rq);
+        /* Leave the streaming state before the timers go, so none can be
+         * added to a stream that is closing. */
+        sse_port_mutex_lock(&S.lock);
+        c->state = C_CLOSING;
+        S.streams--;
+        sse_port_mutex_unlock(&S.lock);
         sse_timer_del_conn(self);
         if (route->on_close)
             route->on_close(self, route->user);
@@ -757,7 +711,6 @@ static struct sse_conn *take_slot(sse_port_sock_t *s)
             c = &S.conns[i];
             c->state = C_HTTP;
             c->gen++;
-            sse_store_rlx(&c->kill, 0);
             c->sock = *s;
             S.active++;
             S.st.accepted++;
@@ -832,7 +785,7 @@ static int init_once(void)
     if (S.inited)
         return SSE_OK;
     if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK ||
-        sse_port_evt_init(&S.evt) != SSE_OK)
+        sse_fanout_init() != SSE_OK)
         return SSE_ERR_NOMEM;
     for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
         sse_port_sock_init(&S.conns[i].sock);
@@ -909,11 +862,17 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     S.port = sse_port_sock_local_port(&S.listener);
     if ((r = sse_timer_service_start()) != SSE_OK)
         goto fail_close;
+    if ((r = sse_fanout_start(&S.ring, cfg->heartbeat_ms, cfg->idle_check_ms,
+                              cfg->coalesce_ms)) != SSE_OK) {
+        sse_timer_service_stop();
+        goto fail_close;
+    }
     S.listener_alive = 1;
     r = sse_port_thread_create(listener_thread, NULL, CONFIG_SSE_THREAD_STACK_SIZE,
                                "sse_listen");
     if (r != SSE_OK) {
         S.listener_alive = 0;
+        sse_fanout_stop();
         sse_timer_service_stop();
         goto fail_close;
     }
@@ -941,10 +900,12 @@ int sse_server_stop(void)
         return SSE_ERR_ARG;
     }
     sse_store_rel(&S.stopping, 1);
-    while (S.active > 0 || S.listener_alive) {
-        sse_port_evt_wake(&S.evt, WAKE_ALL);
+    sse_port_mutex_unlock(&S.lock);
+    /* Parked streams come back to their threads, which see the stop. */
+    sse_fanout_stop();
+    sse_port_mutex_lock(&S.lock);
+    while (S.active > 0 || S.listener_alive)
         sse_port_cond_wait(&S.idle, &S.lock, CONFIG_SSE_ACCEPT_POLL_MS);
-    }
     sse_port_mutex_unlock(&S.lock);
     sse_timer_service_stop();
     if (S.tls)
@@ -994,8 +955,6 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     size_t need = 0;
     char *dst;
     int r;
-    unsigned i;
-    uint32_t wake = WAKE_ALL;
 
     if (channel < SSE_CHANNEL_ALL || channel >= CONFIG_SSE_MAX_CHANNELS)
         return SSE_ERR_ARG;
@@ -1014,9 +973,6 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
             sse_port_mutex_unlock(&S.lock);
             return SSE_ERR_CLOSED;
         }
-        wake = wake_slot((unsigned)(c - S.conns));
-    } else if (channel != SSE_CHANNEL_ALL) {
-        wake = wake_channel(channel);
     }
     ev.id_num = S.ring.head_id;
     r = sse_event_encode(NULL, 0, &ev, &need);
@@ -1028,13 +984,9 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
         sse_port_mutex_unlock(&S.lock);
         return SSE_ERR_TOO_LARGE;
     }
-    /* Readers copy without a lock; each one publishes how far it got.
-     * Reading that here orders their past copies before the overwrites
-     * below (the ring's tail check already makes a torn copy harmless;
-     * this keeps the order visible to ThreadSanitizer too). */
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
-        if (S.conns[i].state == C_STREAM)
-            (void)sse_load_acq(&S.conns[i].acked);
+    /* Readers copy without a lock: order their past copies before the
+     * overwrites below. */
+    sse_fanout_order_reads();
     dst = sse_ring_reserve(&S.ring, (uint32_t)need);
     r = sse_event_encode(dst, need, &ev, NULL);
     sse_ring_commit(&S.ring, (uint32_t)need,
@@ -1042,8 +994,8 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     if (id)
         *id = ev.id_num;
     sse_port_mutex_unlock(&S.lock);
-    sse_fence_full(); /* new head before the sequence moves, see park() */
-    sse_port_evt_wake(&S.evt, wake);
+    sse_fence_full(); /* the new head before the writer's bell moves */
+    sse_fanout_kick();
     return r > 0 ? SSE_OK : r;
 }
 
@@ -1051,19 +1003,17 @@ int sse_conn_close(sse_conn_id_t conn)
 {
     struct sse_conn *c;
     int r = SSE_ERR_CLOSED;
-    unsigned idx = 0;
     if (!S.inited)
         return SSE_ERR_CLOSED;
     sse_port_mutex_lock(&S.lock);
     c = conn_by_id(conn);
     if (c && c->state == C_STREAM) {
-        sse_store_rel(&c->kill, 1);
-        idx = (unsigned)(c - S.conns);
+        sse_store_rel(&sse_fan_of((unsigned)(c - S.conns))->kill, 1);
         r = SSE_OK;
     }
     sse_port_mutex_unlock(&S.lock);
     if (r == SSE_OK)
-        sse_port_evt_wake(&S.evt, wake_slot(idx));
+        sse_fanout_kick(); /* a parked stream: the writer hands it back */
     return r;
 }
 

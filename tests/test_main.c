@@ -17,6 +17,7 @@ static const struct {
     { "port",   test_port_register },
     { "timer",  test_timer_register },
     { "server", test_server_register },
+    { "fanout", test_fanout_register },
     { "tls",    test_tls_register },
     { "fuzz",   test_fuzz_register },
 };
