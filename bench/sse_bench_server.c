@@ -232,7 +232,7 @@ int main(int argc, char **argv)
         memset(&st, 0, sizeof(st));
     printf("stopped published=%llu skipped=%llu late_max_us=%llu "
            "publish_avg_us=%.1f publish_max_us=%llu publish_errors=%llu%s%s "
-           "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu "
+           "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu slow_sends=%llu "
            "bad_requests=%llu tls_failures=%llu last_id=%llu stop=%s\n",
            (unsigned long long)seq, (unsigned long long)skipped,
            (unsigned long long)(late_max / 1000),
@@ -244,6 +244,7 @@ int main(int argc, char **argv)
            (unsigned long long)st.accepted, (unsigned long long)st.overloaded,
            (unsigned long long)st.fell_behind,
            (unsigned long long)st.send_failures,
+           (unsigned long long)st.slow_sends,
            (unsigned long long)st.bad_requests,
            (unsigned long long)st.tls_failures,
            (unsigned long long)st.last_id, sse_strerror(rc));

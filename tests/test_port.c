@@ -11,7 +11,7 @@
 #include "ssedge/sse_err.h"
 #include "tests.h"
 
-#define WAITERS 8 /* concurrent waiters: within the lwIP pool (connections + 4) */
+#define WAITERS 8 /* concurrent waiters: within the lwIP pool (connections + 5) */
 
 static sse_port_mutex_t m;
 static sse_port_cond_t cv;

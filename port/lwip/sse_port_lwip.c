@@ -127,16 +127,16 @@ typedef char sse_lwip_mutex_fits[sizeof(sys_mutex_t) <= SSE_LWIP_MUTEX_BYTES ? 1
  * only pool_lock, so they may be called with or without the caller's mutex.
  *
  * Size: the threads that can be parked at one time are the connection
- * threads (CONFIG_SSE_MAX_CONNECTIONS, each on the event count or in
- * sse_timer_del), the listener (its back-off sleep uses a slot too), the
- * timer thread, the thread in sse_server_stop() and an application thread
- * in sse_timer_del(): MAX_CONNECTIONS + 4. More application threads
+ * threads (CONFIG_SSE_MAX_CONNECTIONS, each parked on its own condition
+ * or in sse_timer_del), the listener (its back-off sleep uses a slot too),
+ * the timer thread, the fan-out writer, the thread in sse_server_stop() and
+ * an application thread in sse_timer_del(): MAX_CONNECTIONS + 5. More application threads
  * waiting at once do not break anything: a wait that finds the pool empty
  * sleeps a short while and returns as a spurious wake-up (allowed by the
  * contract; callers re-check), so the pool size only decides efficiency.
  */
 #ifndef SSE_LWIP_WAITERS
-#define SSE_LWIP_WAITERS (CONFIG_SSE_MAX_CONNECTIONS + 4)
+#define SSE_LWIP_WAITERS (CONFIG_SSE_MAX_CONNECTIONS + 5)
 #endif
 /* Poll period of a wait that found no free slot. */
 #define SSE_LWIP_POLL_MS 10u
