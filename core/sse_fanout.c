@@ -21,6 +21,9 @@ static struct {
     sse_ring_t      *ring;
     uint32_t         heartbeat_ms, idle_check_ms, coalesce_ms;
     unsigned         hiwater;  /* atomic: slots 0..hiwater-1 have streamed */
+    unsigned         nparked;  /* atomic: streams the writer holds */
+    int              sweeping; /* atomic: someone sweeps (the writer or a publisher) */
+    int              missed;   /* atomic: a sweep was wanted while one ran */
     uint32_t         acked;    /* atomic: the writer's sweeps, for order_reads */
     uint32_t         parked[WORDS]; /* atomic bit per slot: the writer holds it */
     /* The writer's copy of the events due, shared by every stream at the
@@ -97,6 +100,7 @@ int sse_fan_park(sse_fan_t *f)
         return SSE_FAN_END;
     }
     f->parked = 1;
+    __atomic_fetch_add(&F.nparked, 1, __ATOMIC_RELEASE);
     /* Release: the writer that sees the bit sees cursor and the rest. */
     __atomic_fetch_or(&F.parked[i / 32], 1u << (i % 32), __ATOMIC_RELEASE);
     sse_port_mutex_unlock(&F.lock);
@@ -118,6 +122,7 @@ static void hand_back(unsigned i, int why)
 {
     sse_fan_t *f = &F.fans[i];
     __atomic_fetch_and(&F.parked[i / 32], ~(1u << (i % 32)), __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&F.nparked, 1, __ATOMIC_RELAXED);
     sse_port_mutex_lock(&F.lock);
     f->why = why;
     f->parked = 0;
@@ -235,6 +240,42 @@ static int sweep(uint32_t *wait)
     return again;
 }
 
+/* One sweeper at a time: the writer, or a publisher sending itself. */
+static int take_role(void)
+{
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&F.sweeping, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+        return 1;
+    /* Whoever sweeps now looks again when done, or has the writer look. */
+    sse_store_rel(&F.missed, 1);
+    return 0;
+}
+
+/* @p again: the sweep left work behind. Someone who found the role taken
+ * meanwhile, or work left behind, goes to the writer. */
+static void drop_role(int again)
+{
+    sse_store_rel(&F.sweeping, 0);
+    sse_fence_full();
+    if (__atomic_exchange_n(&F.missed, 0, __ATOMIC_ACQ_REL) || again)
+        sse_fanout_kick();
+}
+
+void sse_fanout_published(void)
+{
+    uint32_t wait;
+    unsigned n = sse_load_acq(&F.nparked);
+    /* Few streams and nobody sweeping: send from here, which costs less
+     * than waking the writer (a thread wake-up costs several sends). */
+    if (n == 0 || n > CONFIG_SSE_FANOUT_INLINE_STREAMS || F.coalesce_ms ||
+        sse_load_rlx(&F.sweeping) || !take_role()) {
+        sse_fanout_kick();
+        return;
+    }
+    drop_role(sweep(&wait));
+}
+
 static void writer_thread(void *unused)
 {
     uint32_t last = sse_port_now_ms() - F.coalesce_ms;
@@ -244,6 +285,7 @@ static void writer_thread(void *unused)
         /* Read the bell before looking: a kick after this moves it, so
          * the wait below returns at once instead of missing the work. */
         uint32_t seen = sse_port_evt_seq(&F.bell), wait;
+        int again;
         sse_fence_full();
         if (F.coalesce_ms) {
             /* At most one write per stream per coalesce_ms: events that
@@ -253,14 +295,25 @@ static void writer_thread(void *unused)
                 sse_port_sleep_ms(F.coalesce_ms - since);
             last = sse_port_now_ms();
         }
-        if (sweep(&wait))
+        if (!take_role()) {
+            /* A publisher sweeps; it rings the bell when done (missed). */
+            sse_port_evt_wait(&F.bell, seen, 1, SSE_PORT_FOREVER);
+            continue;
+        }
+        again = sweep(&wait);
+        sse_store_rel(&F.sweeping, 0);
+        sse_store_rlx(&F.missed, 0); /* this loop looks again anyway */
+        if (again)
             continue;
         sse_port_evt_wait(&F.bell, seen, 1, wait);
     }
-    /* No stream may park any more; give back every parked one. */
+    /* No stream may park any more; give back every parked one, once no
+     * publisher sweeps. */
     sse_port_mutex_lock(&F.lock);
     F.closed = 1;
     sse_port_mutex_unlock(&F.lock);
+    while (!take_role())
+        sse_port_sleep_ms(1);
     for (w = 0; w < WORDS; w++) {
         uint32_t bits = __atomic_load_n(&F.parked[w], __ATOMIC_ACQUIRE);
         while (bits) {
@@ -269,6 +322,7 @@ static void writer_thread(void *unused)
             hand_back(w * 32 + b, SSE_FAN_END);
         }
     }
+    sse_store_rel(&F.sweeping, 0);
     sse_port_mutex_lock(&F.lock);
     F.alive = 0;
     sse_port_cond_broadcast(&F.done);

@@ -76,9 +76,14 @@ sse_fan_t *sse_fan_of(unsigned slot);
  */
 int sse_fan_park(sse_fan_t *f);
 
-/** New events, or a stream to end (f->kill set): wake the writer if it
- *  sleeps. Never blocks; callable from any thread. */
+/** A stream to end (f->kill set) or another change: wake the writer if
+ *  it sleeps. Never blocks; callable from any thread. */
 void sse_fanout_kick(void);
+
+/** New events are in the ring: up to CONFIG_SSE_FANOUT_INLINE_STREAMS
+ *  parked streams, when no sweep runs, get them from the calling thread
+ *  (non-blocking sends); else the writer is woken. */
+void sse_fanout_published(void);
 
 /**
  * Before the ring overwrites events: an acquire of every reader's progress

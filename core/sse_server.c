@@ -995,7 +995,7 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
         *id = ev.id_num;
     sse_port_mutex_unlock(&S.lock);
     sse_fence_full(); /* the new head before the writer's bell moves */
-    sse_fanout_kick();
+    sse_fanout_published();
     return r > 0 ? SSE_OK : r;
 }
 
