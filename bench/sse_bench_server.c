@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     static const sse_route_t routes[] = {
         /* "*": whatever path the client asks for, as long as its Accept
          * names text/event-stream, which the bench client always sends. */
-        { "*", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
+        { .path = "*", .channel = SSE_CHANNEL_NONE },
     };
     sse_server_cfg_t cfg;
     sse_tls_cfg_t tls;

@@ -19,7 +19,8 @@ enum conn_state { C_FREE = 0, C_HTTP, C_STREAM, C_CLOSING };
 struct sse_conn {
     enum conn_state  state;    /* changed under S.lock */
     uint16_t         gen;      /* bumped per use: ids of old uses fail */
-    int              replied;  /* a handler answered */
+    int              replied;  /* a handler's answer went (at least partly) out */
+    int              reply_failed; /* a handler's sse_reply() did not fit */
     int              head_only;/* HEAD: no body */
     sse_str_t        origin;   /* allowed CORS origin of this request, or none */
     sse_port_sock_t  sock;     /* this slot's thread's, or the writer's while parked */
@@ -31,7 +32,7 @@ struct sse_conn {
 static struct {
     sse_port_mutex_t lock;     /* ring, slot states, flags, counters */
     sse_port_cond_t  idle;     /* a slot or the listener finished */
-    int              inited;
+    int              inited;   /* atomic: see init_once() */
     int              running;  /* between start and the end of stop */
     int              stopping; /* atomic: read without the lock by streams */
     int              listener_alive;
@@ -75,19 +76,6 @@ static struct sse_conn *conn_by_id(sse_conn_id_t id)
         return NULL;
     c = &S.conns[idx];
     return c->state != C_FREE && conn_id(c) == id ? c : NULL;
-}
-
-int sse_server_conn_alive(sse_conn_id_t conn)
-{
-    struct sse_conn *c;
-    int alive;
-    if (!S.inited)
-        return 0;
-    sse_port_mutex_lock(&S.lock);
-    c = conn_by_id(conn);
-    alive = c != NULL && c->state == C_STREAM;
-    sse_port_mutex_unlock(&S.lock);
-    return alive;
 }
 
 static int stopping(void)
@@ -303,21 +291,28 @@ static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t
 int sse_reply(sse_conn_t *c, int status, const char *content_type,
               const char *extra_headers, const void *body, size_t len)
 {
-    int n, r;
-    if (!c || c->replied || status < 100 || status > 999)
+    int n, r, bodyless = status == 204 || status == 304;
+    if (!c || c->replied || status < 200 || status > 599 || (bodyless && len))
         return SSE_ERR_ARG;
+    n = snprintf(c->out, sizeof c->out, "HTTP/1.1 %d %s\r\n", status, sse_http_reason(status));
+    if (!bodyless && n > 0 && (size_t)n < sizeof c->out)
+        n += snprintf(c->out + n, sizeof c->out - (size_t)n,
+                      "Content-Type: %s\r\nContent-Length: %lu\r\n",
+                      content_type ? content_type : "text/plain", (unsigned long)len);
+    if (n > 0 && (size_t)n < sizeof c->out)
+        n += snprintf(c->out + n, sizeof c->out - (size_t)n, "Connection: close\r\n%s",
+                      extra_headers ? extra_headers : "");
+    r = n > 0 && (size_t)n < sizeof c->out
+      ? cors_headers(c->out + n, sizeof c->out - (size_t)n, c->origin) : -1;
+    if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->out) {
+        /* Nothing went out: the handler may try again; if it does not,
+         * the client gets a 500, not a bare close. */
+        c->reply_failed = 1;
+        SSE_LOG(SSE_LOG_ERR, "reply %d: head does not fit CONFIG_SSE_SEND_BUF_SIZE (%u bytes)",
+                status, (unsigned)sizeof c->out);
+        return SSE_ERR_TOO_LARGE;
+    }
     c->replied = 1;
-    n = snprintf(c->out, sizeof c->out,
-                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
-                 "Connection: close\r\n%s",
-                 status, sse_http_reason(status),
-                 content_type ? content_type : "text/plain",
-                 (unsigned long)len, extra_headers ? extra_headers : "");
-    if (n < 0 || (size_t)n >= sizeof c->out)
-        return SSE_ERR_TOO_LARGE;
-    r = cors_headers(c->out + n, sizeof c->out - (size_t)n, c->origin);
-    if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->out)
-        return SSE_ERR_TOO_LARGE;
     n += r;
     memcpy(c->out + n, "\r\n", 2);
     n += 2;
@@ -545,6 +540,7 @@ static void conn_thread(void *arg)
     int status = 0, r;
 
     c->replied = 0;
+    c->reply_failed = 0;
     c->head_only = 0;
     c->origin.p = NULL;
     c->origin.n = 0;
@@ -637,12 +633,16 @@ static void conn_thread(void *arg)
                      S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
-    if (S.cfg.handler)
-        S.cfg.handler(c, &rq, S.cfg.handler_user);
-    if (!c->replied)
-        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 404, c->origin, NULL,
+    r = S.cfg.handler ? S.cfg.handler(c, &rq, S.cfg.handler_user) : SSE_ERR_INVALID;
+    if (!c->replied) {
+        /* No answer: "no such path" unless the handler meant to answer. */
+        status = r == SSE_OK || c->reply_failed ? 500 : 404;
+        if (status == 500)
+            SSE_LOG(SSE_LOG_ERR, "handler for %.*s gave no answer (%s): 500", (int)rq.path.n,
+                    rq.path.p, c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
                      S.cfg.send_timeout_ms, c->head_only);
-    else
+    } else
         drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
     release(c);
@@ -779,19 +779,37 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg)
     cfg->coalesce_ms = CONFIG_SSE_COALESCE_MS;
 }
 
+/* Locks and ring, once per process, by whoever comes first: the first
+ * start, or a publish before any start (its events wait in the ring for
+ * replay). State: 0 none, 1 being made, 2 ready. */
 static int init_once(void)
 {
     unsigned i;
-    if (S.inited)
+    int st = 0;
+    if (sse_load_acq(&S.inited) == 2)
         return SSE_OK;
+    if (!__atomic_compare_exchange_n(&S.inited, &st, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        while ((st = sse_load_acq(&S.inited)) == 1)
+            sse_port_sleep_ms(1);
+        return st == 2 ? SSE_OK : SSE_ERR_NOMEM;
+    }
     if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK ||
-        sse_fanout_init() != SSE_OK)
+        sse_fanout_init() != SSE_OK) {
+        sse_store_rel(&S.inited, 0);
         return SSE_ERR_NOMEM;
+    }
     for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
         sse_port_sock_init(&S.conns[i].sock);
     sse_ring_init(&S.ring, 1);
-    S.inited = 1;
+    sse_store_rel(&S.inited, 2);
     return SSE_OK;
+}
+
+/* The locks exist (a start or a publish happened). */
+static int ready(void)
+{
+    return sse_load_acq(&S.inited) == 2;
 }
 
 static int check_cfg(const sse_server_cfg_t *cfg)
@@ -892,7 +910,7 @@ fail:
 
 int sse_server_stop(void)
 {
-    if (!S.inited)
+    if (!ready())
         return SSE_ERR_ARG;
     sse_port_mutex_lock(&S.lock);
     if (!S.running || sse_load_rlx(&S.stopping)) {
@@ -921,7 +939,7 @@ int sse_server_stop(void)
 uint16_t sse_server_port(void)
 {
     uint16_t p;
-    if (!S.inited)
+    if (!ready())
         return 0;
     sse_port_mutex_lock(&S.lock);
     p = S.running ? S.port : 0;
@@ -934,7 +952,7 @@ int sse_server_stats(sse_stats_t *st)
     if (!st)
         return SSE_ERR_ARG;
     memset(st, 0, sizeof *st);
-    if (!S.inited)
+    if (!ready())
         return SSE_OK;
     sse_port_mutex_lock(&S.lock);
     *st = S.st;
@@ -958,8 +976,8 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
 
     if (channel < SSE_CHANNEL_ALL || channel >= CONFIG_SSE_MAX_CHANNELS)
         return SSE_ERR_ARG;
-    if (!S.inited)
-        return SSE_ERR_CLOSED;
+    if (init_once() != SSE_OK)
+        return SSE_ERR_NOMEM;
     memset(&ev, 0, sizeof ev);
     ev.event = event;
     ev.data = data ? data : "";
@@ -1003,7 +1021,7 @@ int sse_conn_close(sse_conn_id_t conn)
 {
     struct sse_conn *c;
     int r = SSE_ERR_CLOSED;
-    if (!S.inited)
+    if (!ready())
         return SSE_ERR_CLOSED;
     sse_port_mutex_lock(&S.lock);
     c = conn_by_id(conn);
@@ -1017,11 +1035,32 @@ int sse_conn_close(sse_conn_id_t conn)
     return r;
 }
 
+/* The stream is checked and the timer added under the server's lock, and
+ * a closing stream leaves C_STREAM under that lock before its timers are
+ * removed: an add either comes first (and is removed with the others) or
+ * sees the stream gone. Lock order: S.lock, then the timer service's. */
+int sse_conn_timer_add(sse_conn_id_t conn, uint32_t period_ms, sse_conn_timer_fn fn,
+                       void *arg)
+{
+    struct sse_conn *c;
+    int r;
+    if (!fn || conn == SSE_CONN_NONE)
+        return SSE_ERR_ARG;
+    if (!ready())
+        return SSE_ERR_CLOSED;
+    sse_port_mutex_lock(&S.lock);
+    c = conn_by_id(conn);
+    r = c && c->state == C_STREAM ? sse_timer_add_owned(conn, period_ms, fn, arg)
+                                  : SSE_ERR_CLOSED;
+    sse_port_mutex_unlock(&S.lock);
+    return r;
+}
+
 int sse_channel(const char *name)
 {
     int r = SSE_ERR_ARG;
     unsigned i;
-    if (!S.inited || !name)
+    if (!ready() || !name)
         return SSE_ERR_ARG;
     sse_port_mutex_lock(&S.lock);
     for (i = 0; S.running && i < S.cfg.num_channel_names; i++) {

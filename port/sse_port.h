@@ -207,8 +207,15 @@ int sse_port_random(void *buf, size_t len);
 
 /* ---- log --------------------------------------------------------------- */
 
-/** Write one log line (no trailing newline in @p msg). @p level: 1 error,
- *  2 warning, 3 info, 4 debug. Must be callable from any thread. */
+/* Log levels, most severe first (CONFIG_SSE_LOG_LEVEL keeps those up to
+ * its value). */
+#define SSE_LOG_ERR  1 /**< something failed: a start, a handshake, a handler */
+#define SSE_LOG_WARN 2 /**< a client or setting was refused, with the reason */
+#define SSE_LOG_INFO 3 /**< start, stop, streams dropped for being slow */
+#define SSE_LOG_DBG  4 /**< detail for development */
+
+/** Write one log line (no trailing newline in @p msg) at @p level, one of
+ *  SSE_LOG_ERR .. SSE_LOG_DBG. Must be callable from any thread. */
 void sse_port_log(int level, const char *msg);
 
 #ifdef __cplusplus

@@ -45,7 +45,7 @@ static unsigned opened_n(void)
 static int opened_i(void) { return (int)opened_n(); }
 
 static const sse_route_t routes[] = {
-    { .path = "/all", .channel = SSE_CHANNEL_ALL, .on_open = record },
+    { .path = "/all", .channel = SSE_CHANNEL_NONE, .on_open = record },
     { .path = "/c1", .channel = 1, .on_open = record },
 };
 static const char *const chan_names[] = { "a", "b", "c" };

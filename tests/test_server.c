@@ -101,12 +101,12 @@ static int refuse_with(const sse_request_t *req, void *user)
 static const int status_204 = 204, status_403 = 403;
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, record_open, NULL, NULL, NULL, NULL },
-    { "/ch1", 1, NULL, NULL, NULL, NULL, NULL },
-    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL, NULL, NULL },
-    { "/gone", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_204, refuse_with, NULL },
-    { "/private", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_403, refuse_with, NULL },
-    { "/secure", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, "tok+en/0123456789=" },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = record_open },
+    { .path = "/ch1", .channel = 1 },
+    { .path = "/timed", .channel = SSE_CHANNEL_NONE, .on_open = timed_open },
+    { .path = "/gone", .channel = SSE_CHANNEL_NONE, .user = (void *)&status_204, .on_request = refuse_with },
+    { .path = "/private", .channel = SSE_CHANNEL_NONE, .user = (void *)&status_403, .on_request = refuse_with },
+    { .path = "/secure", .channel = SSE_CHANNEL_NONE, .token = "tok+en/0123456789=" },
 };
 static const char *const chan_names[] = { "a", "b", "c" };
 
@@ -903,7 +903,7 @@ static void test_server_bearer_token(void)
     }
     /* A guessable token cannot ship: too short is refused at start. */
     {
-        sse_route_t weak[1] = { { "/w", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, "short" } };
+        sse_route_t weak[1] = { { .path = "/w", .channel = SSE_CHANNEL_NONE, .token = "short" } };
         sse_server_cfg_t bad;
         cfg_default(&bad);
         bad.routes = weak;

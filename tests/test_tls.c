@@ -361,7 +361,7 @@ static int hello_handler(sse_conn_t *c, const sse_request_t *req, void *user)
 }
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE },
 };
 
 enum { BY_BUFFER, BY_FILE };

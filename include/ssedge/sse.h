@@ -35,8 +35,12 @@ extern "C" {
 typedef uint32_t sse_conn_id_t;
 #define SSE_CONN_NONE ((sse_conn_id_t)0) /**< no connection */
 
-/** Channel argument meaning "every stream" (publish) or "none" (route). */
+/** sse_publish() channel: the event goes to every stream. */
 #define SSE_CHANNEL_ALL (-1)
+/** sse_route_t channel: its streams subscribe to no channel and receive
+ *  only events published to every stream (SSE_CHANNEL_ALL there). Routes
+ *  written with SSE_CHANNEL_ALL, which had this meaning, still work. */
+#define SSE_CHANNEL_NONE (-1)
 
 /** A connection inside a request handler; valid only during that call. */
 typedef struct sse_conn sse_conn_t;
@@ -51,7 +55,8 @@ typedef struct sse_route {
      *  exact path streams unless Accept rules text/event-stream out (406). */
     const char *path;
     /** Channel 0..CONFIG_SSE_MAX_CHANNELS-1 its streams subscribe to, or
-     *  SSE_CHANNEL_ALL: only events published to every stream. A request
+     *  SSE_CHANNEL_NONE: only events published to every stream. Set it
+     *  even then: a route left at 0 subscribes to channel 0. A request
      *  may add channels by name with "?ch=name1,name2" (see
      *  sse_server_cfg_t.channel_names): browsers allow only six HTTP/1.1
      *  connections per origin, so one stream carries several channels. */
@@ -81,7 +86,12 @@ typedef struct sse_route {
 /**
  * Handler for every request that is not a stream. Runs on the connection's
  * thread; answer with sse_reply().
- * @return SSE_OK if it replied; anything else makes ssedge answer 404.
+ * @return SSE_OK once it has replied. If it returns without a reply,
+ *         ssedge answers for it: 404 when it returned anything but SSE_OK
+ *         (no such path); 500 with a log line when it returned SSE_OK, or
+ *         when its sse_reply() failed for a head that did not fit (a bug
+ *         in the handler). Once a reply went out, the return value is not
+ *         looked at.
  */
 typedef int (*sse_handler_fn)(sse_conn_t *c, const sse_request_t *req,
                               void *user);
@@ -192,10 +202,17 @@ int sse_send_to(sse_conn_id_t conn, const char *event, const char *data,
                 size_t len, uint64_t *id);
 
 /**
- * Answer a non-stream request (from a handler). Adds Content-Length and
+ * Answer a non-stream request (from a handler), once. Adds Content-Type,
+ * Content-Length (not for 204 and 304, which carry no body) and
  * "Connection: close"; the body is left out for HEAD.
+ * @param status 200..599
  * @param extra_headers NULL, or complete "Name: value\r\n" lines
- * @return SSE_OK; SSE_ERR_ARG if already answered; a send error.
+ * @return SSE_OK; SSE_ERR_ARG if already answered, a status outside
+ *         200..599, or a body with 204/304; SSE_ERR_TOO_LARGE if the head
+ *         does not fit CONFIG_SSE_SEND_BUF_SIZE (nothing was sent: the
+ *         handler may answer again, else the client gets 500); a send
+ *         error (SSE_ERR_TIMEOUT, SSE_ERR_CLOSED, SSE_ERR_IO: the request
+ *         counts as answered).
  */
 int sse_reply(sse_conn_t *c, int status, const char *content_type,
               const char *extra_headers, const void *body, size_t len);

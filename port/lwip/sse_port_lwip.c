@@ -792,13 +792,16 @@ void sse_port_lwip_set_log(void (*fn)(int level, const char *msg))
 
 void sse_port_log(int level, const char *msg)
 {
-    static const char *const names[] = { "error", "error", "warn", "info", "debug" };
+    static const char *const names[] = { "error", "error", "warn", "info", "debug" }; /* SSE_LOG_* */
     void (*fn)(int, const char *) = __atomic_load_n(&log_hook, __ATOMIC_ACQUIRE);
     if (fn) {
         fn(level, msg);
         return;
     }
-    LWIP_PLATFORM_DIAG(("ssedge %s: %s\n", names[level < 0 ? 0 : level > 4 ? 4 : level], msg));
+    LWIP_PLATFORM_DIAG(("ssedge %s: %s\n",
+                        names[level < SSE_LOG_ERR ? SSE_LOG_ERR : level > SSE_LOG_DBG ? SSE_LOG_DBG
+                                                                                 : level],
+                        msg));
 }
 
 #endif /* CONFIG_SSE_PORT_LWIP */

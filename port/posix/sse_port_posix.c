@@ -526,10 +526,11 @@ void sse_port_log(int level, const char *msg)
 {
     /* "<N>" prefixes are read by journald/systemd as the syslog priority
      * (3 err, 4 warning, 6 info, 7 debug); one write keeps lines whole. */
-    static const char prio[] = { '3', '3', '4', '6', '7' };
+    static const char prio[] = { '3', '3', '4', '6', '7' }; /* by SSE_LOG_* */
     char line[CONFIG_SSE_LOG_LINE + 24]; /* the message plus our prefix */
     int n = snprintf(line, sizeof line, "<%c>ssedge: %s\n",
-                     prio[level < 0 ? 0 : level > 4 ? 4 : level], msg);
+                     prio[level < SSE_LOG_ERR ? SSE_LOG_ERR : level > SSE_LOG_DBG ? SSE_LOG_DBG
+                                                                               : level], msg);
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
     if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0) {

@@ -15,7 +15,7 @@
 int main(void)
 {
     static const sse_route_t routes[] = {
-        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
+        { .path = "/events", .channel = SSE_CHANNEL_NONE },
     };
     static const char req[] =
         "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
