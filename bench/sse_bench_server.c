@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse_bench_server: the ssedge side of the fan-out benchmark (one "*" route, a paced publisher). */
 #define _GNU_SOURCE /* -std=c99 hides clock_nanosleep, sigaction and friends */
 

@@ -45,7 +45,8 @@ typedef uint32_t sse_conn_id_t;
 /** A connection inside a request handler; valid only during that call. */
 typedef struct sse_conn sse_conn_t;
 
-/** The parsed request handed to callbacks (strings are not NUL-terminated). */
+/** The parsed request handed to callbacks (strings are not NUL-terminated).
+ *  Any header, kept in the fields or not, is found with sse_http_header(). */
 typedef sse_http_req_t sse_request_t;
 
 /** An event-stream path. */
@@ -188,7 +189,8 @@ uint16_t sse_server_port(void);
  * @param id    if not NULL, receives the id given to the event
  * @return SSE_OK; SSE_ERR_INVALID (CR/LF in event, bad UTF-8);
  *         SSE_ERR_TOO_LARGE (encoded event > CONFIG_SSE_MAX_EVENT_BYTES);
- *         SSE_ERR_ARG (channel out of range).
+ *         SSE_ERR_ARG (channel out of range); SSE_ERR_NOMEM (the first
+ *         call ever could not create ssedge's locks).
  */
 int sse_publish(int channel, const char *event, const char *data, size_t len,
                 uint64_t *id);
