@@ -45,7 +45,10 @@ static struct {
     const char      *chan_names[CONFIG_SSE_MAX_CHANNELS];
     const char      *cors[CONFIG_SSE_MAX_CORS_ORIGINS + 1]; /* +1: 0 allowed */
     sse_port_sock_t  listener;
-    sse_stats_t      st;
+    struct {                   /* atomics, bumped without the lock */
+        unsigned long accepted, overloaded, fell_behind, send_failures, slow_sends,
+                      bad_requests, tls_failures, auth_failures;
+    } n;
     char             scratch[CONFIG_SSE_REQ_BUF_SIZE]; /* listener's, when full */
     int              quiet_streak;     /* listener's: see overload() */
     sse_ring_t       ring;
@@ -360,9 +363,7 @@ static void stream(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
         }
         why = sse_fan_park(f);
         if (why == SSE_FAN_MORE) {
-            sse_port_mutex_lock(&S.lock);
-            S.st.slow_sends++;
-            sse_port_mutex_unlock(&S.lock);
+            sse_count(&S.n.slow_sends);
             continue;
         }
         if (why == SSE_FAN_BEHIND)
@@ -373,15 +374,11 @@ static void stream(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
     }
     return;
 behind:
-    sse_port_mutex_lock(&S.lock);
-    S.st.fell_behind++;
-    sse_port_mutex_unlock(&S.lock);
+    sse_count(&S.n.fell_behind);
     SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing", (unsigned)(c - S.conns));
     return;
 failed:
-    sse_port_mutex_lock(&S.lock);
-    S.st.send_failures++;
-    sse_port_mutex_unlock(&S.lock);
+    sse_count(&S.n.send_failures);
 }
 
 static void release(struct sse_conn *c)
@@ -488,9 +485,7 @@ static int check_token(struct sse_conn *c, const sse_route_t *route, const sse_r
     presented = presented_token(rq, &v, &pct);
     SSE_LOG(SSE_LOG_WARN, "stream request refused: 401 (%s token)",
             presented ? "wrong" : "no");
-    sse_port_mutex_lock(&S.lock);
-    S.st.auth_failures++;
-    sse_port_mutex_unlock(&S.lock);
+    sse_count(&S.n.auth_failures);
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 401, c->origin,
                  presented ? "WWW-Authenticate: Bearer realm=\"ssedge\", error=\"invalid_token\"\r\n"
                            : "WWW-Authenticate: Bearer realm=\"ssedge\"\r\n",
@@ -547,9 +542,7 @@ static void conn_thread(void *arg)
     if (S.tls) {
         r = sse_tls_handshake(&c->tls, &c->sock, stopping);
         if (r != SSE_OK) {
-            sse_port_mutex_lock(&S.lock);
-            S.st.tls_failures++;
-            sse_port_mutex_unlock(&S.lock);
+            sse_count(&S.n.tls_failures);
             goto out;
         }
     }
@@ -559,9 +552,7 @@ static void conn_thread(void *arg)
         goto out;
     if (r < 0) {
         SSE_LOG(SSE_LOG_WARN, "request rejected: %d %s", status, sse_http_reason(status));
-        sse_port_mutex_lock(&S.lock);
-        S.st.bad_requests++;
-        sse_port_mutex_unlock(&S.lock);
+        sse_count(&S.n.bad_requests);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, no_origin, NULL,
                      S.cfg.send_timeout_ms, 0);
         goto out;
@@ -569,9 +560,7 @@ static void conn_thread(void *arg)
     if (rq.minor_version == 1 && !rq.host.p) {
         /* RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400. */
         SSE_LOG(SSE_LOG_WARN, "request rejected: 400 (HTTP/1.1 without Host)");
-        sse_port_mutex_lock(&S.lock);
-        S.st.bad_requests++;
-        sse_port_mutex_unlock(&S.lock);
+        sse_count(&S.n.bad_requests);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 400, no_origin, NULL,
                      S.cfg.send_timeout_ms, method_is(rq.method, "HEAD"));
         goto out;
@@ -713,12 +702,12 @@ static struct sse_conn *take_slot(sse_port_sock_t *s)
             c->gen++;
             c->sock = *s;
             S.active++;
-            S.st.accepted++;
+            sse_count(&S.n.accepted);
             break;
         }
     }
     if (!c)
-        S.st.overloaded++;
+        sse_count(&S.n.overloaded);
     sse_port_mutex_unlock(&S.lock);
     return c;
 }
@@ -955,7 +944,14 @@ int sse_server_stats(sse_stats_t *st)
     if (!ready())
         return SSE_OK;
     sse_port_mutex_lock(&S.lock);
-    *st = S.st;
+    st->accepted = sse_load_rlx(&S.n.accepted);
+    st->overloaded = sse_load_rlx(&S.n.overloaded);
+    st->fell_behind = sse_load_rlx(&S.n.fell_behind);
+    st->send_failures = sse_load_rlx(&S.n.send_failures);
+    st->slow_sends = sse_load_rlx(&S.n.slow_sends);
+    st->bad_requests = sse_load_rlx(&S.n.bad_requests);
+    st->tls_failures = sse_load_rlx(&S.n.tls_failures);
+    st->auth_failures = sse_load_rlx(&S.n.auth_failures);
     st->active = S.active;
     st->streams = S.streams;
     st->last_id = S.ring.head_id - 1;

@@ -230,7 +230,11 @@ int sse_conn_close(sse_conn_id_t conn);
  *  @return 0..n-1, or SSE_ERR_ARG if unknown or not running. */
 int sse_channel(const char *name);
 
-/** Counters for monitoring and tests (a consistent snapshot). */
+/** Counters for monitoring and tests. active, streams and the ids are one
+ *  consistent snapshot; each counter is read atomically on its own (they
+ *  are bumped without a lock) and counts in a machine word: on a 32-bit
+ *  target (Cortex-M, a 32-bit Pi) it wraps after 2^32, as monitoring
+ *  systems expect of counters. */
 typedef struct sse_stats {
     unsigned active;          /**< connections holding a slot now */
     unsigned streams;         /**< of which streaming */
