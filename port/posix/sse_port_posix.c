@@ -17,9 +17,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#if defined(__linux__)
-#include <linux/futex.h>
-#endif
 #include <sys/syscall.h>
 #if defined(__APPLE__)
 #include <stdlib.h> /* arc4random_buf */
@@ -27,11 +24,16 @@
 
 #include "sse_opt.h"
 #include "sse_port.h"
+#if defined(SSE_POSIX_LINUX)
+#include <linux/futex.h>
+#endif
 
 #if defined(CONFIG_SSE_PORT_POSIX) || !defined(CONFIG_SSE_PORT_LWIP)
 
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set per socket instead */
+#if defined(SSE_POSIX_LINUX)
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0 /* SO_NOSIGPIPE where there is one, SIGPIPE ignored */
 #endif
 
 int sse_port_init(void)
@@ -62,6 +64,17 @@ int sse_port_sock_valid(const sse_port_sock_t *s)
 {
     return s->fd >= 0;
 }
+
+#if !defined(SSE_POSIX_LINUX)
+/* A new socket of ours is not inherited by programs the application runs
+ * (Linux sets that in the same call). */
+static int cloexec(int fd)
+{
+    if (fd >= 0)
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}
+#endif
 
 static void sock_setup(int fd)
 {
@@ -95,7 +108,11 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     if (getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &ai) != 0 || !ai)
         return SSE_ERR_ARG;
 
+#if defined(SSE_POSIX_LINUX)
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#else
+    fd = cloexec(socket(ai->ai_family, SOCK_STREAM, 0));
+#endif
     if (fd < 0) {
         freeaddrinfo(ai);
         return SSE_ERR_IO;
@@ -155,7 +172,11 @@ int sse_port_accept(sse_port_sock_t *ls, sse_port_sock_t *cs,
     if (r != 0)
         return r;
     for (;;) {
+#if defined(SSE_POSIX_LINUX)
         int fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC);
+#else
+        int fd = cloexec(accept(ls->fd, NULL, NULL));
+#endif
         if (fd >= 0) {
             sock_setup(fd);
             cs->fd = fd;
@@ -226,7 +247,7 @@ int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len)
     if (len > INT_MAX)
         len = INT_MAX;
     for (;;) {
-        ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = send(s->fd, buf, len, SEND_FLAGS | MSG_DONTWAIT);
         if (n >= 0)
             return (int)n;
         if (errno == EINTR)
@@ -254,7 +275,7 @@ int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
     }
     set_timeo(s->fd, SO_SNDTIMEO, &s->snd_to, timeout_ms);
     while (len > 0) {
-        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = send(s->fd, p, len, SEND_FLAGS);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
@@ -363,7 +384,7 @@ void sse_port_mutex_destroy(sse_port_mutex_t *m) { pthread_mutex_destroy(&m->m);
 void sse_port_mutex_lock(sse_port_mutex_t *m)    { pthread_mutex_lock(&m->m); }
 void sse_port_mutex_unlock(sse_port_mutex_t *m)  { pthread_mutex_unlock(&m->m); }
 
-#if defined(__APPLE__)
+#if defined(__APPLE__) || defined(SSE_POSIX_PORTABLE)
 #define SSE_COND_CLOCK CLOCK_REALTIME /* macOS has no condattr_setclock */
 #else
 #define SSE_COND_CLOCK CLOCK_MONOTONIC
@@ -375,7 +396,7 @@ int sse_port_cond_init(sse_port_cond_t *c)
     int r;
     if (pthread_condattr_init(&a) != 0)
         return SSE_ERR_NOMEM;
-#if !defined(__APPLE__)
+#if !defined(__APPLE__) && !defined(SSE_POSIX_PORTABLE)
     pthread_condattr_setclock(&a, SSE_COND_CLOCK);
 #endif
     r = pthread_cond_init(&c->c, &a);
@@ -408,7 +429,7 @@ int sse_port_evt_init(sse_port_evt_t *e)
 {
     e->seq = 0;
     e->waiters = 0;
-#if !defined(__linux__)
+#if !defined(SSE_POSIX_LINUX)
     if (sse_port_mutex_init(&e->m) != SSE_OK)
         return SSE_ERR_NOMEM;
     if (sse_port_cond_init(&e->c) != SSE_OK) {
@@ -424,7 +445,7 @@ uint32_t sse_port_evt_seq(sse_port_evt_t *e)
     return __atomic_load_n(&e->seq, __ATOMIC_SEQ_CST);
 }
 
-#if defined(__linux__)
+#if defined(SSE_POSIX_LINUX)
 /* FUTEX_*_BITSET wakes exactly the waiters whose mask intersects, in one
  * syscall however many there are; its timeout is absolute on
  * CLOCK_MONOTONIC. */
