@@ -88,6 +88,9 @@ static int stopping(void)
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+/* "client 192.0.2.7:51234" for log lines about a connection. */
+#define WHO(sock, buf) sse_port_sock_peer((sock), (buf), sizeof (buf))
+
 /* Decimal value of a Last-Event-ID; 0 (= none) if it is not a number we
  * issued: ids are plain decimal counters. */
 static uint64_t parse_id(sse_str_t s)
@@ -310,9 +313,10 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->out) {
         /* Nothing went out: the handler may try again; if it does not,
          * the client gets a 500, not a bare close. */
+        char who[SSE_PORT_PEER_LEN];
         c->reply_failed = 1;
-        SSE_LOG(SSE_LOG_ERR, "reply %d: head does not fit CONFIG_SSE_SEND_BUF_SIZE (%u bytes)",
-                status, (unsigned)sizeof c->out);
+        SSE_LOG(SSE_LOG_ERR, "%s: reply %d: head does not fit CONFIG_SSE_SEND_BUF_SIZE (%u bytes)",
+                WHO(&c->sock, who), status, (unsigned)sizeof c->out);
         return SSE_ERR_TOO_LARGE;
     }
     c->replied = 1;
@@ -334,6 +338,7 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
 static void stream(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
                    const sse_http_req_t *rq)
 {
+    char who[SSE_PORT_PEER_LEN];
     int opened = 0, why;
     f->last_send = f->last_check = sse_port_now_ms();
     while (!stopping() && !sse_load_acq(&f->kill)) {
@@ -375,7 +380,8 @@ static void stream(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
     return;
 behind:
     sse_count(&S.n.fell_behind);
-    SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing", (unsigned)(c - S.conns));
+    SSE_LOG(SSE_LOG_INFO, "%s: stream fell behind the ring (CONFIG_SSE_RING_BYTES/EVENTS); closing",
+            WHO(&c->sock, who));
     return;
 failed:
     sse_count(&S.n.send_failures);
@@ -397,7 +403,9 @@ static void release(struct sse_conn *c)
 static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
 {
     if (rq->origin.p && !c->origin.p) {
-        SSE_LOG(SSE_LOG_WARN, "preflight from an origin not allowed: 403");
+        char who[SSE_PORT_PEER_LEN];
+        SSE_LOG(SSE_LOG_WARN, "%s: preflight from origin %.*s, not allowed: 403",
+                WHO(&c->sock, who), (int)rq->origin.n, rq->origin.p);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, no_origin, NULL,
                      S.cfg.send_timeout_ms, 0);
         return;
@@ -478,13 +486,14 @@ int sse_token_ok(const sse_request_t *req, const char *token)
  * challenge says whether a credential came and was wrong (RFC 6750). */
 static int check_token(struct sse_conn *c, const sse_route_t *route, const sse_request_t *rq)
 {
+    char who[SSE_PORT_PEER_LEN];
     sse_str_t v;
     int pct, presented;
     if (!route->token || sse_token_ok(rq, route->token))
         return 0;
     presented = presented_token(rq, &v, &pct);
-    SSE_LOG(SSE_LOG_WARN, "stream request refused: 401 (%s token)",
-            presented ? "wrong" : "no");
+    SSE_LOG(SSE_LOG_WARN, "%s: stream request for %.*s refused: 401 (%s token)",
+            WHO(&c->sock, who), (int)rq->path.n, rq->path.p, presented ? "wrong" : "no");
     sse_count(&S.n.auth_failures);
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 401, c->origin,
                  presented ? "WWW-Authenticate: Bearer realm=\"ssedge\", error=\"invalid_token\"\r\n"
@@ -497,12 +506,14 @@ static int check_token(struct sse_conn *c, const sse_route_t *route, const sse_r
  * application's on_request status, e.g. 204 "stop reconnecting"). */
 static void refuse(struct sse_conn *c, int status)
 {
+    char who[SSE_PORT_PEER_LEN];
     if (status < 200 || status > 599) {
-        SSE_LOG(SSE_LOG_ERR, "on_request returned %d: answering 500", status);
+        SSE_LOG(SSE_LOG_ERR, "%s: on_request returned %d (not 200..599): answering 500",
+                WHO(&c->sock, who), status);
         status = 500;
     }
-    SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "stream request refused: %d %s",
-            status, sse_http_reason(status));
+    SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "%s: stream request refused: %d %s",
+            WHO(&c->sock, who), status, sse_http_reason(status));
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin,
                  status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms,
                  c->head_only);
@@ -533,6 +544,7 @@ static void conn_thread(void *arg)
     sse_http_req_t rq;
     const sse_route_t *route;
     int status = 0, r;
+    char who[SSE_PORT_PEER_LEN];
 
     c->replied = 0;
     c->reply_failed = 0;
@@ -551,7 +563,8 @@ static void conn_thread(void *arg)
     if (r == 0)
         goto out;
     if (r < 0) {
-        SSE_LOG(SSE_LOG_WARN, "request rejected: %d %s", status, sse_http_reason(status));
+        SSE_LOG(SSE_LOG_WARN, "%s: request rejected: %d %s", WHO(&c->sock, who), status,
+                sse_http_reason(status));
         sse_count(&S.n.bad_requests);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, no_origin, NULL,
                      S.cfg.send_timeout_ms, 0);
@@ -559,7 +572,8 @@ static void conn_thread(void *arg)
     }
     if (rq.minor_version == 1 && !rq.host.p) {
         /* RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400. */
-        SSE_LOG(SSE_LOG_WARN, "request rejected: 400 (HTTP/1.1 without Host)");
+        SSE_LOG(SSE_LOG_WARN, "%s: request rejected: 400 (HTTP/1.1 without Host)",
+                WHO(&c->sock, who));
         sse_count(&S.n.bad_requests);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 400, no_origin, NULL,
                      S.cfg.send_timeout_ms, method_is(rq.method, "HEAD"));
@@ -579,7 +593,8 @@ static void conn_thread(void *arg)
         if (!status && check_token(c, route, &rq))
             goto out; /* answered 401 */
         if (!status && query_channels(rq.query, &mask) != SSE_OK) {
-            SSE_LOG(SSE_LOG_WARN, "stream asks for an unknown channel: 400");
+            SSE_LOG(SSE_LOG_WARN, "%s: stream asks for an unknown channel (%.*s): 400",
+                    WHO(&c->sock, who), (int)rq.query.n, rq.query.p);
             status = 400;
         }
         if (!status && route->on_request)
@@ -627,8 +642,9 @@ static void conn_thread(void *arg)
         /* No answer: "no such path" unless the handler meant to answer. */
         status = r == SSE_OK || c->reply_failed ? 500 : 404;
         if (status == 500)
-            SSE_LOG(SSE_LOG_ERR, "handler for %.*s gave no answer (%s): 500", (int)rq.path.n,
-                    rq.path.p, c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
+            SSE_LOG(SSE_LOG_ERR, "%s: handler for %.*s gave no answer (%s): 500",
+                    WHO(&c->sock, who), (int)rq.path.n, rq.path.p,
+                    c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
                      S.cfg.send_timeout_ms, c->head_only);
     } else
@@ -731,7 +747,8 @@ static void listener_thread(void *unused)
         if (c)
             S.quiet_streak = 0; /* not overloaded now */
         if (!c) {
-            SSE_LOG(SSE_LOG_INFO, "all %u slots busy: overload answer",
+            char who[SSE_PORT_PEER_LEN];
+            SSE_LOG(SSE_LOG_INFO, "%s: all %u slots busy: overload answer", WHO(&cs, who),
                     S.cfg.max_connections);
             overload(&cs);
             continue;
@@ -801,30 +818,53 @@ static int ready(void)
     return sse_load_acq(&S.inited) == 2;
 }
 
+/* SSE_ERR_ARG with one log line saying which setting and what it takes. */
+#define BAD_CFG(...) do { SSE_LOG(SSE_LOG_ERR, "cannot start: " __VA_ARGS__); \
+                          return SSE_ERR_ARG; } while (0)
+
 static int check_cfg(const sse_server_cfg_t *cfg)
 {
     unsigned i;
-    if (!cfg || cfg->num_routes > CONFIG_SSE_MAX_ROUTES || (cfg->num_routes && !cfg->routes) ||
-        cfg->max_connections == 0 || cfg->max_connections > CONFIG_SSE_MAX_CONNECTIONS ||
-        cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0 ||
-        cfg->num_channel_names > CONFIG_SSE_MAX_CHANNELS ||
-        (cfg->num_channel_names && !cfg->channel_names) ||
-        cfg->num_cors_origins > CONFIG_SSE_MAX_CORS_ORIGINS ||
+    if (!cfg)
+        BAD_CFG("no configuration (cfg is NULL)");
+    if (cfg->num_routes > CONFIG_SSE_MAX_ROUTES || (cfg->num_routes && !cfg->routes))
+        BAD_CFG("%u routes given, at most CONFIG_SSE_MAX_ROUTES (%d), routes != NULL",
+                cfg->num_routes, CONFIG_SSE_MAX_ROUTES);
+    if (cfg->max_connections == 0 || cfg->max_connections > CONFIG_SSE_MAX_CONNECTIONS)
+        BAD_CFG("max_connections %u: 1..CONFIG_SSE_MAX_CONNECTIONS (%d)", cfg->max_connections,
+                CONFIG_SSE_MAX_CONNECTIONS);
+    if (cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0)
+        BAD_CFG("idle_check_ms, send_timeout_ms and header_timeout_ms must not be 0");
+    if (cfg->num_channel_names > CONFIG_SSE_MAX_CHANNELS ||
+        (cfg->num_channel_names && !cfg->channel_names))
+        BAD_CFG("%u channel names, at most CONFIG_SSE_MAX_CHANNELS (%d)",
+                cfg->num_channel_names, CONFIG_SSE_MAX_CHANNELS);
+    if (cfg->num_cors_origins > CONFIG_SSE_MAX_CORS_ORIGINS ||
         (cfg->num_cors_origins && !cfg->cors_origins))
-        return SSE_ERR_ARG;
+        BAD_CFG("%u CORS origins, at most CONFIG_SSE_MAX_CORS_ORIGINS (%d)",
+                cfg->num_cors_origins, CONFIG_SSE_MAX_CORS_ORIGINS);
     for (i = 0; i < cfg->num_channel_names; i++)
         if (!cfg->channel_names[i] || !cfg->channel_names[i][0])
-            return SSE_ERR_ARG;
+            BAD_CFG("channel name %u is empty", i);
     for (i = 0; i < cfg->num_cors_origins; i++)
         if (!cfg->cors_origins[i])
-            return SSE_ERR_ARG;
+            BAD_CFG("CORS origin %u is NULL", i);
     for (i = 0; i < cfg->num_routes; i++) {
         const sse_route_t *r = &cfg->routes[i];
-        if (!r->path || (r->path[0] != '/' && strcmp(r->path, "*") != 0) ||
-            r->channel < SSE_CHANNEL_ALL || r->channel >= CONFIG_SSE_MAX_CHANNELS ||
-            (r->token && strlen(r->token) < CONFIG_SSE_AUTH_MIN_TOKEN_LEN))
-            return SSE_ERR_ARG;
+        if (!r->path || (r->path[0] != '/' && strcmp(r->path, "*") != 0))
+            BAD_CFG("route %u: path must start with '/' or be \"*\"", i);
+        if (r->channel < SSE_CHANNEL_NONE || r->channel >= CONFIG_SSE_MAX_CHANNELS)
+            BAD_CFG("route %s: channel %d, 0..%d or SSE_CHANNEL_NONE", r->path, r->channel,
+                    CONFIG_SSE_MAX_CHANNELS - 1);
+        if (r->token && strlen(r->token) < CONFIG_SSE_AUTH_MIN_TOKEN_LEN)
+            BAD_CFG("route %s: token of %u characters, at least "
+                    "CONFIG_SSE_AUTH_MIN_TOKEN_LEN (%d)", r->path, (unsigned)strlen(r->token),
+                    CONFIG_SSE_AUTH_MIN_TOKEN_LEN);
     }
+#if !defined(CONFIG_SSE_TLS)
+    if (cfg->tls)
+        BAD_CFG("cfg.tls is set, but this build has no TLS (CONFIG_SSE_TLS)");
+#endif
     return SSE_OK;
 }
 
@@ -861,11 +901,8 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     S.tls = cfg->tls != NULL;
     S.cfg.tls = NULL;
     r = sse_port_listen(&S.listener, cfg->bind_addr, cfg->port, CONFIG_SSE_LISTEN_BACKLOG);
-    if (r != SSE_OK) {
-        SSE_LOG(SSE_LOG_ERR, "cannot listen on %s port %u: %s",
-                cfg->bind_addr ? cfg->bind_addr : "*", (unsigned)cfg->port, sse_strerror(r));
-        goto fail;
-    }
+    if (r != SSE_OK)
+        goto fail; /* the port logged the address and the reason */
     S.port = sse_port_sock_local_port(&S.listener);
     if ((r = sse_timer_service_start()) != SSE_OK)
         goto fail_close;

@@ -64,11 +64,21 @@ int sse_port_sock_valid(const sse_port_sock_t *s);
  * @param port TCP port; 0 picks a free one (see sse_port_sock_local_port()).
  * @param backlog connections the stack may queue.
  * The listener reuses the address (SO_REUSEADDR) so a restart does not wait.
+ * On failure the port logs one line (SSE_LOG_ERR) with the address, the
+ * port and the stack's own reason ("Address already in use").
  * @return SSE_OK; SSE_ERR_ARG for an address that does not parse;
  *         SSE_ERR_IO if socket/bind/listen failed (port in use...).
  */
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
                     int backlog);
+
+/** Room for sse_port_sock_peer(): "[" IPv6 "]:" port and the NUL. */
+#define SSE_PORT_PEER_LEN 56
+
+/** The peer of a connected socket as "192.0.2.7:51234" or "[2001:db8::7]:51234"
+ *  into @p buf (for log lines); "?" when the stack cannot tell.
+ *  @return @p buf. */
+const char *sse_port_sock_peer(const sse_port_sock_t *s, char *buf, size_t cap);
 
 /** @return the local TCP port of a bound socket, or 0 on error. */
 uint16_t sse_port_sock_local_port(const sse_port_sock_t *s);

@@ -2,16 +2,21 @@
 /* Suite "contract": what include/ssedge/sse.h promises, each through the
  * real server and sockets: connection timers go with their stream, even
  * when added while it closes; a handler's return value; on_open after the
- * replay; sse_reply() refusals and a head too large for the buffer. */
+ * replay; sse_reply() refusals and a head too large for the buffer;
+ * start-up refusals and request errors that say why, and for whom. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <CUnit/CUnit.h>
 
 #include "ssedge/sse.h"
+#include "sse_port.h"
 #include "sse_timer.h"
 #include "tests.h"
 #include "test_util.h"
@@ -294,6 +299,94 @@ static void test_contract_on_open_after_replay(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+/* ---- errors that say why --------------------------------------------------- */
+
+static int logged(const char *needle)
+{
+    if (strstr(tb_log_text(), needle))
+        return 1;
+    fprintf(stderr, "\n    no \"%s\" in the log:\n%s", needle, tb_log_text());
+    return 0;
+}
+
+/* Start-up refusals name the setting and its limit, or the stack's own
+ * reason; a refused request's line names the client. */
+static void test_contract_errors_say_why(void)
+{
+    static const sse_route_t short_token[] = {
+        { .path = "/s", .channel = SSE_CHANNEL_NONE, .token = "abcde" },
+    };
+    sse_server_cfg_t cfg;
+    sse_port_sock_t taken;
+    char who[64];
+    reader_t *c;
+    int fd;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    sse_server_cfg_init(&cfg);
+    cfg.bind_addr = tb_bind_addr();
+    cfg.port = 0;
+    cfg.routes = short_token;
+    cfg.num_routes = 1;
+    tb_log_start();
+    CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_ARG);
+    tb_log_stop();
+    CU_ASSERT(logged("token of 5 characters, at least CONFIG_SSE_AUTH_MIN_TOKEN_LEN (16)"));
+
+    cfg.num_routes = 0;
+    cfg.bind_addr = "localhost";
+    tb_log_start();
+    CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_ARG);
+    tb_log_stop();
+    CU_ASSERT(logged("cannot listen on localhost port 0: not a numeric IPv4 or IPv6 address"));
+
+    /* A port another socket holds. */
+    CU_ASSERT_EQUAL_FATAL(sse_port_listen(&taken, tb_bind_addr(), 0, 1), SSE_OK);
+    cfg.bind_addr = tb_bind_addr();
+    cfg.port = sse_port_sock_local_port(&taken);
+    tb_log_start();
+    CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_IO);
+    tb_log_stop();
+    CU_ASSERT(logged("in use")); /* "Address already in use", "address in use" */
+    sse_port_close(&taken);
+
+    cfg.port = 0;
+    cfg.max_connections = CONFIG_SSE_MAX_CONNECTIONS + 1;
+    tb_log_start();
+    CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_ARG);
+    tb_log_stop();
+    CU_ASSERT(logged("CONFIG_SSE_MAX_CONNECTIONS"));
+#if !defined(CONFIG_SSE_TLS)
+    {
+        sse_tls_cfg_t tls;
+        memset(&tls, 0, sizeof tls);
+        cfg.max_connections = 4;
+        cfg.tls = &tls;
+        tb_log_start();
+        CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_ARG);
+        tb_log_stop();
+        CU_ASSERT(logged("this build has no TLS (CONFIG_SSE_TLS)"));
+    }
+#endif
+
+    /* A bad request: its log line carries the client's address. */
+    start_routes(timer_routes, 1, NULL);
+    tb_log_start();
+    c = client_open("GET / HTTP/1.1\r\nHost: t\r\nX: a\rb\r\n\r\n");
+    fd = c->fd;
+    rd_until_eof(c, 3000);
+    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 400 ", 13) == 0);
+    CU_ASSERT_FATAL(getsockname(fd, (struct sockaddr *)&ss, &sl) == 0);
+    snprintf(who, sizeof who, ":%u: request rejected: 400",
+             (unsigned)ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    sleep_ms(50);
+    tb_log_stop();
+    CU_ASSERT(logged(who));
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
 int test_contract_register(void)
 {
     CU_pSuite s = CU_add_suite("contract", NULL, NULL);
@@ -301,5 +394,6 @@ int test_contract_register(void)
         return -1;
     return TEST_ADD(s, test_contract_conn_timers_go_with_stream) ||
            TEST_ADD(s, test_contract_handler_return_and_reply) ||
-           TEST_ADD(s, test_contract_on_open_after_replay);
+           TEST_ADD(s, test_contract_on_open_after_replay) ||
+           TEST_ADD(s, test_contract_errors_say_why);
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sse_opt.h"
@@ -458,6 +459,18 @@ static int make_addr(const char *addr, uint16_t port, struct sockaddr_storage *s
 #endif
 }
 
+static void listen_failed(const char *addr, uint16_t port, const char *why, int err)
+{
+    char msg[CONFIG_SSE_LOG_LINE];
+    if (err)
+        snprintf(msg, sizeof msg, "cannot listen on %s port %u: %s (lwIP errno %d)",
+                 addr && *addr ? addr : "*", (unsigned)port, why, err);
+    else
+        snprintf(msg, sizeof msg, "cannot listen on %s port %u: %s",
+                 addr && *addr ? addr : "*", (unsigned)port, why);
+    sse_port_log(SSE_LOG_ERR, msg);
+}
+
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
                     int backlog)
 {
@@ -466,11 +479,15 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     int fd, family = AF_INET;
 
     sse_port_sock_init(ls);
-    if (make_addr(addr, port, &ss, &len, &family) != SSE_OK)
+    if (make_addr(addr, port, &ss, &len, &family) != SSE_OK) {
+        listen_failed(addr, port, "not a numeric IPv4 or IPv6 address", 0);
         return SSE_ERR_ARG;
+    }
     fd = lwip_socket(family, SOCK_STREAM, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        listen_failed(addr, port, "no socket (MEMP_NUM_NETCONN?)", errno);
         return SSE_ERR_IO;
+    }
 #if SO_REUSE
     {
         int one = 1;
@@ -481,11 +498,46 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
      * IPV6_V6ONLY on "::" to IP_ANY_TYPE (dual stack). */
     if (lwip_bind(fd, (struct sockaddr *)(void *)&ss, len) != 0 ||
         lwip_listen(fd, backlog) != 0) {
+        int e = errno;
+        listen_failed(addr, port, e == EADDRINUSE ? "address in use" : "bind/listen failed", e);
         lwip_close(fd);
         return SSE_ERR_IO;
     }
     ls->fd = fd;
     return SSE_OK;
+}
+
+const char *sse_port_sock_peer(const sse_port_sock_t *s, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = (socklen_t)sizeof ss;
+    char ip[48];
+    ip_addr_t a;
+    snprintf(buf, cap, "?");
+    if (s->fd < 0 || lwip_getpeername(s->fd, (struct sockaddr *)(void *)&ss, &len) != 0)
+        return buf;
+#if LWIP_IPV4
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)&ss;
+        ip_addr_set_zero_ip4(&a);
+        inet_addr_to_ip4addr(ip_2_ip4(&a), &sin->sin_addr);
+        if (ipaddr_ntoa_r(&a, ip, (int)sizeof ip))
+            snprintf(buf, cap, "%s:%u", ip, (unsigned)lwip_ntohs(sin->sin_port));
+        return buf;
+    }
+#endif
+#if LWIP_IPV6
+    if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)&ss;
+        ip_addr_set_zero_ip6(&a);
+        memcpy(ip_2_ip6(&a)->addr, &sin6->sin6_addr, 16);
+        if (ipaddr_ntoa_r(&a, ip, (int)sizeof ip))
+            snprintf(buf, cap, "[%s]:%u", ip, (unsigned)lwip_ntohs(sin6->sin6_port));
+    }
+#endif
+    (void)a;
+    (void)ip;
+    return buf;
 }
 
 uint16_t sse_port_sock_local_port(const sse_port_sock_t *s)

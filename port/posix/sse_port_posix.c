@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/syscall.h>
@@ -92,6 +93,14 @@ static void sock_setup(int fd)
 #endif
 }
 
+static void listen_failed(const char *addr, uint16_t port, const char *why)
+{
+    char msg[CONFIG_SSE_LOG_LINE];
+    snprintf(msg, sizeof msg, "cannot listen on %s port %u: %s", addr && *addr ? addr : "*",
+             (unsigned)port, why);
+    sse_port_log(SSE_LOG_ERR, msg);
+}
+
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
                     int backlog)
 {
@@ -105,8 +114,10 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
     snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
-    if (getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &ai) != 0 || !ai)
+    if (getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &ai) != 0 || !ai) {
+        listen_failed(addr, port, "not a numeric IPv4 or IPv6 address");
         return SSE_ERR_ARG;
+    }
 
 #if defined(SSE_POSIX_LINUX)
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -114,6 +125,7 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     fd = cloexec(socket(ai->ai_family, SOCK_STREAM, 0));
 #endif
     if (fd < 0) {
+        listen_failed(addr, port, strerror(errno));
         freeaddrinfo(ai);
         return SSE_ERR_IO;
     }
@@ -123,6 +135,7 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
+        listen_failed(addr, port, strerror(errno));
         close(fd);
         freeaddrinfo(ai);
         return SSE_ERR_IO;
@@ -130,6 +143,24 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     freeaddrinfo(ai);
     ls->fd = fd;
     return SSE_OK;
+}
+
+const char *sse_port_sock_peer(const sse_port_sock_t *s, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char ip[INET6_ADDRSTRLEN];
+    snprintf(buf, cap, "?");
+    if (s->fd < 0 || getpeername(s->fd, (struct sockaddr *)&ss, &len) != 0)
+        return buf;
+    if (ss.ss_family == AF_INET &&
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip))
+        snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    else if (ss.ss_family == AF_INET6 &&
+             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip))
+        snprintf(buf, cap, "[%s]:%u", ip,
+                 (unsigned)ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+    return buf;
 }
 
 uint16_t sse_port_sock_local_port(const sse_port_sock_t *s)
