@@ -43,15 +43,11 @@ static const char heartbeat[] = ": hb\n\n";
 
 int sse_fanout_init(void)
 {
-    unsigned i;
     if (F.inited)
         return SSE_OK;
     if (sse_port_mutex_init(&F.lock) != SSE_OK || sse_port_cond_init(&F.done) != SSE_OK ||
         sse_port_evt_init(&F.bell) != SSE_OK)
         return SSE_ERR_NOMEM;
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
-        if (sse_port_cond_init(&F.fans[i].cv) != SSE_OK)
-            return SSE_ERR_NOMEM;
     F.closed = 1;
     F.inited = 1;
     return SSE_OK;
@@ -65,6 +61,11 @@ sse_fan_t *sse_fan_of(unsigned slot)
 sse_fan_t *sse_fan_open(unsigned slot)
 {
     sse_fan_t *f = &F.fans[slot];
+    /* Made on a slot's first stream, so slots never used stay untouched.
+     * Nobody waits on it between streams. */
+    if (!f->cv_ready && sse_port_cond_init(&f->cv) != SSE_OK)
+        return NULL;
+    f->cv_ready = 1;
     unsigned hw = sse_load_rlx(&F.hiwater);
     while (slot >= hw && !__atomic_compare_exchange_n(&F.hiwater, &hw, slot + 1, 0,
                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED))

@@ -43,6 +43,7 @@ typedef struct sse_fan {
     int              kill;       /* atomic: end this stream */
     uint32_t         acked;      /* atomic: see sse_fanout_order_reads() */
     sse_port_cond_t  cv;         /* its thread sleeps here while parked */
+    int              cv_ready;   /* cv made (on the slot's first stream) */
 } sse_fan_t;
 
 /** Create the locks once (the server's first start). @return SSE_OK or
@@ -63,7 +64,8 @@ int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_chec
 void sse_fanout_stop(void);
 
 /** Slot @p slot's state, reset for a new stream (kill cleared, nothing
- *  pending); the caller sets the fixed fields and the cursor. */
+ *  pending); the caller sets the fixed fields and the cursor. NULL if its
+ *  condition variable could not be made (the port is out of them). */
 sse_fan_t *sse_fan_open(unsigned slot);
 
 /** The state of slot @p slot. */

@@ -606,6 +606,10 @@ static void conn_thread(void *arg)
         if (stream_open(c) != SSE_OK || c->head_only)
             goto out;
         f = sse_fan_open((unsigned)(c - S.conns));
+        if (!f) {
+            SSE_LOG(SSE_LOG_ERR, "%s: no condition variable for a stream", WHO(&c->sock, who));
+            goto out;
+        }
         f->sock = &c->sock;
         f->tls = &c->tls;
         f->out = c->out;
@@ -790,7 +794,6 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg)
  * replay). State: 0 none, 1 being made, 2 ready. */
 static int init_once(void)
 {
-    unsigned i;
     int st = 0;
     if (sse_load_acq(&S.inited) == 2)
         return SSE_OK;
@@ -805,8 +808,8 @@ static int init_once(void)
         sse_store_rel(&S.inited, 0);
         return SSE_ERR_NOMEM;
     }
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
-        sse_port_sock_init(&S.conns[i].sock);
+    /* No loop over the slots: a slot gets its socket when taken, and a
+     * slot never taken is never touched (its pages cost no RAM). */
     sse_ring_init(&S.ring, 1);
     sse_store_rel(&S.inited, 2);
     return SSE_OK;
