@@ -76,8 +76,9 @@ PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
          $(BIN)/sse_tests $(BIN)/sse_e2e_server
 endif
 
-# Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon).
--include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk)
+# Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon,
+# the hello example).
+-include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk examples/hello/hello.mk)
 
 .PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
         olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
@@ -258,8 +259,11 @@ install: $(LIB) $(CONFIG_H) $(INSTALL_PROGS)
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 include/ssedge/*.h $(DESTDIR)$(INCDIR)/ssedge/
 	install -m 644 $(CONFIG_H) $(DESTDIR)$(INCDIR)/ssedge/sse_config.h
+	@# Version: from the header (include/ssedge/sse_version.h), the one place it is kept.
+	v=$$(sed -n 's/^#define SSE_VERSION_STRING "\([^"]*\)".*/\1/p' include/ssedge/sse_version.h); \
+	test -n "$$v" || { echo "install: no SSE_VERSION_STRING in include/ssedge/sse_version.h" >&2; exit 1; }; \
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
-	    -e 's|@LIBS@|$(strip $(PC_LIBS))|' scripts/ssedge.pc.in \
+	    -e 's|@LIBS@|$(strip $(PC_LIBS))|' -e "s|@VERSION@|$$v|" scripts/ssedge.pc.in \
 	    >$(DESTDIR)$(LIBDIR)/pkgconfig/ssedge.pc
 ifneq ($(INSTALL_PROGS),)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)

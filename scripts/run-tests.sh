@@ -158,6 +158,9 @@ external install tests/install/install_test.sh
 # (static) and run under qemu-user: the runner, TLS, streams, the daemon.
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi >/dev/null
 external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
+# The examples as a user runs them: hello built alone from its source, bad
+# flags named, --help, the runner's own arguments.
+external examples tests/examples/examples_test.sh build/gcc
 external rpi   tests/rpi/qemu_test.sh build/rpi-aarch64 build/rpi-armhf
 
 echo

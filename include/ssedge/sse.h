@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ssedge/sse_version.h"
 #include "ssedge/sse_err.h"
 #include "ssedge/sse_http.h"
 #include "ssedge/sse_event.h"
@@ -162,7 +163,10 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg);
  *         SSE_ERR_INVALID if the TLS certificate, key or CA does not parse
  *         or the key does not match the certificate (logged);
  *         SSE_ERR_IO if the port cannot be bound or a TLS file cannot be
- *         read; SSE_ERR_NOMEM if a thread cannot be created.
+ *         read; SSE_ERR_NOMEM if a thread cannot be created. Every failure
+ *         also logs one line with its cause (the setting and its limit,
+ *         the address and the stack's reason, the file), since a code
+ *         alone does not tell a port in use from a missing file.
  */
 int sse_server_start(const sse_server_cfg_t *cfg);
 
