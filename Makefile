@@ -76,9 +76,10 @@ PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
          $(BIN)/sse_tests $(BIN)/sse_e2e_server
 endif
 
-# Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon).
+# Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon,
+# the hello example, the bench's peer servers).
 -include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk \
-                    bench/bench.mk)
+                    examples/hello/hello.mk bench/bench.mk)
 
 .PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
         olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
@@ -91,7 +92,7 @@ help:
 	@echo "make run        build, then the telemetry example on :8080"
 	@echo "make run-tls    the same over https on :8443 (development certificate)"
 	@echo "make test       unit + integration suites: gcc, clang, ASan+UBSan, TSan"
-	@echo "make bench      fan-out benchmark (10/100/1000 clients)"
+	@echo "make bench      fan-out bench: ssedge next to an epoll floor and peer servers"
 	@echo "make bench-lwip the same against the lwIP port over a tap link (root)"
 	@echo "make size       flash/static RAM of the library at 4 and 16 connections (SIZE_DEFCONFIG=...)"
 	@echo "make deps       install the Debian packages the build needs"
@@ -260,8 +261,11 @@ install: $(LIB) $(CONFIG_H) $(INSTALL_PROGS)
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 include/ssedge/*.h $(DESTDIR)$(INCDIR)/ssedge/
 	install -m 644 $(CONFIG_H) $(DESTDIR)$(INCDIR)/ssedge/sse_config.h
+	@# Version: from the header (include/ssedge/sse_version.h), the one place it is kept.
+	v=$$(sed -n 's/^#define SSE_VERSION_STRING "\([^"]*\)".*/\1/p' include/ssedge/sse_version.h); \
+	test -n "$$v" || { echo "install: no SSE_VERSION_STRING in include/ssedge/sse_version.h" >&2; exit 1; }; \
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
-	    -e 's|@LIBS@|$(strip $(PC_LIBS))|' scripts/ssedge.pc.in \
+	    -e 's|@LIBS@|$(strip $(PC_LIBS))|' -e "s|@VERSION@|$$v|" scripts/ssedge.pc.in \
 	    >$(DESTDIR)$(LIBDIR)/pkgconfig/ssedge.pc
 ifneq ($(INSTALL_PROGS),)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse_bench_server: the ssedge side of the fan-out benchmark (one "*" route, a paced publisher). */
 #define _GNU_SOURCE /* -std=c99 hides clock_nanosleep, sigaction and friends */
 
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
     static const sse_route_t routes[] = {
         /* "*": whatever path the client asks for, as long as its Accept
          * names text/event-stream, which the bench client always sends. */
-        { "*", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
+        { .path = "*", .channel = SSE_CHANNEL_NONE },
     };
     sse_server_cfg_t cfg;
     sse_tls_cfg_t tls;
@@ -232,7 +233,7 @@ int main(int argc, char **argv)
         memset(&st, 0, sizeof(st));
     printf("stopped published=%llu skipped=%llu late_max_us=%llu "
            "publish_avg_us=%.1f publish_max_us=%llu publish_errors=%llu%s%s "
-           "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu "
+           "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu slow_sends=%llu "
            "bad_requests=%llu tls_failures=%llu last_id=%llu stop=%s\n",
            (unsigned long long)seq, (unsigned long long)skipped,
            (unsigned long long)(late_max / 1000),
@@ -244,6 +245,7 @@ int main(int argc, char **argv)
            (unsigned long long)st.accepted, (unsigned long long)st.overloaded,
            (unsigned long long)st.fell_behind,
            (unsigned long long)st.send_failures,
+           (unsigned long long)st.slow_sends,
            (unsigned long long)st.bad_requests,
            (unsigned long long)st.tls_failures,
            (unsigned long long)st.last_id, sse_strerror(rc));

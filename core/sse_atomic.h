@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The few atomics core/ uses, on the GCC/clang builtins that every supported
- * toolchain has (gcc, clang, arm-none-eabi-gcc); 32-bit only, so Cortex-M
- * needs no libatomic. */
+ * toolchain has (gcc, clang, arm-none-eabi-gcc); 32-bit (or machine-word)
+ * only, so Cortex-M needs no libatomic. */
 #ifndef SSE_ATOMIC_H
 #define SSE_ATOMIC_H
 
@@ -16,5 +16,7 @@
 #define sse_fence_acq()     __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define sse_fence_rel()     __atomic_thread_fence(__ATOMIC_RELEASE)
 #define sse_fence_full()    __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* A statistics counter: a machine word, so lock-free everywhere. */
+#define sse_count(p)        ((void)__atomic_fetch_add((p), 1, __ATOMIC_RELAXED))
 
 #endif /* SSE_ATOMIC_H */

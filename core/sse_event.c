@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SSE framer: validates events and encodes event, comment and retry frames (WHATWG wire format). */
 #include <limits.h>
 #include <string.h>

@@ -1,5 +1,7 @@
-/* HTTP/1.x request-head parser, Accept negotiation, query lookup and reason phrases. */
+/* SPDX-License-Identifier: MIT */
+/* HTTP/1.x request-head parser, header lookup, Accept negotiation, query lookup and reason phrases. */
 #include <limits.h>
+#include <string.h>
 #include "ssedge/sse_http.h"
 
 /* The parser is re-run over the whole buffer each time bytes arrive, so it
@@ -182,6 +184,10 @@ static int parse_content_length(const char *p, size_t n, int64_t *out)
     return 0;
 }
 
+/* req->chunked while the last Transfer-Encoding seen does not end in
+ * chunked (never returned: the head is refused). */
+#define TE_NOT_CHUNKED 2
+
 /* Store one header if ssedge uses it; reject the framing conflicts. */
 static int keep_header(sse_http_req_t *req, const char *name, size_t nlen,
                        const char *val, size_t vlen)
@@ -198,9 +204,17 @@ static int keep_header(sse_http_req_t *req, const char *name, size_t nlen,
         if (parse_content_length(val, vlen, &req->content_length) != 0)
             return fail(req, SSE_ERR_INVALID, 400);
     } else if (ieq(name, nlen, "transfer-encoding")) {
+        /* RFC 9112 6.1: a request whose final coding is not chunked has
+         * no knowable length (400). Lines add up, so a later line may
+         * still end in chunked: decided at the end of the head. */
+        size_t e = vlen, b;
         if (req->content_length >= 0)
             return fail(req, SSE_ERR_INVALID, 400);
-        req->chunked = 1;
+        while (e > 0 && (is_ows((unsigned char)val[e - 1]) || val[e - 1] == ','))
+            e--;
+        for (b = e; b > 0 && val[b - 1] != ',' && !is_ows((unsigned char)val[b - 1]); b--)
+            ;
+        req->chunked = ieq(val + b, e - b, "chunked") ? 1 : TE_NOT_CHUNKED;
     } else if (ieq(name, nlen, "host")) {
         if (req->host.p != NULL) /* RFC 9112 3.2: more than one is a 400 */
             return fail(req, SSE_ERR_INVALID, 400);
@@ -289,6 +303,10 @@ int sse_http_parse(const char *buf, size_t len, sse_http_req_t *req,
             /* The result is an int: a head beyond INT_MAX cannot be reported. */
             if (pos > (size_t)INT_MAX)
                 return fail(req, SSE_ERR_TOO_LARGE, 431);
+            if (req->chunked == TE_NOT_CHUNKED)
+                return fail(req, SSE_ERR_INVALID, 400);
+            req->head.p = buf;
+            req->head.n = pos;
             return (int)pos;
         }
         /* obs-fold (RFC 9112 5.2) is refused rather than unfolded. */
@@ -553,6 +571,39 @@ int sse_http_query_get(sse_str_t query, const char *key, sse_str_t *val)
             }
             return 1;
         }
+    }
+    return 0;
+}
+
+int sse_http_header(const sse_http_req_t *req, const char *name, sse_str_t *value)
+{
+    size_t pos = 0, n, nl = name ? strlen(name) : 0;
+    const char *p;
+    if (!req || !req->head.p || !name || !value)
+        return 0;
+    p = req->head.p;
+    n = req->head.n;
+    /* The head parsed: lines end in LF, the request line comes first. */
+    while (pos < n && p[pos] != '\n')
+        pos++;
+    pos++;
+    while (pos < n && p[pos] != '\r' && p[pos] != '\n') {
+        size_t line = pos, colon, v, e;
+        while (pos < n && p[pos] != '\n')
+            pos++;
+        e = pos;
+        pos++;
+        for (colon = line; colon < e && p[colon] != ':'; colon++)
+            ;
+        if (colon - line != nl || !ieq(p + line, nl, name))
+            continue;
+        for (v = colon + 1; v < e && is_ows((unsigned char)p[v]); v++)
+            ;
+        while (e > v && (p[e - 1] == '\r' || is_ows((unsigned char)p[e - 1])))
+            e--;
+        value->p = p + v;
+        value->n = e - v;
+        return 1;
     }
     return 0;
 }

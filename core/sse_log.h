@@ -5,11 +5,7 @@
 #define SSE_LOG_H
 
 #include "sse_opt.h"
-
-#define SSE_LOG_ERR  1
-#define SSE_LOG_WARN 2
-#define SSE_LOG_INFO 3
-#define SSE_LOG_DBG  4
+#include "sse_port.h" /* the level names */
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))

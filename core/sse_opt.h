@@ -5,7 +5,9 @@
  *
  * Kconfig builds pass build/include/sse_config.h with -imacros. A build
  * without Kconfig may name its own file with -DSSE_USER_CONFIG="file.h";
- * anything still undefined falls back to the Kconfig default below.
+ * anything still undefined falls back to the Kconfig default below, the
+ * conditional ones (TLS, port) included: scripts/check-kconfig.py
+ * compares the two for every port and TLS combination.
  */
 #ifndef SSE_OPT_H
 #define SSE_OPT_H
@@ -15,7 +17,11 @@
 #endif
 
 #ifndef CONFIG_SSE_THREAD_STACK_SIZE
+#if defined(CONFIG_SSE_TLS)
+#define CONFIG_SSE_THREAD_STACK_SIZE 49152 /* mbedTLS's handshake goes deep */
+#else
 #define CONFIG_SSE_THREAD_STACK_SIZE 16384
+#endif
 #endif
 #ifndef CONFIG_SSE_LISTEN_BACKLOG
 #define CONFIG_SSE_LISTEN_BACKLOG 16
@@ -77,6 +83,13 @@
 #ifndef CONFIG_SSE_HEARTBEAT_MS
 #define CONFIG_SSE_HEARTBEAT_MS 15000
 #endif
+#ifndef CONFIG_SSE_FANOUT_INLINE_STREAMS
+#if defined(CONFIG_SSE_PORT_LWIP)
+#define CONFIG_SSE_FANOUT_INLINE_STREAMS 0
+#else
+#define CONFIG_SSE_FANOUT_INLINE_STREAMS 128
+#endif
+#endif
 #ifndef CONFIG_SSE_COALESCE_MS
 #define CONFIG_SSE_COALESCE_MS 0
 #endif
@@ -88,6 +101,17 @@
 #endif
 #ifndef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
 #define CONFIG_SSE_AUTH_MIN_TOKEN_LEN 16
+#endif
+#if defined(CONFIG_SSE_TLS)
+#ifndef CONFIG_SSE_TLS_HANDSHAKE_TIMEOUT_MS
+#define CONFIG_SSE_TLS_HANDSHAKE_TIMEOUT_MS 10000
+#endif
+#ifndef CONFIG_SSE_TLS_IN_CONTENT_LEN
+#define CONFIG_SSE_TLS_IN_CONTENT_LEN 16384
+#endif
+#ifndef CONFIG_SSE_TLS_OUT_CONTENT_LEN
+#define CONFIG_SSE_TLS_OUT_CONTENT_LEN 4096
+#endif
 #endif
 #ifndef CONFIG_SSE_LOG_LEVEL
 #define CONFIG_SSE_LOG_LEVEL 2

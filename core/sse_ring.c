@@ -94,9 +94,16 @@ static int behind(const sse_ring_t *r, uint64_t start)
 int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
                   sse_conn_id_t self, char *buf, size_t cap)
 {
+    return sse_ring_read_ex(r, cursor, mask, self, buf, cap, NULL);
+}
+
+int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
+                     sse_conn_id_t self, char *buf, size_t cap, int *personal)
+{
     const uint64_t start = *cursor;
     uint64_t id = start, head;
     size_t n = 0;
+    int own = 0;
 
     head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
     if (behind(r, start))
@@ -108,10 +115,13 @@ int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
         if (e.id != id || e.off > CONFIG_SSE_RING_BYTES ||
             e.len > CONFIG_SSE_RING_BYTES - e.off)
             break;
-        if (!sse_ring_match(&e, mask, self))
+        if (!sse_ring_match(&e, mask, self)) {
+            own |= e.target != SSE_CONN_NONE;
             continue;
+        }
         if (e.len > cap - n)
             break;
+        own |= e.target != SSE_CONN_NONE;
         memcpy(buf + n, r->bytes + e.off, e.len);
         n += e.len;
     }
@@ -119,5 +129,7 @@ int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
     if (behind(r, start))
         return SSE_ERR_CLOSED;
     *cursor = id;
+    if (personal)
+        *personal = own;
     return (int)n;
 }

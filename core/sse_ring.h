@@ -73,6 +73,14 @@ uint64_t sse_ring_resume_cursor(const sse_ring_t *r, uint64_t last_id);
 int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
                   sse_conn_id_t self, char *buf, size_t cap);
 
+/** sse_ring_read() that also sets *@p personal (when not NULL) to 1 if an
+ *  event addressed to one connection (sse_send_to) lay in the range read,
+ *  copied or skipped, else 0. With 0 the bytes depend only on the start
+ *  cursor and @p mask: every stream at that cursor with that mask gets the
+ *  same (the fan-out writer copies them once for all of them). */
+int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
+                     sse_conn_id_t self, char *buf, size_t cap, int *personal);
+
 /** 1 if events after @p cursor exist (lock-free, for a reader about to park). */
 int sse_ring_has_new(const sse_ring_t *r, uint64_t cursor);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The server: listener, static connection slots (one thread each), request
- * dispatch, streaming from the ring, publishing and stop. */
+ * dispatch, a stream's own part (head, replay, slow peers; the fan-out
+ * writer in sse_fanout.c sends the rest), publishing and stop. */
 #include <stdio.h>
 #include <string.h>
 #include "sse_opt.h"
@@ -8,24 +9,21 @@
 #include "sse_log.h"
 #include "sse_atomic.h"
 #include "sse_ring.h"
+#include "sse_fanout.h"
 #include "sse_timer.h"
 #include "sse_tls.h"
 #include "ssedge/sse.h"
 
-enum conn_state { C_FREE = 0, C_HTTP, C_STREAM };
+enum conn_state { C_FREE = 0, C_HTTP, C_STREAM, C_CLOSING };
 
 struct sse_conn {
     enum conn_state  state;    /* changed under S.lock */
     uint16_t         gen;      /* bumped per use: ids of old uses fail */
-    uint32_t         acked;    /* atomic: low bits of cursor, see stream() */
-    uint32_t         wmask;    /* wake-up interest, see wake_bits() */
-    int              kill;     /* atomic: sse_conn_close() asked us to end */
-    int              replied;  /* a handler answered */
+    int              replied;  /* a handler's answer went (at least partly) out */
+    int              reply_failed; /* a handler's sse_reply() did not fit */
     int              head_only;/* HEAD: no body */
     sse_str_t        origin;   /* allowed CORS origin of this request, or none */
-    uint32_t         mask;     /* channels subscribed */
-    uint64_t         cursor;   /* next event id to look at */
-    sse_port_sock_t  sock;     /* owned by this slot's thread only */
+    sse_port_sock_t  sock;     /* this slot's thread's, or the writer's while parked */
     sse_tls_conn_t   tls;      /* its TLS session when cfg.tls is set */
     char             req[CONFIG_SSE_REQ_BUF_SIZE];
     char             out[CONFIG_SSE_SEND_BUF_SIZE];
@@ -34,8 +32,7 @@ struct sse_conn {
 static struct {
     sse_port_mutex_t lock;     /* ring, slot states, flags, counters */
     sse_port_cond_t  idle;     /* a slot or the listener finished */
-    sse_port_evt_t   evt;      /* streams sleep here; publish wakes them */
-    int              inited;
+    int              inited;   /* atomic: see init_once() */
     int              running;  /* between start and the end of stop */
     int              stopping; /* atomic: read without the lock by streams */
     int              listener_alive;
@@ -48,7 +45,10 @@ static struct {
     const char      *chan_names[CONFIG_SSE_MAX_CHANNELS];
     const char      *cors[CONFIG_SSE_MAX_CORS_ORIGINS + 1]; /* +1: 0 allowed */
     sse_port_sock_t  listener;
-    sse_stats_t      st;
+    struct {                   /* atomics, bumped without the lock */
+        unsigned long accepted, overloaded, fell_behind, send_failures, slow_sends,
+                      bad_requests, tls_failures, auth_failures;
+    } n;
     char             scratch[CONFIG_SSE_REQ_BUF_SIZE]; /* listener's, when full */
     int              quiet_streak;     /* listener's: see overload() */
     sse_ring_t       ring;
@@ -81,19 +81,6 @@ static struct sse_conn *conn_by_id(sse_conn_id_t id)
     return c->state != C_FREE && conn_id(c) == id ? c : NULL;
 }
 
-int sse_server_conn_alive(sse_conn_id_t conn)
-{
-    struct sse_conn *c;
-    int alive;
-    if (!S.inited)
-        return 0;
-    sse_port_mutex_lock(&S.lock);
-    c = conn_by_id(conn);
-    alive = c != NULL && c->state == C_STREAM;
-    sse_port_mutex_unlock(&S.lock);
-    return alive;
-}
-
 static int stopping(void)
 {
     return sse_load_acq(&S.stopping);
@@ -101,36 +88,8 @@ static int stopping(void)
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-/* Socket I/O, through the connection's TLS session when it has one. */
-static int io_send(sse_port_sock_t *s, sse_tls_conn_t *t, const void *buf, size_t len,
-                   uint32_t timeout_ms)
-{
-    return t && t->live ? sse_tls_send(t, buf, len, timeout_ms)
-                        : sse_port_send(s, buf, len, timeout_ms);
-}
-
-static int io_recv(sse_port_sock_t *s, sse_tls_conn_t *t, void *buf, size_t len,
-                   uint32_t timeout_ms)
-{
-    return t && t->live ? sse_tls_recv(t, buf, len, timeout_ms)
-                        : sse_port_recv(s, buf, len, timeout_ms);
-}
-
-/* Wake-up masks for the event count: bits 0-23 stand for channels (folded),
- * bits 24-31 for groups of slots (events for one connection). A stream
- * woken for something that is not for it just looks and sleeps again. */
-#define WAKE_ALL 0xFFFFFFFFu
-static uint32_t wake_channel(int ch)   { return 1u << (ch % 24); }
-static uint32_t wake_slot(unsigned i)  { return 1u << (24 + i % 8); }
-static uint32_t wake_bits(uint32_t chmask, unsigned slot)
-{
-    uint32_t w = wake_slot(slot);
-    int ch;
-    for (ch = 0; ch < CONFIG_SSE_MAX_CHANNELS; ch++)
-        if ((chmask >> ch) & 1u)
-            w |= wake_channel(ch);
-    return w;
-}
+/* "client 192.0.2.7:51234" for log lines about a connection. */
+#define WHO(sock, buf) sse_port_sock_peer((sock), (buf), sizeof (buf))
 
 /* Decimal value of a Last-Event-ID; 0 (= none) if it is not a number we
  * issued: ids are plain decimal counters. */
@@ -154,7 +113,7 @@ static uint64_t parse_id(sse_str_t s)
  * wait: a client that keeps sending cannot hold this thread. */
 static void drain_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap)
 {
-    (void)io_recv(s, t, buf, cap, 0);
+    (void)sse_io_recv(s, t, buf, cap, 0);
     if (t)
         sse_tls_end(t);
     sse_port_close(s);
@@ -227,7 +186,7 @@ static void answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_
         n = r > 0 && (size_t)r < cap - (size_t)n ? n + r : -1;
     }
     if (n > 0 && (size_t)n < cap)
-        io_send(s, t, buf, (size_t)n, timeout_ms);
+        sse_io_send(s, t, buf, (size_t)n, timeout_ms);
     drain_close(s, t, buf, cap);
 }
 
@@ -326,7 +285,7 @@ static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t
             return -1;
         }
         /* Wake up now and then to notice a stop (only we may close s). */
-        r = io_recv(s, t, buf + len, cap - len,
+        r = sse_io_recv(s, t, buf + len, cap - len,
                     min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
         if (r > 0)
             len += (size_t)r;
@@ -338,107 +297,94 @@ static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t
 int sse_reply(sse_conn_t *c, int status, const char *content_type,
               const char *extra_headers, const void *body, size_t len)
 {
-    int n, r;
-    if (!c || c->replied || status < 100 || status > 999)
+    int n, r, bodyless = status == 204 || status == 304;
+    if (!c || c->replied || status < 200 || status > 599 || (bodyless && len))
         return SSE_ERR_ARG;
+    n = snprintf(c->out, sizeof c->out, "HTTP/1.1 %d %s\r\n", status, sse_http_reason(status));
+    if (!bodyless && n > 0 && (size_t)n < sizeof c->out)
+        n += snprintf(c->out + n, sizeof c->out - (size_t)n,
+                      "Content-Type: %s\r\nContent-Length: %lu\r\n",
+                      content_type ? content_type : "text/plain", (unsigned long)len);
+    if (n > 0 && (size_t)n < sizeof c->out)
+        n += snprintf(c->out + n, sizeof c->out - (size_t)n, "Connection: close\r\n%s",
+                      extra_headers ? extra_headers : "");
+    r = n > 0 && (size_t)n < sizeof c->out
+      ? cors_headers(c->out + n, sizeof c->out - (size_t)n, c->origin) : -1;
+    if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->out) {
+        /* Nothing went out: the handler may try again; if it does not,
+         * the client gets a 500, not a bare close. */
+        char who[SSE_PORT_PEER_LEN];
+        c->reply_failed = 1;
+        SSE_LOG(SSE_LOG_ERR, "%s: reply %d: head does not fit CONFIG_SSE_SEND_BUF_SIZE (%u bytes)",
+                WHO(&c->sock, who), status, (unsigned)sizeof c->out);
+        return SSE_ERR_TOO_LARGE;
+    }
     c->replied = 1;
-    n = snprintf(c->out, sizeof c->out,
-                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
-                 "Connection: close\r\n%s",
-                 status, sse_http_reason(status),
-                 content_type ? content_type : "text/plain",
-                 (unsigned long)len, extra_headers ? extra_headers : "");
-    if (n < 0 || (size_t)n >= sizeof c->out)
-        return SSE_ERR_TOO_LARGE;
-    r = cors_headers(c->out + n, sizeof c->out - (size_t)n, c->origin);
-    if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->out)
-        return SSE_ERR_TOO_LARGE;
     n += r;
     memcpy(c->out + n, "\r\n", 2);
     n += 2;
-    r = io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms);
+    r = sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms);
     if (r == SSE_OK && len && !c->head_only)
-        r = io_send(&c->sock, &c->tls, body, len, S.cfg.send_timeout_ms);
+        r = sse_io_send(&c->sock, &c->tls, body, len, S.cfg.send_timeout_ms);
     return r;
 }
 
-/* Sleep until a publish that may concern this stream, a stop, or
- * @p wait_ms. The caller re-checks everything either way. */
-static void park(struct sse_conn *c, uint32_t wait_ms)
+/* A stream's own part: everything its socket did not take at once (the
+ * fan-out writer's leftovers), the replay after Last-Event-ID, and any
+ * events that came meanwhile, with sends that may wait up to
+ * send_timeout_ms for a slow peer. Once caught up it parks, and the fan-out
+ * writer sends to it until it falls behind, leaves or ends. on_open runs
+ * once the replay is out. */
+static void stream(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
+                   const sse_http_req_t *rq)
 {
-    /* Read the sequence before looking for work: a publish after this
-     * moves it, so the wait below returns at once instead of missing it. */
-    uint32_t seen = sse_port_evt_seq(&S.evt);
-    sse_fence_full();
-    if (!sse_ring_has_new(&S.ring, c->cursor) && !stopping() && !sse_load_acq(&c->kill))
-        sse_port_evt_wait(&S.evt, seen, c->wmask, wait_ms);
-}
-
-/* The stream loop: copy from the ring (no lock), send, park when there is
- * nothing. Several waiting events go out in one send. */
-static void stream(struct sse_conn *c)
-{
-    uint32_t last_send = sse_port_now_ms(), last_check = last_send;
-    const sse_conn_id_t self = conn_id(c);
-
-    while (!stopping() && !sse_load_acq(&c->kill)) {
+    char who[SSE_PORT_PEER_LEN];
+    int opened = 0, why;
+    f->last_send = f->last_check = sse_port_now_ms();
+    while (!stopping() && !sse_load_acq(&f->kill)) {
         int n;
-        if (S.cfg.coalesce_ms) {
-            /* At most one write per coalesce_ms: a stream fed faster than
-             * that waits out the rest of the period, so one wake-up and one
-             * write carry several events instead of one each (waking a
-             * thread costs more than the write). Slower streams never wait. */
-            uint32_t since = sse_port_now_ms() - last_send;
-            if (since < S.cfg.coalesce_ms)
-                sse_port_sleep_ms(S.cfg.coalesce_ms - since);
-        }
-        n = sse_ring_read(&S.ring, &c->cursor, c->mask, self, c->out, sizeof c->out);
-        /* Publishes this: the copy above happened before any later
-         * overwrite of those bytes (publish() reads it; also what lets
-         * TSan see the ring's reuse of memory as ordered). */
-        sse_store_rel(&c->acked, (uint32_t)c->cursor);
-        if (n < 0) {
-            sse_port_mutex_lock(&S.lock);
-            S.st.fell_behind++;
-            sse_port_mutex_unlock(&S.lock);
-            SSE_LOG(SSE_LOG_INFO, "stream %u fell behind the ring; closing",
-                    (unsigned)(c - S.conns));
-            return;
+        if (f->pending) {
+            n = (int)f->pending;
+            f->pending = 0;
+        } else {
+            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->out, sizeof c->out);
+            /* Publishes this: the copy above happened before any later
+             * overwrite of those bytes (see sse_fanout_order_reads). */
+            sse_store_rel(&f->acked, (uint32_t)f->cursor);
+            if (n < 0)
+                goto behind;
         }
         if (n > 0) {
-            if (io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+            if (sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
                 goto failed;
-            last_send = last_check = sse_port_now_ms();
+            f->last_send = f->last_check = sse_port_now_ms();
             continue;
         }
-        {
-            uint32_t now = sse_port_now_ms(), wait;
-            if (S.cfg.heartbeat_ms && now - last_send >= S.cfg.heartbeat_ms) {
-                static const char hb[] = ": hb\n\n";
-                if (io_send(&c->sock, &c->tls, hb, sizeof hb - 1, S.cfg.send_timeout_ms) != SSE_OK)
-                    goto failed;
-                last_send = last_check = now;
-                continue;
-            }
-            if (now - last_check >= S.cfg.idle_check_ms) {
-                /* Nothing to say for a while: is the peer still there? A
-                 * stream never reads, so EOF or reset here means it left. */
-                int r = io_recv(&c->sock, &c->tls, c->req, sizeof c->req, 0);
-                if (r != SSE_ERR_TIMEOUT && r <= 0)
-                    return;
-                last_check = now;
-            }
-            wait = S.cfg.idle_check_ms - (now - last_check);
-            if (S.cfg.heartbeat_ms)
-                wait = min_u32(wait, S.cfg.heartbeat_ms - (now - last_send));
-            park(c, wait);
+        if (!opened) {
+            opened = 1;
+            if (route->on_open)
+                route->on_open(f->id, rq, route->user);
+            continue;
         }
+        why = sse_fan_park(f);
+        if (why == SSE_FAN_MORE) {
+            sse_count(&S.n.slow_sends);
+            continue;
+        }
+        if (why == SSE_FAN_BEHIND)
+            goto behind;
+        if (why == SSE_FAN_FAILED)
+            goto failed;
+        return; /* the peer left, sse_conn_close() or stop */
     }
     return;
+behind:
+    sse_count(&S.n.fell_behind);
+    SSE_LOG(SSE_LOG_INFO, "%s: stream fell behind the ring (CONFIG_SSE_RING_BYTES/EVENTS); closing",
+            WHO(&c->sock, who));
+    return;
 failed:
-    sse_port_mutex_lock(&S.lock);
-    S.st.send_failures++;
-    sse_port_mutex_unlock(&S.lock);
+    sse_count(&S.n.send_failures);
 }
 
 static void release(struct sse_conn *c)
@@ -446,8 +392,6 @@ static void release(struct sse_conn *c)
     sse_tls_end(&c->tls);
     sse_port_close(&c->sock);
     sse_port_mutex_lock(&S.lock);
-    if (c->state == C_STREAM)
-        S.streams--;
     c->state = C_FREE;
     S.active--;
     sse_port_cond_broadcast(&S.idle);
@@ -459,7 +403,9 @@ static void release(struct sse_conn *c)
 static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
 {
     if (rq->origin.p && !c->origin.p) {
-        SSE_LOG(SSE_LOG_WARN, "preflight from an origin not allowed: 403");
+        char who[SSE_PORT_PEER_LEN];
+        SSE_LOG(SSE_LOG_WARN, "%s: preflight from origin %.*s, not allowed: 403",
+                WHO(&c->sock, who), (int)rq->origin.n, rq->origin.p);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, no_origin, NULL,
                      S.cfg.send_timeout_ms, 0);
         return;
@@ -540,16 +486,15 @@ int sse_token_ok(const sse_request_t *req, const char *token)
  * challenge says whether a credential came and was wrong (RFC 6750). */
 static int check_token(struct sse_conn *c, const sse_route_t *route, const sse_request_t *rq)
 {
+    char who[SSE_PORT_PEER_LEN];
     sse_str_t v;
     int pct, presented;
     if (!route->token || sse_token_ok(rq, route->token))
         return 0;
     presented = presented_token(rq, &v, &pct);
-    SSE_LOG(SSE_LOG_WARN, "stream request refused: 401 (%s token)",
-            presented ? "wrong" : "no");
-    sse_port_mutex_lock(&S.lock);
-    S.st.auth_failures++;
-    sse_port_mutex_unlock(&S.lock);
+    SSE_LOG(SSE_LOG_WARN, "%s: stream request for %.*s refused: 401 (%s token)",
+            WHO(&c->sock, who), (int)rq->path.n, rq->path.p, presented ? "wrong" : "no");
+    sse_count(&S.n.auth_failures);
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 401, c->origin,
                  presented ? "WWW-Authenticate: Bearer realm=\"ssedge\", error=\"invalid_token\"\r\n"
                            : "WWW-Authenticate: Bearer realm=\"ssedge\"\r\n",
@@ -561,12 +506,14 @@ static int check_token(struct sse_conn *c, const sse_route_t *route, const sse_r
  * application's on_request status, e.g. 204 "stop reconnecting"). */
 static void refuse(struct sse_conn *c, int status)
 {
+    char who[SSE_PORT_PEER_LEN];
     if (status < 200 || status > 599) {
-        SSE_LOG(SSE_LOG_ERR, "on_request returned %d: answering 500", status);
+        SSE_LOG(SSE_LOG_ERR, "%s: on_request returned %d (not 200..599): answering 500",
+                WHO(&c->sock, who), status);
         status = 500;
     }
-    SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "stream request refused: %d %s",
-            status, sse_http_reason(status));
+    SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "%s: stream request refused: %d %s",
+            WHO(&c->sock, who), status, sse_http_reason(status));
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin,
                  status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms,
                  c->head_only);
@@ -588,7 +535,7 @@ static int stream_open(struct sse_conn *c)
         r = sse_event_retry(c->out + n, sizeof c->out - n, S.cfg.retry_ms, NULL);
         n += r > 0 ? (size_t)r : 0;
     }
-    return io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
+    return sse_io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
 }
 
 static void conn_thread(void *arg)
@@ -597,17 +544,17 @@ static void conn_thread(void *arg)
     sse_http_req_t rq;
     const sse_route_t *route;
     int status = 0, r;
+    char who[SSE_PORT_PEER_LEN];
 
     c->replied = 0;
+    c->reply_failed = 0;
     c->head_only = 0;
     c->origin.p = NULL;
     c->origin.n = 0;
     if (S.tls) {
         r = sse_tls_handshake(&c->tls, &c->sock, stopping);
         if (r != SSE_OK) {
-            sse_port_mutex_lock(&S.lock);
-            S.st.tls_failures++;
-            sse_port_mutex_unlock(&S.lock);
+            sse_count(&S.n.tls_failures);
             goto out;
         }
     }
@@ -616,20 +563,18 @@ static void conn_thread(void *arg)
     if (r == 0)
         goto out;
     if (r < 0) {
-        SSE_LOG(SSE_LOG_WARN, "request rejected: %d %s", status, sse_http_reason(status));
-        sse_port_mutex_lock(&S.lock);
-        S.st.bad_requests++;
-        sse_port_mutex_unlock(&S.lock);
+        SSE_LOG(SSE_LOG_WARN, "%s: request rejected: %d %s", WHO(&c->sock, who), status,
+                sse_http_reason(status));
+        sse_count(&S.n.bad_requests);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, no_origin, NULL,
                      S.cfg.send_timeout_ms, 0);
         goto out;
     }
     if (rq.minor_version == 1 && !rq.host.p) {
         /* RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400. */
-        SSE_LOG(SSE_LOG_WARN, "request rejected: 400 (HTTP/1.1 without Host)");
-        sse_port_mutex_lock(&S.lock);
-        S.st.bad_requests++;
-        sse_port_mutex_unlock(&S.lock);
+        SSE_LOG(SSE_LOG_WARN, "%s: request rejected: 400 (HTTP/1.1 without Host)",
+                WHO(&c->sock, who));
+        sse_count(&S.n.bad_requests);
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 400, no_origin, NULL,
                      S.cfg.send_timeout_ms, method_is(rq.method, "HEAD"));
         goto out;
@@ -644,10 +589,12 @@ static void conn_thread(void *arg)
     if (route) {
         uint32_t mask = route->channel >= 0 ? 1u << route->channel : 0;
         sse_conn_id_t self;
+        sse_fan_t *f;
         if (!status && check_token(c, route, &rq))
             goto out; /* answered 401 */
         if (!status && query_channels(rq.query, &mask) != SSE_OK) {
-            SSE_LOG(SSE_LOG_WARN, "stream asks for an unknown channel: 400");
+            SSE_LOG(SSE_LOG_WARN, "%s: stream asks for an unknown channel (%.*s): 400",
+                    WHO(&c->sock, who), (int)rq.query.n, rq.query.p);
             status = 400;
         }
         if (!status && route->on_request)
@@ -658,20 +605,31 @@ static void conn_thread(void *arg)
         }
         if (stream_open(c) != SSE_OK || c->head_only)
             goto out;
+        f = sse_fan_open((unsigned)(c - S.conns));
+        if (!f) {
+            SSE_LOG(SSE_LOG_ERR, "%s: no condition variable for a stream", WHO(&c->sock, who));
+            goto out;
+        }
+        f->sock = &c->sock;
+        f->tls = &c->tls;
+        f->out = c->out;
+        f->mask = mask;
         sse_port_mutex_lock(&S.lock);
-        c->mask = mask;
-        c->cursor = rq.last_event_id.p
+        f->id = self = conn_id(c);
+        f->cursor = rq.last_event_id.p
                   ? sse_ring_resume_cursor(&S.ring, parse_id(rq.last_event_id))
                   : S.ring.head_id;
-        c->wmask = wake_bits(c->mask, (unsigned)(c - S.conns));
-        sse_store_rlx(&c->acked, (uint32_t)c->cursor);
+        sse_store_rlx(&f->acked, (uint32_t)f->cursor);
         c->state = C_STREAM;
         S.streams++;
-        self = conn_id(c);
         sse_port_mutex_unlock(&S.lock);
-        if (route->on_open)
-            route->on_open(self, &rq, route->user);
-        stream(c);
+        stream(c, f, route, &rq);
+        /* Leave the streaming state before the timers go, so none can be
+         * added to a stream that is closing. */
+        sse_port_mutex_lock(&S.lock);
+        c->state = C_CLOSING;
+        S.streams--;
+        sse_port_mutex_unlock(&S.lock);
         sse_timer_del_conn(self);
         if (route->on_close)
             route->on_close(self, route->user);
@@ -683,12 +641,17 @@ static void conn_thread(void *arg)
                      S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
-    if (S.cfg.handler)
-        S.cfg.handler(c, &rq, S.cfg.handler_user);
-    if (!c->replied)
-        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 404, c->origin, NULL,
+    r = S.cfg.handler ? S.cfg.handler(c, &rq, S.cfg.handler_user) : SSE_ERR_INVALID;
+    if (!c->replied) {
+        /* No answer: "no such path" unless the handler meant to answer. */
+        status = r == SSE_OK || c->reply_failed ? 500 : 404;
+        if (status == 500)
+            SSE_LOG(SSE_LOG_ERR, "%s: handler for %.*s gave no answer (%s): 500",
+                    WHO(&c->sock, who), (int)rq.path.n, rq.path.p,
+                    c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
                      S.cfg.send_timeout_ms, c->head_only);
-    else
+    } else
         drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
     release(c);
@@ -757,15 +720,14 @@ static struct sse_conn *take_slot(sse_port_sock_t *s)
             c = &S.conns[i];
             c->state = C_HTTP;
             c->gen++;
-            sse_store_rlx(&c->kill, 0);
             c->sock = *s;
             S.active++;
-            S.st.accepted++;
+            sse_count(&S.n.accepted);
             break;
         }
     }
     if (!c)
-        S.st.overloaded++;
+        sse_count(&S.n.overloaded);
     sse_port_mutex_unlock(&S.lock);
     return c;
 }
@@ -789,7 +751,8 @@ static void listener_thread(void *unused)
         if (c)
             S.quiet_streak = 0; /* not overloaded now */
         if (!c) {
-            SSE_LOG(SSE_LOG_INFO, "all %u slots busy: overload answer",
+            char who[SSE_PORT_PEER_LEN];
+            SSE_LOG(SSE_LOG_INFO, "%s: all %u slots busy: overload answer", WHO(&cs, who),
                     S.cfg.max_connections);
             overload(&cs);
             continue;
@@ -826,45 +789,85 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg)
     cfg->coalesce_ms = CONFIG_SSE_COALESCE_MS;
 }
 
+/* Locks and ring, once per process, by whoever comes first: the first
+ * start, or a publish before any start (its events wait in the ring for
+ * replay). State: 0 none, 1 being made, 2 ready. */
 static int init_once(void)
 {
-    unsigned i;
-    if (S.inited)
+    int st = 0;
+    if (sse_load_acq(&S.inited) == 2)
         return SSE_OK;
+    if (!__atomic_compare_exchange_n(&S.inited, &st, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        while ((st = sse_load_acq(&S.inited)) == 1)
+            sse_port_sleep_ms(1);
+        return st == 2 ? SSE_OK : SSE_ERR_NOMEM;
+    }
     if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK ||
-        sse_port_evt_init(&S.evt) != SSE_OK)
+        sse_fanout_init() != SSE_OK) {
+        sse_store_rel(&S.inited, 0);
         return SSE_ERR_NOMEM;
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
-        sse_port_sock_init(&S.conns[i].sock);
+    }
+    /* No loop over the slots: a slot gets its socket when taken, and a
+     * slot never taken is never touched (its pages cost no RAM). */
     sse_ring_init(&S.ring, 1);
-    S.inited = 1;
+    sse_store_rel(&S.inited, 2);
     return SSE_OK;
 }
+
+/* The locks exist (a start or a publish happened). */
+static int ready(void)
+{
+    return sse_load_acq(&S.inited) == 2;
+}
+
+/* SSE_ERR_ARG with one log line saying which setting and what it takes. */
+#define BAD_CFG(...) do { SSE_LOG(SSE_LOG_ERR, "cannot start: " __VA_ARGS__); \
+                          return SSE_ERR_ARG; } while (0)
 
 static int check_cfg(const sse_server_cfg_t *cfg)
 {
     unsigned i;
-    if (!cfg || cfg->num_routes > CONFIG_SSE_MAX_ROUTES || (cfg->num_routes && !cfg->routes) ||
-        cfg->max_connections == 0 || cfg->max_connections > CONFIG_SSE_MAX_CONNECTIONS ||
-        cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0 ||
-        cfg->num_channel_names > CONFIG_SSE_MAX_CHANNELS ||
-        (cfg->num_channel_names && !cfg->channel_names) ||
-        cfg->num_cors_origins > CONFIG_SSE_MAX_CORS_ORIGINS ||
+    if (!cfg)
+        BAD_CFG("no configuration (cfg is NULL)");
+    if (cfg->num_routes > CONFIG_SSE_MAX_ROUTES || (cfg->num_routes && !cfg->routes))
+        BAD_CFG("%u routes given, at most CONFIG_SSE_MAX_ROUTES (%d), routes != NULL",
+                cfg->num_routes, CONFIG_SSE_MAX_ROUTES);
+    if (cfg->max_connections == 0 || cfg->max_connections > CONFIG_SSE_MAX_CONNECTIONS)
+        BAD_CFG("max_connections %u: 1..CONFIG_SSE_MAX_CONNECTIONS (%d)", cfg->max_connections,
+                CONFIG_SSE_MAX_CONNECTIONS);
+    if (cfg->idle_check_ms == 0 || cfg->send_timeout_ms == 0 || cfg->header_timeout_ms == 0)
+        BAD_CFG("idle_check_ms, send_timeout_ms and header_timeout_ms must not be 0");
+    if (cfg->num_channel_names > CONFIG_SSE_MAX_CHANNELS ||
+        (cfg->num_channel_names && !cfg->channel_names))
+        BAD_CFG("%u channel names, at most CONFIG_SSE_MAX_CHANNELS (%d)",
+                cfg->num_channel_names, CONFIG_SSE_MAX_CHANNELS);
+    if (cfg->num_cors_origins > CONFIG_SSE_MAX_CORS_ORIGINS ||
         (cfg->num_cors_origins && !cfg->cors_origins))
-        return SSE_ERR_ARG;
+        BAD_CFG("%u CORS origins, at most CONFIG_SSE_MAX_CORS_ORIGINS (%d)",
+                cfg->num_cors_origins, CONFIG_SSE_MAX_CORS_ORIGINS);
     for (i = 0; i < cfg->num_channel_names; i++)
         if (!cfg->channel_names[i] || !cfg->channel_names[i][0])
-            return SSE_ERR_ARG;
+            BAD_CFG("channel name %u is empty", i);
     for (i = 0; i < cfg->num_cors_origins; i++)
         if (!cfg->cors_origins[i])
-            return SSE_ERR_ARG;
+            BAD_CFG("CORS origin %u is NULL", i);
     for (i = 0; i < cfg->num_routes; i++) {
         const sse_route_t *r = &cfg->routes[i];
-        if (!r->path || (r->path[0] != '/' && strcmp(r->path, "*") != 0) ||
-            r->channel < SSE_CHANNEL_ALL || r->channel >= CONFIG_SSE_MAX_CHANNELS ||
-            (r->token && strlen(r->token) < CONFIG_SSE_AUTH_MIN_TOKEN_LEN))
-            return SSE_ERR_ARG;
+        if (!r->path || (r->path[0] != '/' && strcmp(r->path, "*") != 0))
+            BAD_CFG("route %u: path must start with '/' or be \"*\"", i);
+        if (r->channel < SSE_CHANNEL_NONE || r->channel >= CONFIG_SSE_MAX_CHANNELS)
+            BAD_CFG("route %s: channel %d, 0..%d or SSE_CHANNEL_NONE", r->path, r->channel,
+                    CONFIG_SSE_MAX_CHANNELS - 1);
+        if (r->token && strlen(r->token) < CONFIG_SSE_AUTH_MIN_TOKEN_LEN)
+            BAD_CFG("route %s: token of %u characters, at least "
+                    "CONFIG_SSE_AUTH_MIN_TOKEN_LEN (%d)", r->path, (unsigned)strlen(r->token),
+                    CONFIG_SSE_AUTH_MIN_TOKEN_LEN);
     }
+#if !defined(CONFIG_SSE_TLS)
+    if (cfg->tls)
+        BAD_CFG("cfg.tls is set, but this build has no TLS (CONFIG_SSE_TLS)");
+#endif
     return SSE_OK;
 }
 
@@ -901,19 +904,22 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     S.tls = cfg->tls != NULL;
     S.cfg.tls = NULL;
     r = sse_port_listen(&S.listener, cfg->bind_addr, cfg->port, CONFIG_SSE_LISTEN_BACKLOG);
-    if (r != SSE_OK) {
-        SSE_LOG(SSE_LOG_ERR, "cannot listen on %s port %u: %s",
-                cfg->bind_addr ? cfg->bind_addr : "*", (unsigned)cfg->port, sse_strerror(r));
-        goto fail;
-    }
+    if (r != SSE_OK)
+        goto fail; /* the port logged the address and the reason */
     S.port = sse_port_sock_local_port(&S.listener);
     if ((r = sse_timer_service_start()) != SSE_OK)
         goto fail_close;
+    if ((r = sse_fanout_start(&S.ring, cfg->heartbeat_ms, cfg->idle_check_ms,
+                              cfg->coalesce_ms)) != SSE_OK) {
+        sse_timer_service_stop();
+        goto fail_close;
+    }
     S.listener_alive = 1;
     r = sse_port_thread_create(listener_thread, NULL, CONFIG_SSE_THREAD_STACK_SIZE,
                                "sse_listen");
     if (r != SSE_OK) {
         S.listener_alive = 0;
+        sse_fanout_stop();
         sse_timer_service_stop();
         goto fail_close;
     }
@@ -933,7 +939,7 @@ fail:
 
 int sse_server_stop(void)
 {
-    if (!S.inited)
+    if (!ready())
         return SSE_ERR_ARG;
     sse_port_mutex_lock(&S.lock);
     if (!S.running || sse_load_rlx(&S.stopping)) {
@@ -941,10 +947,12 @@ int sse_server_stop(void)
         return SSE_ERR_ARG;
     }
     sse_store_rel(&S.stopping, 1);
-    while (S.active > 0 || S.listener_alive) {
-        sse_port_evt_wake(&S.evt, WAKE_ALL);
+    sse_port_mutex_unlock(&S.lock);
+    /* Parked streams come back to their threads, which see the stop. */
+    sse_fanout_stop();
+    sse_port_mutex_lock(&S.lock);
+    while (S.active > 0 || S.listener_alive)
         sse_port_cond_wait(&S.idle, &S.lock, CONFIG_SSE_ACCEPT_POLL_MS);
-    }
     sse_port_mutex_unlock(&S.lock);
     sse_timer_service_stop();
     if (S.tls)
@@ -960,7 +968,7 @@ int sse_server_stop(void)
 uint16_t sse_server_port(void)
 {
     uint16_t p;
-    if (!S.inited)
+    if (!ready())
         return 0;
     sse_port_mutex_lock(&S.lock);
     p = S.running ? S.port : 0;
@@ -973,10 +981,17 @@ int sse_server_stats(sse_stats_t *st)
     if (!st)
         return SSE_ERR_ARG;
     memset(st, 0, sizeof *st);
-    if (!S.inited)
+    if (!ready())
         return SSE_OK;
     sse_port_mutex_lock(&S.lock);
-    *st = S.st;
+    st->accepted = sse_load_rlx(&S.n.accepted);
+    st->overloaded = sse_load_rlx(&S.n.overloaded);
+    st->fell_behind = sse_load_rlx(&S.n.fell_behind);
+    st->send_failures = sse_load_rlx(&S.n.send_failures);
+    st->slow_sends = sse_load_rlx(&S.n.slow_sends);
+    st->bad_requests = sse_load_rlx(&S.n.bad_requests);
+    st->tls_failures = sse_load_rlx(&S.n.tls_failures);
+    st->auth_failures = sse_load_rlx(&S.n.auth_failures);
     st->active = S.active;
     st->streams = S.streams;
     st->last_id = S.ring.head_id - 1;
@@ -994,13 +1009,11 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     size_t need = 0;
     char *dst;
     int r;
-    unsigned i;
-    uint32_t wake = WAKE_ALL;
 
     if (channel < SSE_CHANNEL_ALL || channel >= CONFIG_SSE_MAX_CHANNELS)
         return SSE_ERR_ARG;
-    if (!S.inited)
-        return SSE_ERR_CLOSED;
+    if (init_once() != SSE_OK)
+        return SSE_ERR_NOMEM;
     memset(&ev, 0, sizeof ev);
     ev.event = event;
     ev.data = data ? data : "";
@@ -1014,9 +1027,6 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
             sse_port_mutex_unlock(&S.lock);
             return SSE_ERR_CLOSED;
         }
-        wake = wake_slot((unsigned)(c - S.conns));
-    } else if (channel != SSE_CHANNEL_ALL) {
-        wake = wake_channel(channel);
     }
     ev.id_num = S.ring.head_id;
     r = sse_event_encode(NULL, 0, &ev, &need);
@@ -1028,13 +1038,9 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
         sse_port_mutex_unlock(&S.lock);
         return SSE_ERR_TOO_LARGE;
     }
-    /* Readers copy without a lock; each one publishes how far it got.
-     * Reading that here orders their past copies before the overwrites
-     * below (the ring's tail check already makes a torn copy harmless;
-     * this keeps the order visible to ThreadSanitizer too). */
-    for (i = 0; i < CONFIG_SSE_MAX_CONNECTIONS; i++)
-        if (S.conns[i].state == C_STREAM)
-            (void)sse_load_acq(&S.conns[i].acked);
+    /* Readers copy without a lock: order their past copies before the
+     * overwrites below. */
+    sse_fanout_order_reads();
     dst = sse_ring_reserve(&S.ring, (uint32_t)need);
     r = sse_event_encode(dst, need, &ev, NULL);
     sse_ring_commit(&S.ring, (uint32_t)need,
@@ -1042,8 +1048,8 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     if (id)
         *id = ev.id_num;
     sse_port_mutex_unlock(&S.lock);
-    sse_fence_full(); /* new head before the sequence moves, see park() */
-    sse_port_evt_wake(&S.evt, wake);
+    sse_fence_full(); /* the new head before the writer's bell moves */
+    sse_fanout_published();
     return r > 0 ? SSE_OK : r;
 }
 
@@ -1051,19 +1057,38 @@ int sse_conn_close(sse_conn_id_t conn)
 {
     struct sse_conn *c;
     int r = SSE_ERR_CLOSED;
-    unsigned idx = 0;
-    if (!S.inited)
+    if (!ready())
         return SSE_ERR_CLOSED;
     sse_port_mutex_lock(&S.lock);
     c = conn_by_id(conn);
     if (c && c->state == C_STREAM) {
-        sse_store_rel(&c->kill, 1);
-        idx = (unsigned)(c - S.conns);
+        sse_store_rel(&sse_fan_of((unsigned)(c - S.conns))->kill, 1);
         r = SSE_OK;
     }
     sse_port_mutex_unlock(&S.lock);
     if (r == SSE_OK)
-        sse_port_evt_wake(&S.evt, wake_slot(idx));
+        sse_fanout_kick(); /* a parked stream: the writer hands it back */
+    return r;
+}
+
+/* The stream is checked and the timer added under the server's lock, and
+ * a closing stream leaves C_STREAM under that lock before its timers are
+ * removed: an add either comes first (and is removed with the others) or
+ * sees the stream gone. Lock order: S.lock, then the timer service's. */
+int sse_conn_timer_add(sse_conn_id_t conn, uint32_t period_ms, sse_conn_timer_fn fn,
+                       void *arg)
+{
+    struct sse_conn *c;
+    int r;
+    if (!fn || conn == SSE_CONN_NONE)
+        return SSE_ERR_ARG;
+    if (!ready())
+        return SSE_ERR_CLOSED;
+    sse_port_mutex_lock(&S.lock);
+    c = conn_by_id(conn);
+    r = c && c->state == C_STREAM ? sse_timer_add_owned(conn, period_ms, fn, arg)
+                                  : SSE_ERR_CLOSED;
+    sse_port_mutex_unlock(&S.lock);
     return r;
 }
 
@@ -1071,7 +1096,7 @@ int sse_channel(const char *name)
 {
     int r = SSE_ERR_ARG;
     unsigned i;
-    if (!S.inited || !name)
+    if (!ready() || !name)
         return SSE_ERR_ARG;
     sse_port_mutex_lock(&S.lock);
     for (i = 0; S.running && i < S.cfg.num_channel_names; i++) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Timer service: static slots, one thread, periods on the port's clock. */
+/* Timer service: static slots, one thread, periods on the port's clock.
+ * It knows nothing of servers: a timer may carry an owner id, and
+ * sse_timer_del_conn() removes an owner's timers. */
 #include "sse_opt.h"
 #include "sse_port.h"
 #include "sse_log.h"
@@ -87,17 +89,12 @@ int sse_timer_add(uint32_t period_ms, sse_timer_fn fn, void *arg)
     return add(period_ms, SSE_CONN_NONE, fn, NULL, arg);
 }
 
-/* Server side: only a stream may own timers. Defined in sse_server.c. */
-int sse_server_conn_alive(sse_conn_id_t conn);
-
-int sse_conn_timer_add(sse_conn_id_t conn, uint32_t period_ms,
-                       sse_conn_timer_fn fn, void *arg)
+int sse_timer_add_owned(sse_conn_id_t owner, uint32_t period_ms, sse_conn_timer_fn fn,
+                        void *arg)
 {
-    if (!fn || conn == SSE_CONN_NONE)
+    if (!fn || owner == SSE_CONN_NONE)
         return SSE_ERR_ARG;
-    if (!sse_server_conn_alive(conn))
-        return SSE_ERR_CLOSED;
-    return add(period_ms, conn, NULL, fn, arg);
+    return add(period_ms, owner, NULL, fn, arg);
 }
 
 int sse_timer_del(int id)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* TLS seam of the server: one session per connection over the port's
- * socket calls. Without CONFIG_SSE_TLS these are stubs, so the server has
- * no #if of its own. Return values follow the port's send/recv. */
+ * socket calls, and a connection's I/O through it (sse_io_*). Without
+ * CONFIG_SSE_TLS the session calls are stubs, so the server has no #if of
+ * its own. Return values follow the port's send/recv. */
 #ifndef SSE_TLS_H
 #define SSE_TLS_H
 
@@ -31,6 +32,11 @@ void sse_tls_deinit(void);
 int  sse_tls_handshake(sse_tls_conn_t *t, sse_port_sock_t *s, int (*stop)(void));
 int  sse_tls_send(sse_tls_conn_t *t, const void *buf, size_t len, uint32_t timeout_ms);
 int  sse_tls_recv(sse_tls_conn_t *t, void *buf, size_t len, uint32_t timeout_ms);
+/** Encrypt and send what the socket takes now, never waiting.
+ *  @return plaintext bytes done (0..len), or SSE_ERR_CLOSED. Bytes after
+ *  those may sit half-sent inside mbedTLS: the next send on this session
+ *  must start with them (same bytes, any buffer), as mbedTLS requires. */
+int  sse_tls_try_send(sse_tls_conn_t *t, const void *buf, size_t len);
 /** Send close_notify (best effort) and free the session; the caller closes
  *  the socket. No-op if no session. */
 void sse_tls_end(sse_tls_conn_t *t);
@@ -49,7 +55,30 @@ static inline int sse_tls_send(sse_tls_conn_t *t, const void *b, size_t n, uint3
 { (void)t; (void)b; (void)n; (void)to; return SSE_ERR_IO; }
 static inline int sse_tls_recv(sse_tls_conn_t *t, void *b, size_t n, uint32_t to)
 { (void)t; (void)b; (void)n; (void)to; return SSE_ERR_IO; }
+static inline int sse_tls_try_send(sse_tls_conn_t *t, const void *b, size_t n)
+{ (void)t; (void)b; (void)n; return SSE_ERR_IO; }
 static inline void sse_tls_end(sse_tls_conn_t *t) { (void)t; }
 
 #endif /* CONFIG_SSE_TLS */
+
+/* A connection's socket I/O, through its TLS session when it has one. */
+static inline int sse_io_send(sse_port_sock_t *s, sse_tls_conn_t *t, const void *buf,
+                              size_t len, uint32_t timeout_ms)
+{
+    return t && t->live ? sse_tls_send(t, buf, len, timeout_ms)
+                        : sse_port_send(s, buf, len, timeout_ms);
+}
+
+static inline int sse_io_try_send(sse_port_sock_t *s, sse_tls_conn_t *t, const void *buf,
+                                  size_t len)
+{
+    return t && t->live ? sse_tls_try_send(t, buf, len) : sse_port_try_send(s, buf, len);
+}
+
+static inline int sse_io_recv(sse_port_sock_t *s, sse_tls_conn_t *t, void *buf, size_t len,
+                              uint32_t timeout_ms)
+{
+    return t && t->live ? sse_tls_recv(t, buf, len, timeout_ms)
+                        : sse_port_recv(s, buf, len, timeout_ms);
+}
 #endif /* SSE_TLS_H */

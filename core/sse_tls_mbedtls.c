@@ -5,6 +5,7 @@
 #include "sse_opt.h"
 
 #if defined(CONFIG_SSE_TLS)
+#include <stdio.h>
 #include <string.h>
 #include <mbedtls/version.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -104,6 +105,17 @@ static void min_tls12(void)
 
 /* ---- set-up ------------------------------------------------------------------ */
 
+/* "server certificate file /etc/x.crt" (or "... buffer") for a log line. */
+static const char *item(const char *name, size_t buf_len, const char *file, char *out,
+                        size_t cap)
+{
+    if (!buf_len && file)
+        snprintf(out, cap, "%s file %s", name, file);
+    else
+        snprintf(out, cap, "%s buffer", name);
+    return out;
+}
+
 /* The port's strong source feeds the generator (getrandom, a board RNG). */
 static int port_entropy(void *unused, unsigned char *out, size_t len, size_t *olen)
 {
@@ -148,6 +160,7 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
 {
     static const char pers[] = "ssedge";
     int r, ret = SSE_ERR_INVALID;
+    char what[CONFIG_SSE_LOG_LINE / 2];
 
     if (G.inited)
         sse_tls_deinit();
@@ -185,7 +198,8 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
         else if (r > 0)
             SSE_LOG(SSE_LOG_ERR, "tls: %d certificate(s) of the chain do not parse", r);
         else
-            log_mbedtls(SSE_LOG_ERR, "server certificate", r);
+            log_mbedtls(SSE_LOG_ERR, item("server certificate", cfg->cert_len, cfg->cert_file,
+                                          what, sizeof what), r);
         ret = r == NOT_GIVEN ? SSE_ERR_ARG : load_err(r);
         goto fail;
     }
@@ -201,7 +215,8 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
         if (r == NOT_GIVEN)
             SSE_LOG(SSE_LOG_ERR, "tls: no private key given");
         else
-            log_mbedtls(SSE_LOG_ERR, "private key", r);
+            log_mbedtls(SSE_LOG_ERR, item("private key", cfg->key_len, cfg->key_file, what,
+                                          sizeof what), r);
         ret = r == NOT_GIVEN ? SSE_ERR_ARG : load_err(r);
         goto fail;
     }
@@ -215,7 +230,8 @@ int sse_tls_init(const sse_tls_cfg_t *cfg)
         if (r > 0)
             SSE_LOG(SSE_LOG_ERR, "tls: %d client CA certificate(s) do not parse", r);
         else
-            log_mbedtls(SSE_LOG_ERR, "client CA", r);
+            log_mbedtls(SSE_LOG_ERR, item("client CA", cfg->ca_len, cfg->ca_file, what,
+                                          sizeof what), r);
         ret = load_err(r);
         goto fail;
     }
@@ -268,12 +284,21 @@ void sse_tls_deinit(void)
 
 /* ---- sessions ----------------------------------------------------------------- */
 
-/* Blocking I/O through the port, bounded by t->timeout: a timeout is
- * reported as WANT_* so mbedTLS can be called again. */
+/* I/O through the port, bounded by t->timeout; a timeout is reported as
+ * WANT_* so mbedTLS can be called again. Timeout 0 (the fan-out path)
+ * sends what the socket takes: mbedTLS keeps the rest of the record and
+ * sends it on the next call. */
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     sse_tls_conn_t *t = ctx;
-    int r = sse_port_send(t->sock, buf, len, t->timeout);
+    int r;
+    if (t->timeout == 0) {
+        r = sse_port_try_send(t->sock, buf, len);
+        if (r > 0)
+            return r;
+        return r == 0 ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
+    }
+    r = sse_port_send(t->sock, buf, len, t->timeout);
     if (r == SSE_OK)
         return (int)len;
     return MBEDTLS_ERR_NET_SEND_FAILED; /* a half-sent record cannot be retried */
@@ -307,7 +332,9 @@ int sse_tls_handshake(sse_tls_conn_t *t, sse_port_sock_t *s, int (*stop)(void))
     for (;;) {
         uint32_t spent = sse_port_now_ms() - start;
         if (spent >= G.hs_timeout) {
-            SSE_LOG(SSE_LOG_WARN, "tls: handshake timed out");
+            char who[SSE_PORT_PEER_LEN];
+            SSE_LOG(SSE_LOG_WARN, "tls: %s: handshake timed out (%u ms)",
+                    sse_port_sock_peer(s, who, sizeof who), (unsigned)G.hs_timeout);
             return SSE_ERR_TIMEOUT;
         }
         /* Short waits, so a stop is noticed (only we may close the socket). */
@@ -324,7 +351,12 @@ int sse_tls_handshake(sse_tls_conn_t *t, sse_port_sock_t *s, int (*stop)(void))
         if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_RECV_FAILED ||
             r == MBEDTLS_ERR_NET_SEND_FAILED)
             return SSE_ERR_CLOSED;
-        log_mbedtls(SSE_LOG_WARN, "handshake failed", r);
+        {
+            char who[SSE_PORT_PEER_LEN], what[SSE_PORT_PEER_LEN + 24];
+            snprintf(what, sizeof what, "handshake with %s failed",
+                     sse_port_sock_peer(s, who, sizeof who));
+            log_mbedtls(SSE_LOG_WARN, what, r);
+        }
         return SSE_ERR_INVALID;
     }
 }
@@ -345,6 +377,23 @@ int sse_tls_send(sse_tls_conn_t *t, const void *buf, size_t len, uint32_t timeou
         }
     }
     return SSE_OK;
+}
+
+int sse_tls_try_send(sse_tls_conn_t *t, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    size_t done = 0;
+    t->timeout = 0;
+    while (done < len) {
+        int r = mbedtls_ssl_write(&t->ssl, p + done, len - done);
+        if (r > 0)
+            done += (size_t)r;
+        else if (r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ)
+            break; /* a record may be half out: the rest goes from p + done */
+        else
+            return SSE_ERR_CLOSED;
+    }
+    return (int)done;
 }
 
 int sse_tls_recv(sse_tls_conn_t *t, void *buf, size_t len, uint32_t timeout_ms)

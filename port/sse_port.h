@@ -64,11 +64,21 @@ int sse_port_sock_valid(const sse_port_sock_t *s);
  * @param port TCP port; 0 picks a free one (see sse_port_sock_local_port()).
  * @param backlog connections the stack may queue.
  * The listener reuses the address (SO_REUSEADDR) so a restart does not wait.
+ * On failure the port logs one line (SSE_LOG_ERR) with the address, the
+ * port and the stack's own reason ("Address already in use").
  * @return SSE_OK; SSE_ERR_ARG for an address that does not parse;
  *         SSE_ERR_IO if socket/bind/listen failed (port in use...).
  */
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
                     int backlog);
+
+/** Room for sse_port_sock_peer(): "[" IPv6 "]:" port and the NUL. */
+#define SSE_PORT_PEER_LEN 56
+
+/** The peer of a connected socket as "192.0.2.7:51234" or "[2001:db8::7]:51234"
+ *  into @p buf (for log lines); "?" when the stack cannot tell.
+ *  @return @p buf. */
+const char *sse_port_sock_peer(const sse_port_sock_t *s, char *buf, size_t cap);
 
 /** @return the local TCP port of a bound socket, or 0 on error. */
 uint16_t sse_port_sock_local_port(const sse_port_sock_t *s);
@@ -93,7 +103,8 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
 
 /**
  * Send all @p len bytes. Each wait for buffer space is bounded by
- * @p timeout_ms: a peer that stops reading makes this fail, not hang.
+ * @p timeout_ms (0: no wait at all): a peer that stops reading makes this
+ * fail, not hang.
  * @return SSE_OK when all bytes were handed to the stack;
  *         SSE_ERR_TIMEOUT if no progress for @p timeout_ms (some bytes may
  *         have been sent: the stream is then unusable and must be closed);
@@ -101,6 +112,15 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
  */
 int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
                   uint32_t timeout_ms);
+
+/**
+ * Send what the stack takes now, without waiting for buffer space: the
+ * fan-out path sends to many streams from one thread and must never stall
+ * on a slow one.
+ * @return bytes handed to the stack, 0..@p len (0: its buffer is full, or
+ *         len was 0); SSE_ERR_CLOSED / SSE_ERR_IO if the peer is gone.
+ */
+int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len);
 
 /** Close @p s (no-op if not valid) and reset it to "no socket".
  *  Only the thread that uses the socket may call this. */
@@ -197,8 +217,15 @@ int sse_port_random(void *buf, size_t len);
 
 /* ---- log --------------------------------------------------------------- */
 
-/** Write one log line (no trailing newline in @p msg). @p level: 1 error,
- *  2 warning, 3 info, 4 debug. Must be callable from any thread. */
+/* Log levels, most severe first (CONFIG_SSE_LOG_LEVEL keeps those up to
+ * its value). */
+#define SSE_LOG_ERR  1 /**< something failed: a start, a handshake, a handler */
+#define SSE_LOG_WARN 2 /**< a client or setting was refused, with the reason */
+#define SSE_LOG_INFO 3 /**< start, stop, streams dropped for being slow */
+#define SSE_LOG_DBG  4 /**< detail for development */
+
+/** Write one log line (no trailing newline in @p msg) at @p level, one of
+ *  SSE_LOG_ERR .. SSE_LOG_DBG. Must be callable from any thread. */
 void sse_port_log(int level, const char *msg);
 
 #ifdef __cplusplus

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Kconfig hygiene: every CONFIG_SSE_* the C code names is defined in
-Kconfig, and every Kconfig symbol has a prompt, help text and (int) a range
-and a default. Prints problems; exit 1 if any."""
+Kconfig, every Kconfig symbol has a prompt, help text and (int) a range
+and a default, and core/sse_opt.h's fallbacks equal Kconfig's defaults on
+every port, with and without TLS. Prints problems; exit 1 if any."""
 import pathlib
 import re
 import sys
@@ -27,22 +28,40 @@ for b in blocks:
         problems.append(f"Kconfig: {name} has no prompt")
 
 # A build without Kconfig (SSE_USER_CONFIG) gets every int's default from
-# core/sse_opt.h: the same value as Kconfig's unconditional default.
-opt = (root / "core" / "sse_opt.h").read_text()
-for b in blocks:
-    m = re.match(r"config (SSE_\w+)\n", b)
-    if not m or not re.search(r"\n\tint\b", b):
-        continue
-    name = m.group(1)
-    dflt = [d for d in re.findall(r"\n\tdefault (\S+)(.*)", b) if not d[1].strip()]
-    fb = re.search(r"#define CONFIG_%s (\S+)" % name, opt)
-    before = text.split("config " + name + "\n")[0]
-    if re.search(r"^if SSE_TLS$", before.rsplit("\nendif", 1)[-1], re.M):
-        continue  # TLS options: only read by a TLS build, which has Kconfig's header
-    if not fb:
-        problems.append(f"core/sse_opt.h: no fallback for CONFIG_{name}")
-    elif dflt and fb.group(1) != dflt[-1][0]:
-        problems.append(f"core/sse_opt.h: CONFIG_{name} falls back to {fb.group(1)}, Kconfig says {dflt[-1][0]}")
+# core/sse_opt.h. For each port and with and without TLS, kconfiglib's
+# default must equal what the preprocessor makes of sse_opt.h's fallbacks
+# (conditional defaults included).
+import os, subprocess, tempfile
+try:
+    import kconfiglib
+except ImportError:
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    import kconfiglib
+os.environ.setdefault("KCONFIG_CONFIG", os.devnull)
+for port in ("SSE_PORT_POSIX", "SSE_PORT_LWIP"):
+    for tls in (False, True):
+        kc = kconfiglib.Kconfig(str(root / "Kconfig"), warn=False)
+        kc.syms[port].set_value(2)
+        if tls:
+            kc.syms["SSE_HAVE_MBEDTLS"].set_value(2)
+            kc.syms["SSE_TLS"].set_value(2)
+        scen = port.split("_")[-1].lower() + ("+tls" if tls else "")
+        defs = ["-D" + "CONFIG_" + port] + (["-DCONFIG_SSE_TLS"] if tls else [])
+        with tempfile.TemporaryDirectory() as d:
+            src = pathlib.Path(d) / "probe.c"
+            src.write_text('#include "sse_opt.h"\n')
+            out = subprocess.run(["cc", "-E", "-dM", "-I", str(root / "core")] + defs + [str(src)],
+                                 capture_output=True, text=True, check=True).stdout
+        fb = dict(re.findall(r"#define (CONFIG_SSE_\w+) (\S+)", out))
+        for sym in kc.unique_defined_syms:
+            if not sym.name.startswith("SSE_") or sym.type != kconfiglib.INT or not sym.visibility:
+                continue
+            name = "CONFIG_" + sym.name
+            if name not in fb:
+                problems.append(f"core/sse_opt.h ({scen}): no fallback for {name}")
+            elif fb[name] != sym.str_value:
+                problems.append(f"core/sse_opt.h ({scen}): {name} falls back to {fb[name]}, "
+                                f"Kconfig says {sym.str_value}")
 
 used = {}
 for d in ("core", "port", "include", "tests", "examples", "bench"):

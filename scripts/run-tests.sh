@@ -54,6 +54,13 @@ variant asan  BUILD=build/asan  CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
 TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 variant tsan  BUILD=build/tsan  CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" \
         build/tsan/bin/sse_tests
+# The POSIX port's path for systems without Linux's calls (accept + fcntl,
+# a mutex and condition for the event count, no MSG_NOSIGNAL): the suites
+# that use sockets and threads.
+TEST_ARGS="-s port -s server -s fanout -s contract" \
+variant portable BUILD=build/portable CC=gcc OPT="-O2 -g -DSSE_POSIX_PORTABLE" \
+        build/portable/bin/sse_tests
+TEST_ARGS=
 # The TLS preset (configs/posix_tls_defconfig), plain and under ASan+UBSan.
 TLSCFG="DEFCONFIG=configs/posix_tls_defconfig"
 variant tls   BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc \
@@ -151,6 +158,9 @@ external install tests/install/install_test.sh
 # (static) and run under qemu-user: the runner, TLS, streams, the daemon.
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi >/dev/null
 external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
+# The examples as a user runs them: hello built alone from its source, bad
+# flags named, --help, the runner's own arguments.
+external examples tests/examples/examples_test.sh build/gcc
 external rpi   tests/rpi/qemu_test.sh build/rpi-aarch64 build/rpi-armhf
 
 echo

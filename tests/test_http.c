@@ -349,6 +349,31 @@ static void test_http_transfer_encoding(void)
     CU_ASSERT_EQUAL(req.content_length, -1);
 }
 
+/* Any header by name, whether ssedge keeps it or not. */
+static void test_http_header_lookup(void)
+{
+    static const char r[] = "GET /x HTTP/1.1\r\nHost: h\r\ncookie:  a=1; b=2 \r\n"
+                            "X-Api-Key: k3y\r\nIf-None-Match: \"v1\"\nX-Empty:\r\n"
+                            "X-Api-Key: second\r\n\r\nbody";
+    sse_http_req_t req;
+    sse_str_t v;
+
+    CU_ASSERT_EQUAL(parse(r, &req), (int)strlen(r) - 4);
+    CU_ASSERT_EQUAL(req.head.n, strlen(r) - 4);
+    CU_ASSERT(sse_http_header(&req, "Cookie", &v) && v.n == 8 && memcmp(v.p, "a=1; b=2", 8) == 0);
+    CU_ASSERT(sse_http_header(&req, "x-api-key", &v) && v.n == 3 && memcmp(v.p, "k3y", 3) == 0);
+    CU_ASSERT(sse_http_header(&req, "IF-NONE-MATCH", &v) && v.n == 4 && memcmp(v.p, "\"v1\"", 4) == 0);
+    CU_ASSERT(sse_http_header(&req, "X-Empty", &v) && v.n == 0);
+    CU_ASSERT(sse_http_header(&req, "Host", &v) && v.n == 1 && v.p[0] == 'h');
+    CU_ASSERT_FALSE(sse_http_header(&req, "X-Api", &v));
+    CU_ASSERT_FALSE(sse_http_header(&req, "body", &v));
+    CU_ASSERT_FALSE(sse_http_header(&req, "GET /x HTTP/1.1", &v));
+    CU_ASSERT_FALSE(sse_http_header(NULL, "Host", &v));
+    /* After a failed parse there is no head to look in. */
+    CU_ASSERT(parse("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", &req) < 0);
+    CU_ASSERT_FALSE(sse_http_header(&req, "X", &v));
+}
+
 static void test_http_reset_on_entry(void)
 {
     sse_http_req_t req;
@@ -472,6 +497,16 @@ static const struct vec table[] = {
     BAD("GET / HTTP/1.1\r\nHost: a\r\nhost:\r\n\r\n", 400, "second Host empty"),
     OK("GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
        "Transfer-Encoding twice is a list"),
+    /* RFC 9112 6.1: only a final chunked coding gives a request a length. */
+    BAD("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+        "Transfer-Encoding without chunked"),
+    BAD("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400,
+        "chunked not the final coding"),
+    BAD("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
+        400, "a later line ends in gzip"),
+    BAD("POST / HTTP/1.1\r\nTransfer-Encoding: chunkedx\r\n\r\n", 400, "chunkedx"),
+    OK("POST / HTTP/1.1\r\nTransfer-Encoding: gzip , CHUNKED \r\n\r\n",
+       "gzip then chunked, any case and spacing"),
     /* The request-smuggling shapes of the attack suite (tests/attack/), at
      * the parser: each one a 400 or 505 before any body byte is looked at. */
     BAD("GET /events HTTP/1.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -925,6 +960,7 @@ int test_http_register(void)
         TEST_ADD(s, test_http_accept_from_parsed_request) ||
         TEST_ADD(s, test_http_query_get) ||
         TEST_ADD(s, test_http_reason) ||
+        TEST_ADD(s, test_http_header_lookup) ||
         TEST_ADD(s, test_http_str_ieq))
         return -1;
     return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The one CUnit runner: registers every suite, runs them, exit code = failures.
- * Usage: sse_tests [-s suite]... [-l]   (-l lists suites) */
+/* The one CUnit runner: checks its arguments, registers the suites asked
+ * for (the table below is the one list), runs them; exit 1 on a failure.
+ * Usage: sse_tests [-s suite]... [-l] [-h]   (bad arguments exit 2) */
 #include <stdio.h>
 #include <string.h>
 #include <CUnit/Basic.h>
@@ -17,10 +18,37 @@ static const struct {
     { "port",   test_port_register },
     { "timer",  test_timer_register },
     { "server", test_server_register },
+    { "fanout", test_fanout_register },
+    { "contract", test_contract_register },
     { "tls",    test_tls_register },
     { "fuzz",   test_fuzz_register },
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
+
+static void list_suites(FILE *f, const char *sep)
+{
+    for (size_t k = 0; k < NSUITES; k++)
+        fprintf(f, "%s%s", k ? sep : "", suites[k].name);
+}
+
+static int is_suite(const char *name)
+{
+    for (size_t k = 0; k < NSUITES; k++)
+        if (strcmp(suites[k].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void usage(void)
+{
+    printf("usage: sse_tests [-s SUITE]... [-l] [-h]\n"
+           "  -s SUITE    run this suite (repeatable); default: every suite\n"
+           "  -l          list the suites, one a line, and exit\n"
+           "  -h, --help  print this and exit\n"
+           "suites: ");
+    list_suites(stdout, " ");
+    printf("\nexit status: 0 all passed, 1 a test failed, 2 bad arguments or set-up\n");
+}
 
 static int wanted(const char *name, int argc, char **argv)
 {
@@ -37,12 +65,35 @@ static int wanted(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Every argument is checked before anything runs: a misspelt suite
+     * must not quietly run nothing, or everything. */
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-l") == 0) {
-            for (size_t k = 0; k < NSUITES; k++)
-                puts(suites[k].name);
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage();
             return 0;
         }
+        if (strcmp(argv[i], "-l") == 0) {
+            list_suites(stdout, "\n");
+            putchar('\n');
+            return 0;
+        }
+        if (strcmp(argv[i], "-s") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "sse_tests: -s: needs a suite name (suites: ");
+                list_suites(stderr, " ");
+                fprintf(stderr, ")\n");
+                return 2;
+            }
+            if (!is_suite(argv[++i])) {
+                fprintf(stderr, "sse_tests: no suite \"%s\" (suites: ", argv[i]);
+                list_suites(stderr, " ");
+                fprintf(stderr, ")\n");
+                return 2;
+            }
+            continue;
+        }
+        fprintf(stderr, "sse_tests: %s: unknown argument (sse_tests --help)\n", argv[i]);
+        return 2;
     }
     /* The port's network stack (lwIP: tcpip thread and tap netif). */
     if (tb_up() != 0)

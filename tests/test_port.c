@@ -2,7 +2,9 @@
 /* Suite "port": the port contract (port/sse_port.h) itself, on whichever
  * port the runner is built with: threads, mutual exclusion, condition
  * variables under concurrent waiters (lwIP builds them from one binary
- * semaphore per waiter), the event count's masks, the clock. */
+ * semaphore per waiter), the event count's masks, the clock, sends that
+ * never wait. */
+#include <stdio.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
 
@@ -10,7 +12,7 @@
 #include "ssedge/sse_err.h"
 #include "tests.h"
 
-#define WAITERS 8 /* concurrent waiters: within the lwIP pool (connections + 4) */
+#define WAITERS 8 /* concurrent waiters: within the lwIP pool (connections + 5) */
 
 static sse_port_mutex_t m;
 static sse_port_cond_t cv;
@@ -312,10 +314,142 @@ static void test_port_threads_and_clock(void)
 
 /* ---- sockets ------------------------------------------------------------ */
 
-#if defined(CONFIG_SSE_PORT_POSIX)
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include "backend/backend.h"
+
+/* A Linux client (receive buffer @p rcvbuf, 0: the default) connected to a
+ * listener of the port on the backend's address; the port's end in *cs.
+ * @return the client's fd. */
+static int port_pair(sse_port_sock_t *ls, sse_port_sock_t *cs, int rcvbuf)
+{
+    struct sockaddr_in a;
+    int fd;
+    CU_ASSERT_EQUAL_FATAL(sse_port_listen(ls, tb_bind_addr(), 0, 4), SSE_OK);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(sse_port_sock_local_port(ls));
+    inet_pton(AF_INET, tb_client_addr(), &a.sin_addr);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(fd >= 0);
+    if (rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    CU_ASSERT_EQUAL_FATAL(sse_port_accept(ls, cs, 2000), SSE_OK);
+    return fd;
+}
+
+/* Bytes the client can read within @p quiet_ms of silence (all 'x'). */
+static long drain_x(int fd, long quiet_ms, int *all_x)
+{
+    char buf[4096];
+    long got = 0;
+    struct pollfd p = { fd, POLLIN, 0 };
+    while (poll(&p, 1, (int)quiet_ms) > 0) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0), i;
+        if (n <= 0)
+            break;
+        for (i = 0; i < n; i++)
+            *all_x &= buf[i] == 'x';
+        got += n;
+    }
+    return got;
+}
+
+/* sse_port_send(s, chunk, 0) on its own thread, so a send that waits
+ * makes the test fail instead of hang. */
+static struct {
+    sse_port_sock_t *s;
+    int              r;
+} send0;
+
+static void send0_main(void *arg)
+{
+    static char chunk[1000];
+    int r = SSE_OK, i;
+    (void)arg;
+    memset(chunk, 'x', sizeof chunk);
+    /* Until the path is full again (a stack may have made a little room
+     * since): bounded, each call returning at once. */
+    for (i = 0; i < 1000 && (r = sse_port_send(send0.s, chunk, sizeof chunk, 0)) == SSE_OK; i++)
+        ;
+    sse_port_mutex_lock(&m);
+    send0.r = r;
+    finished++;
+    sse_port_mutex_unlock(&m);
+}
+
+/* sse_port_try_send() takes what fits and returns 0 when the path is full,
+ * without waiting; sse_port_send() with timeout 0 says SSE_ERR_TIMEOUT at
+ * once; room comes back as the client reads; a gone peer is an error. */
+static void test_port_try_send_never_waits(void)
+{
+    sse_port_sock_t ls, cs;
+    char chunk[1000];
+    long sent = 0, got;
+    int fd, r = 1, i, all_x = 1;
+    uint32_t t0;
+    memset(chunk, 'x', sizeof chunk);
+    fd = port_pair(&ls, &cs, 4096);
+    t0 = sse_port_now_ms();
+    /* Bounded: a few MB at most could ever be in flight. */
+    for (i = 0; i < 20000 && (r = sse_port_try_send(&cs, chunk, sizeof chunk)) > 0; i++)
+        sent += r;
+    CU_ASSERT_EQUAL(r, 0); /* full, not an error */
+    CU_ASSERT(sent > 0);
+    CU_ASSERT(sse_port_now_ms() - t0 < 3000);
+    /* A zero timeout: no wait at all (POSIX once waited forever here). */
+    reset();
+    send0.s = &cs;
+    spawn(send0_main, NULL);
+    if (reach(&finished, 1, 2000) != 1) {
+        CU_FAIL("sse_port_send with timeout 0 waited");
+        close(fd); /* the reset ends that send */
+        reach(&finished, 1, 5000);
+        sse_port_close(&cs);
+        sse_port_close(&ls);
+        return;
+    }
+    CU_ASSERT_EQUAL(send0.r, SSE_ERR_TIMEOUT);
+    /* The client reads it all (and what the zero-timeout sends got out). */
+    got = drain_x(fd, 300, &all_x);
+    CU_ASSERT(got >= sent);
+    CU_ASSERT(all_x);
+    r = sse_port_try_send(&cs, chunk, sizeof chunk);
+    CU_ASSERT(r > 0); /* room again */
+    close(fd);
+    /* The peer is gone: a later send fails (once its reset is back). */
+    for (i = 0; i < 200 && (r = sse_port_try_send(&cs, chunk, sizeof chunk)) >= 0; i++)
+        sse_port_sleep_ms(10);
+    CU_ASSERT(r == SSE_ERR_CLOSED || r == SSE_ERR_IO);
+    sse_port_close(&cs);
+    sse_port_close(&ls);
+}
+
+/* The peer of an accepted socket names the client's address and port (for
+ * log lines); a socket that is not connected gives "?". */
+static void test_port_sock_peer(void)
+{
+    sse_port_sock_t ls, cs, none;
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    char buf[SSE_PORT_PEER_LEN], want[SSE_PORT_PEER_LEN], ip[INET_ADDRSTRLEN];
+    int fd = port_pair(&ls, &cs, 0);
+    /* The client's own end, as the port sees it from the other side. */
+    CU_ASSERT_FATAL(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
+    snprintf(want, sizeof want, "%s:%u", ip, (unsigned)ntohs(a.sin_port));
+    CU_ASSERT_STRING_EQUAL(sse_port_sock_peer(&cs, buf, sizeof buf), want);
+    sse_port_sock_init(&none);
+    CU_ASSERT_STRING_EQUAL(sse_port_sock_peer(&none, buf, sizeof buf), "?");
+    close(fd);
+    sse_port_close(&cs);
+    sse_port_close(&ls);
+}
+
+#if defined(CONFIG_SSE_PORT_POSIX)
 
 /* An accepted socket carries CONFIG_SSE_SOCK_SNDBUF when it is set (Linux
  * reports twice the value asked for), and the OS's own size otherwise. */
@@ -356,7 +490,9 @@ int test_port_register(void)
            TEST_ADD(s, test_port_cond_timeout) ||
            TEST_ADD(s, test_port_cond_signal_vs_timeout) ||
            TEST_ADD(s, test_port_evt_masks) ||
-           TEST_ADD(s, test_port_threads_and_clock)
+           TEST_ADD(s, test_port_threads_and_clock) ||
+           TEST_ADD(s, test_port_try_send_never_waits) ||
+           TEST_ADD(s, test_port_sock_peer)
 #if defined(CONFIG_SSE_PORT_POSIX)
            || TEST_ADD(s, test_port_accepted_sndbuf)
 #endif

@@ -51,89 +51,6 @@ static unsigned active_now(void)
 static int active_i(void) { return (int)active_now(); }
 static int timers_i(void) { return (int)sse_timer_count(); }
 
-/* A socket address for a numeric ip (v4 or v6) and port. */
-static socklen_t make_addr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (strchr(ip, ':')) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(port);
-        inet_pton(AF_INET6, ip, &a6->sin6_addr);
-        return sizeof *a6;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons(port);
-        inet_pton(AF_INET, ip, &a->sin_addr);
-        return sizeof *a;
-    }
-}
-
-/* Connect fd (made here when -1) to ip:port; returns the fd or -1. */
-static int connect_fd(int fd, const char *ip, uint16_t port)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = make_addr(ip, port, &ss);
-    if (fd < 0)
-        fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int tcp_connect_to(const char *ip, uint16_t port)
-{
-    return connect_fd(-1, ip, port);
-}
-static int tcp_connect(void) { return tcp_connect_to(tb_client_addr(), sse_server_port()); }
-
-static int send_str(int fd, const char *s)
-{
-    size_t n = strlen(s);
-    return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
-}
-
-
-static reader_t *client_open(const char *request)
-{
-    reader_t *c = calloc(1, sizeof *c);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    c->fd = tcp_connect();
-    CU_ASSERT_FATAL(c->fd >= 0);
-    if (request)
-        CU_ASSERT(send_str(c->fd, request) == 0);
-    return c;
-}
-
-static void client_close(reader_t *c)
-{
-    if (c) {
-        close(c->fd);
-        free(c);
-    }
-}
-
-#define STREAM_REQ(path) \
-    "GET " path " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n"
-
-/* Open a stream and wait for the response head (and the retry frame). */
-static reader_t *stream_open_with(const char *request)
-{
-    reader_t *c = client_open(request);
-    CU_ASSERT(rd_wait_for(c, "\r\n\r\n", 2000));
-    return c;
-}
-static reader_t *stream_open(const char *path)
-{
-    char req[256];
-    snprintf(req, sizeof req, STREAM_REQ("%s"), path);
-    return stream_open_with(req);
-}
-
-
 /* ---- server set-up ----------------------------------------------------------- */
 
 static int hello_handler(sse_conn_t *c, const sse_request_t *req, void *user)
@@ -184,12 +101,12 @@ static int refuse_with(const sse_request_t *req, void *user)
 static const int status_204 = 204, status_403 = 403;
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, record_open, NULL, NULL, NULL, NULL },
-    { "/ch1", 1, NULL, NULL, NULL, NULL, NULL },
-    { "/timed", SSE_CHANNEL_ALL, timed_open, NULL, NULL, NULL, NULL },
-    { "/gone", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_204, refuse_with, NULL },
-    { "/private", SSE_CHANNEL_ALL, NULL, NULL, (void *)&status_403, refuse_with, NULL },
-    { "/secure", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, "tok+en/0123456789=" },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = record_open },
+    { .path = "/ch1", .channel = 1 },
+    { .path = "/timed", .channel = SSE_CHANNEL_NONE, .on_open = timed_open },
+    { .path = "/gone", .channel = SSE_CHANNEL_NONE, .user = (void *)&status_204, .on_request = refuse_with },
+    { .path = "/private", .channel = SSE_CHANNEL_NONE, .user = (void *)&status_403, .on_request = refuse_with },
+    { .path = "/secure", .channel = SSE_CHANNEL_NONE, .token = "tok+en/0123456789=" },
 };
 static const char *const chan_names[] = { "a", "b", "c" };
 
@@ -501,9 +418,9 @@ static void test_server_connect_cycles_no_leak(void)
     cfg.max_connections = 32;
     cfg.idle_check_ms = 20;
     start_with(&cfg);
-    /* Listener and timer threads, and nothing left from earlier. */
-    threads0 = settle(threads_now, base_threads + 2, 3000);
-    CU_ASSERT_EQUAL(threads0, base_threads + 2);
+    /* Listener, timer and fan-out writer threads, nothing left from earlier. */
+    threads0 = settle(threads_now, base_threads + 3, 3000);
+    CU_ASSERT_EQUAL(threads0, base_threads + 3);
     fds0 = fds_now();
     for (i = 0; i < 1000; i++) {
         int fd = tcp_connect();
@@ -986,7 +903,7 @@ static void test_server_bearer_token(void)
     }
     /* A guessable token cannot ship: too short is refused at start. */
     {
-        sse_route_t weak[1] = { { "/w", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, "short" } };
+        sse_route_t weak[1] = { { .path = "/w", .channel = SSE_CHANNEL_NONE, .token = "short" } };
         sse_server_cfg_t bad;
         cfg_default(&bad);
         bad.routes = weak;

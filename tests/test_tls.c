@@ -29,6 +29,7 @@
 #include <CUnit/CUnit.h>
 
 #include "ssedge/sse.h"
+#include "tls_client.h"
 
 extern char **environ;
 
@@ -360,7 +361,7 @@ static int hello_handler(sse_conn_t *c, const sse_request_t *req, void *user)
 }
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE },
 };
 
 enum { BY_BUFFER, BY_FILE };
@@ -563,6 +564,71 @@ static void test_tls_last_event_id_resume(void)
     CU_ASSERT_EQUAL(reap(c, 5000), 0);
 }
 
+/* A TLS reader whose socket fills (small receive buffer, not reading): the
+ * fan-out writer leaves a record half-sent inside mbedTLS and hands the
+ * stream to its thread, which must finish that record before anything
+ * else. Read again: every event decrypts, in order, none twice. */
+static void test_tls_slow_reader_handed_back(void)
+{
+    sse_tls_cfg_t tls;
+    sse_server_cfg_t cfg;
+    tls_client_t cl;
+    reader_t *r = calloc(1, sizeof *r);
+    static uint64_t ids[600];
+    sse_stats_t st0, st;
+    char data[400];
+    unsigned k = 0, extra = 0, got = 0;
+    int n;
+    ev_t ev;
+    cleanup();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    tls_default(&tls, BY_BUFFER);
+    cfg_default(&cfg, &tls);
+    cfg.send_timeout_ms = 10000;
+    start_with(&cfg);
+    st0 = stats_now();
+    CU_ASSERT_FATAL(tls_client_open(&cl, tb_client_addr(), sse_server_port(), pem_ca.buf,
+                                    pem_ca.len, 4096) == 0);
+    CU_ASSERT_FATAL(tls_client_write(&cl, "GET /events HTTP/1.1\r\nHost: t\r\n"
+                                          "Accept: text/event-stream\r\n\r\n") == 0);
+    CU_ASSERT_EQUAL_FATAL(settle(streams_i, 1, 3000), 1);
+    sleep_ms(50);
+    memset(data, 'z', sizeof data);
+    /* Until the socket is full and the stream handed back, and a bit
+     * more; within what the ring holds. */
+    while (k < 500 && extra < 20) {
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
+                              SSE_OK);
+        k++;
+        if (stats_now().slow_sends > st0.slow_sends)
+            extra++;
+        if (k % 4 == 0)
+            sleep_ms(1);
+    }
+    CU_ASSERT(stats_now().slow_sends > st0.slow_sends);
+    sleep_ms(200);
+    while (got < k && (n = tls_client_read(&cl, r->buf + r->len,
+                                           sizeof r->buf - 1 - r->len, 3000)) > 0) {
+        r->len += (size_t)n;
+        r->buf[r->len] = 0;
+        while (got < k && take_event(r, &ev)) {
+            if (!ev.has_id)
+                continue;
+            CU_ASSERT_EQUAL(ev.id, ids[got]);
+            if (ev.id != ids[got])
+                break;
+            got++;
+        }
+    }
+    CU_ASSERT_EQUAL(got, k);
+    st = stats_now();
+    CU_ASSERT_EQUAL(st.fell_behind + st.send_failures, st0.fell_behind + st0.send_failures);
+    tls_client_close(&cl);
+    free(r);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 3000), 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
 static void test_tls_openssl_s_client_stream(void)
 {
     sse_tls_cfg_t tls;
@@ -621,8 +687,8 @@ static void with_streaming_client(uint32_t hs_timeout_ms, int how, void (*peer)(
     start_with(&cfg);
     c = curl_stream(NULL, 1);
     pub_start(&pub);
-    /* Listener, timer, the stream's thread and the publisher. */
-    want_threads = base_threads + 4;
+    /* Listener, timer, fan-out writer, the stream's thread, the publisher. */
+    want_threads = base_threads + 5;
     CU_ASSERT_EQUAL(settle(threads_now, want_threads, 3000), want_threads);
     st0 = stats_now();
     CU_ASSERT(pub_wait(&pub, 3, 3000)); /* events before the peer ... */
@@ -1068,7 +1134,8 @@ static void test_tls_start_stop_repeated(void)
         /* Also one connection stuck in its handshake (10 s timeout). */
         stalled = tcp_open();
         CU_ASSERT_EQUAL(settle(active_i, 2, 2000), 2);
-        CU_ASSERT_EQUAL(settle(threads_now, base_threads + 4, 2000), base_threads + 4);
+        /* Listener, timer, fan-out writer and the two connections. */
+        CU_ASSERT_EQUAL(settle(threads_now, base_threads + 5, 2000), base_threads + 5);
         /* Stop with both connected: the stream ends cleanly for curl, the
          * handshake is abandoned, stop does not wait for its timeout. */
         t0 = now_ms();
@@ -1090,6 +1157,7 @@ int test_tls_register(void)
         return -1;
     return TEST_ADD(s, test_tls_curl_stream) ||
            TEST_ADD(s, test_tls_last_event_id_resume) ||
+           TEST_ADD(s, test_tls_slow_reader_handed_back) ||
            TEST_ADD(s, test_tls_openssl_s_client_stream) ||
            TEST_ADD(s, test_tls_plain_http_on_tls_port) ||
            TEST_ADD(s, test_tls_garbage_handshake) ||

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the integration suites (see test_util.h). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <CUnit/CUnit.h>
+#include "ssedge/sse.h"
+#include "backend/backend.h"
 #include "test_util.h"
 
 long now_ms(void)
@@ -142,4 +148,87 @@ int next_event(reader_t *c, ev_t *ev, long ms)
         rd_fill(c, left);
     }
     return 1;
+}
+
+/* ---- clients of the server under test -------------------------------------- */
+
+/* A socket address for a numeric ip (v4 or v6) and port. */
+static socklen_t make_addr(const char *ip, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        inet_pton(AF_INET6, ip, &a6->sin6_addr);
+        return sizeof *a6;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        inet_pton(AF_INET, ip, &a->sin_addr);
+        return sizeof *a;
+    }
+}
+
+int connect_fd(int fd, const char *ip, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(ip, port, &ss);
+    if (fd < 0)
+        fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int tcp_connect_to(const char *ip, uint16_t port)
+{
+    return connect_fd(-1, ip, port);
+}
+
+int tcp_connect(void)
+{
+    return tcp_connect_to(tb_client_addr(), sse_server_port());
+}
+
+int send_str(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+reader_t *client_open(const char *request)
+{
+    reader_t *c = calloc(1, sizeof *c);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    c->fd = tcp_connect();
+    CU_ASSERT_FATAL(c->fd >= 0);
+    if (request)
+        CU_ASSERT(send_str(c->fd, request) == 0);
+    return c;
+}
+
+void client_close(reader_t *c)
+{
+    if (c) {
+        close(c->fd);
+        free(c);
+    }
+}
+
+reader_t *stream_open_with(const char *request)
+{
+    reader_t *c = client_open(request);
+    CU_ASSERT(rd_wait_for(c, "\r\n\r\n", 2000));
+    return c;
+}
+
+reader_t *stream_open(const char *path)
+{
+    char req[256];
+    snprintf(req, sizeof req, STREAM_REQ("%s"), path);
+    return stream_open_with(req);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the integration suites: clocks, thread and fd counts,
- * a buffered reader for sockets and child processes, an SSE event parser. */
+ * a buffered reader for sockets and child processes, an SSE event parser,
+ * clients of the server under test. */
 #ifndef SSE_TEST_UTIL_H
 #define SSE_TEST_UTIL_H
 
@@ -44,5 +45,21 @@ typedef struct ev {
 int take_event(reader_t *r, ev_t *ev);
 /* Wait for the next event, at most ms. */
 int next_event(reader_t *r, ev_t *ev, long ms);
+
+/* Clients of the server under test (ssedge's sse_server_port(), at the
+ * backend's client address). */
+#define STREAM_REQ(path) \
+    "GET " path " HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n"
+/* Connect fd (made here when -1) to ip:port; returns the fd or -1. */
+int connect_fd(int fd, const char *ip, uint16_t port);
+int tcp_connect_to(const char *ip, uint16_t port);
+int tcp_connect(void);
+int send_str(int fd, const char *s); /* 0 if all went */
+/* A client that sent @p request (NULL: nothing yet); asserts it connected. */
+reader_t *client_open(const char *request);
+void client_close(reader_t *c);
+/* Open a stream and wait for the response head (and the retry frame). */
+reader_t *stream_open_with(const char *request);
+reader_t *stream_open(const char *path);
 
 #endif /* SSE_TEST_UTIL_H */

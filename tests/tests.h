@@ -12,6 +12,8 @@ int test_ring_register(void);
 int test_port_register(void);   /* the port contract, on the port built in */
 int test_timer_register(void);
 int test_server_register(void);
+int test_fanout_register(void); /* the fan-out writer through real sockets */
+int test_contract_register(void); /* what sse.h promises */
 int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */
 int test_fuzz_register(void);   /* seeds and fuzz regressions replayed */
 

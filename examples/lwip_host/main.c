@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
         /* path, channel, on_open, on_close, user, on_request, token */
-        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
+        { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = on_open },
     };
     sse_server_cfg_t cfg;
     sigset_t sigs;

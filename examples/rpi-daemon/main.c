@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ssedge/sse.h"
+#include "../common/args.h"
 
 /* Same definition as in the generated assets.c (scripts/embed.py). */
 #ifndef SSE_ASSET_DEFINED
@@ -278,51 +279,86 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
     return sse_reply(c, 404, "text/plain", NULL, "not found\n", 10);
 }
 
-static void usage(void)
+#define DEFAULT_PORT 8080
+#define DEFAULT_INTERVAL_MS 1000
+#define MAX_INTERVAL_MS 86400000L /* a day */
+
+/* --help: man-page style, on stdout (it was asked for; not an error). */
+static void help(void)
 {
-    fprintf(stderr, "usage: " NAME " [--port N] [--bind ADDR] [--interval-ms N] [--root DIR]\n"
-            "  --port         TCP port (default 8080; 0 = any free one, logged)\n"
-            "  --bind         numeric address (default 0.0.0.0; \"::\" for IPv6 too)\n"
-            "  --interval-ms  period of the stats event (default 1000)\n"
-            "  --root DIR     read DIR/sys and DIR/proc instead of /sys and /proc (tests)\n");
-    exit(2);
+    printf("NAME\n"
+           "    " NAME " - board status (temperature, load, memory, uptime) as\n"
+           "    Server-Sent Events, with a dashboard\n"
+           "\n"
+           "SYNOPSIS\n"
+           "    " NAME " [--port N] [--bind ADDR] [--interval-ms N] [--root DIR]\n"
+           "\n"
+           "DESCRIPTION\n"
+           "    GET /events streams one JSON \"stats\" event per interval (kept for\n"
+           "    replay: a browser that reconnects with Last-Event-ID gets what it\n"
+           "    missed); GET / serves the dashboard. Logs go to stderr with \"<N>\"\n"
+           "    priorities for journald. SIGTERM or SIGINT ends every stream and exits.\n"
+           "\n"
+           "OPTIONS\n"
+           "    --port N\n"
+           "        TCP port, 0..65535; 0 takes any free port (logged at start).\n"
+           "        Default: %d.\n"
+           "    --bind ADDR\n"
+           "        Numeric IPv4 or IPv6 address to listen on; \"::\" takes IPv6 and IPv4.\n"
+           "        Default: 0.0.0.0 (every IPv4 interface).\n"
+           "    --interval-ms N\n"
+           "        Period of the stats event, 1..%ld ms. Default: %d.\n"
+           "    --root DIR\n"
+           "        Read DIR/sys and DIR/proc instead of /sys and /proc (tests), at most\n"
+           "        %d characters. Default: none (the real /sys and /proc).\n"
+           "    -h, --help\n"
+           "        Print this and exit.\n"
+           "\n"
+           "EXIT STATUS\n"
+           "    0 after SIGTERM or SIGINT; 1 if the server cannot start (a line says\n"
+           "    why); 2 for a flag or value it does not take (a line names it).\n"
+           "\n"
+           "FILES\n"
+           "    /sys/class/thermal/thermal_zone*/temp, /proc/loadavg, /proc/meminfo,\n"
+           "    /proc/uptime\n",
+           DEFAULT_PORT, MAX_INTERVAL_MS, DEFAULT_INTERVAL_MS, (int)sizeof root - 1);
 }
 
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
         /* open to anyone on the LAN: no callbacks, no token */
-        { .path = "/events", .channel = SSE_CHANNEL_ALL },
+        { .path = "/events", .channel = SSE_CHANNEL_NONE },
     };
     sse_server_cfg_t cfg;
     sigset_t stop_sigs;
-    long interval_ms = 1000, port = 8080;
-    int i, r, sig = 0;
+    long interval_ms = DEFAULT_INTERVAL_MS, port = DEFAULT_PORT;
+    char host[64];
+    args_t a;
+    int r, sig = 0;
 
     sse_server_cfg_init(&cfg);
     cfg.routes = routes;
     cfg.num_routes = 1;
     cfg.handler = handler;
-    for (i = 1; i < argc; i++) {
-        char *end;
-        if (i + 1 >= argc)
-            usage();
-        if (strcmp(argv[i], "--port") == 0) {
-            port = strtol(argv[++i], &end, 10);
-            if (*end || port < 0 || port > 65535)
-                usage();
-        } else if (strcmp(argv[i], "--bind") == 0) {
-            cfg.bind_addr = argv[++i];
-        } else if (strcmp(argv[i], "--interval-ms") == 0) {
-            interval_ms = strtol(argv[++i], &end, 10);
-            if (*end || interval_ms < 10 || interval_ms > 3600000)
-                usage();
-        } else if (strcmp(argv[i], "--root") == 0) {
-            if (strlen(argv[++i]) >= sizeof root)
-                usage();
-            strcpy(root, argv[i]);
+    args_init(&a, NAME, argc, argv);
+    while (args_next(&a)) {
+        if (args_is_help(&a)) {
+            help();
+            return 0;
+        } else if (args_is(&a, "--port")) {
+            port = args_long(&a, 0, 65535);
+        } else if (args_is(&a, "--bind")) {
+            cfg.bind_addr = args_addr(&a);
+        } else if (args_is(&a, "--interval-ms")) {
+            interval_ms = args_long(&a, 1, MAX_INTERVAL_MS);
+        } else if (args_is(&a, "--root")) {
+            const char *dir = args_str(&a, "a directory holding sys/ and proc/");
+            if (strlen(dir) >= sizeof root)
+                args_fail(&a, "longer than %d characters", (int)sizeof root - 1);
+            strcpy(root, dir);
         } else {
-            usage();
+            args_unknown(&a);
         }
     }
     cfg.port = (uint16_t)port;
@@ -337,7 +373,9 @@ int main(int argc, char **argv)
     pick_thermal_zone();
     r = sse_server_start(&cfg);
     if (r != SSE_OK) {
-        logmsg(LOG_ERR, "cannot serve on %s:%ld: %s", cfg.bind_addr, port, sse_strerror(r));
+        /* ssedge logged the details on the line before */
+        logmsg(LOG_ERR, "cannot serve on %s:%ld: %s",
+               args_url_host(host, sizeof host, cfg.bind_addr), port, sse_strerror(r));
         return 1;
     }
     r = sse_timer_add((uint32_t)interval_ms, publish_stats, NULL);
@@ -347,7 +385,8 @@ int main(int argc, char **argv)
         return 1;
     }
     logmsg(LOG_INFO, "serving http://%s:%u/ (stream /events, stats every %ld ms)",
-           cfg.bind_addr, (unsigned)sse_server_port(), interval_ms);
+           args_url_host(host, sizeof host, cfg.bind_addr), (unsigned)sse_server_port(),
+           interval_ms);
 
     while (sigwait(&stop_sigs, &sig) != 0)
         ;

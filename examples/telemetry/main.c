@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ssedge/sse.h"
+#include "../common/args.h"
 
 /* Same definition as in the generated assets.c (scripts/embed.py). */
 #ifndef SSE_ASSET_DEFINED
@@ -27,13 +28,23 @@ struct sse_asset {
 extern const struct sse_asset telemetry_assets[];
 extern const size_t telemetry_assets_count;
 
+#define DEFAULT_PORT 8080
+#define DEFAULT_INTERVAL_MS 2000
+#define MAX_INTERVAL_MS 86400000L /* a day */
+
 #define MAX_CORS_ORIGINS 4
+/* The library refuses shorter route tokens at start; say so at the flag. */
+#ifdef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
+#define MIN_TOKEN_LEN CONFIG_SSE_AUTH_MIN_TOKEN_LEN
+#else
+#define MIN_TOKEN_LEN 16
+#endif
 
 static const char *const channel_names[] = { "load", "mem", "clients" };
 enum { CH_LOAD, CH_MEM, CH_CLIENTS, NUM_CH };
 
 static volatile sig_atomic_t quit;
-static uint32_t interval_ms = 2000;
+static uint32_t interval_ms = DEFAULT_INTERVAL_MS;
 static struct timespec started;
 static int channels[NUM_CH];
 
@@ -211,18 +222,60 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
                      a->len);
 }
 
-static void usage(const char *argv0)
+/* --help: man-page style, on stdout (it was asked for; not an error). */
+static void help(void)
 {
-    fprintf(stderr, "usage: %s [--port N] [--bind ADDR] [--interval-ms N]"
-            " [--cors-origin ORIGIN]... [--token T] [--cert PEM --key PEM [--ca PEM]]\n"
-            "  --token        streams need this bearer token (Authorization: Bearer T\n"
-            "                 or ?token=T; the dashboard passes on its own ?token=)\n"
-            "  --cors-origin  origin allowed to read the streams cross-origin\n"
-            "  --cert/--key   serve https (a CONFIG_SSE_TLS build: make run-tls)\n"
-            "  --ca           require client certificates signed by this CA\n"
-            "                 (\"*\" = any; up to %d), for a dashboard hosted elsewhere\n",
-            argv0, MAX_CORS_ORIGINS);
-    exit(2);
+    printf("NAME\n"
+           "    telemetry - stream a device's state to browsers (Server-Sent Events)\n"
+           "\n"
+           "SYNOPSIS\n"
+           "    telemetry [--port N] [--bind ADDR] [--interval-ms N] [--cors-origin ORIGIN]...\n"
+           "              [--token TOKEN] [--cert PEM --key PEM [--ca PEM]]\n"
+           "\n"
+           "DESCRIPTION\n"
+           "    GET /events streams \"message: hello\" every interval from a timer of that\n"
+           "    connection, a JSON \"telemetry\" event for every stream, and the channels\n"
+           "    load, mem and clients to streams that ask for them (/events?ch=load,mem).\n"
+           "    Any path asked for with Accept: text/event-stream streams too. GET /\n"
+           "    serves a live dashboard; any other path answers \"ok\".\n"
+           "\n"
+           "OPTIONS\n"
+           "    --port N\n"
+           "        TCP port, 0..65535; 0 takes any free port (printed at start).\n"
+           "        Default: %d.\n"
+           "    --bind ADDR\n"
+           "        Numeric IPv4 or IPv6 address to listen on; \"::\" takes IPv6 and IPv4.\n"
+           "        Default: 0.0.0.0 (every IPv4 interface).\n"
+           "    --interval-ms N\n"
+           "        Period of the events, 1..%ld ms. Default: %d.\n"
+           "    --cors-origin ORIGIN\n"
+           "        An origin allowed to read the streams from another site, e.g.\n"
+           "        https://dash.example; \"*\" allows any. Repeatable, up to %d times.\n"
+           "        Default: none (same origin only).\n"
+           "    --token TOKEN\n"
+           "        Streams need this bearer token: \"Authorization: Bearer TOKEN\" or\n"
+           "        ?token=TOKEN (the dashboard passes on its own ?token=). At least %d\n"
+           "        characters. Default: none (open to anyone).\n"
+           "    --cert PEM\n"
+           "        Serve https with this certificate (chain), a PEM file; needs --key and\n"
+           "        a build with CONFIG_SSE_TLS (make run-tls). Default: plain http.\n"
+           "    --key PEM\n"
+           "        The private key of --cert, a PEM file. Default: none.\n"
+           "    --ca PEM\n"
+           "        With --cert: require client certificates signed by this CA (mutual\n"
+           "        TLS). Default: none (no client certificate asked for).\n"
+           "    -h, --help\n"
+           "        Print this and exit.\n"
+           "\n"
+           "EXIT STATUS\n"
+           "    0 after SIGINT or SIGTERM; 1 if the server cannot start (a line says\n"
+           "    why); 2 for a flag or value it does not take (a line names it).\n"
+           "\n"
+           "EXAMPLE\n"
+           "    telemetry --port 8080 &\n"
+           "    curl -N -H 'Accept: text/event-stream' http://127.0.0.1:8080/events\n",
+           DEFAULT_PORT, MAX_INTERVAL_MS, DEFAULT_INTERVAL_MS, MAX_CORS_ORIGINS,
+           MIN_TOKEN_LEN);
 }
 
 int main(int argc, char **argv)
@@ -230,52 +283,65 @@ int main(int argc, char **argv)
     /* Not const: --token fills in the last field. */
     static sse_route_t routes[] = {
         /* path, channel, on_open, on_close, user, on_request, token */
-        { "/events", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
+        { "/events", SSE_CHANNEL_NONE, on_open, NULL, NULL, NULL, NULL },
         /* Any other path asked for with Accept: text/event-stream streams too. */
-        { "*", SSE_CHANNEL_ALL, on_open, NULL, NULL, NULL, NULL },
+        { "*", SSE_CHANNEL_NONE, on_open, NULL, NULL, NULL, NULL },
     };
     static const char *cors[MAX_CORS_ORIGINS];
+    char host[64];
     sse_tls_cfg_t tls;
     sse_server_cfg_t cfg;
     unsigned num_cors = 0;
+    args_t a;
     int i, r, tid;
 
     memset(&tls, 0, sizeof tls);
     sse_server_cfg_init(&cfg);
+    cfg.port = DEFAULT_PORT;
     cfg.routes = routes;
     cfg.num_routes = 2;
     cfg.handler = handler;
     cfg.channel_names = channel_names;
     cfg.num_channel_names = NUM_CH;
-    for (i = 1; i < argc; i++) {
-        if (i + 1 >= argc)
-            usage(argv[0]);
-        if (strcmp(argv[i], "--port") == 0)
-            cfg.port = (uint16_t)atoi(argv[++i]);
-        else if (strcmp(argv[i], "--bind") == 0)
-            cfg.bind_addr = argv[++i];
-        else if (strcmp(argv[i], "--interval-ms") == 0)
-            interval_ms = (uint32_t)atoi(argv[++i]);
-        else if (strcmp(argv[i], "--token") == 0)
-            routes[0].token = routes[1].token = argv[++i];
-        else if (strcmp(argv[i], "--cors-origin") == 0 && num_cors < MAX_CORS_ORIGINS)
-            cors[num_cors++] = argv[++i];
-        else if (strcmp(argv[i], "--cert") == 0)
-            tls.cert_file = argv[++i];
-        else if (strcmp(argv[i], "--key") == 0)
-            tls.key_file = argv[++i];
-        else if (strcmp(argv[i], "--ca") == 0)
-            tls.ca_file = argv[++i];
-        else
-            usage(argv[0]);
+    args_init(&a, "telemetry", argc, argv);
+    while (args_next(&a)) {
+        if (args_is_help(&a)) {
+            help();
+            return 0;
+        } else if (args_is(&a, "--port")) {
+            cfg.port = (uint16_t)args_long(&a, 0, 65535);
+        } else if (args_is(&a, "--bind")) {
+            cfg.bind_addr = args_addr(&a);
+        } else if (args_is(&a, "--interval-ms")) {
+            interval_ms = (uint32_t)args_long(&a, 1, MAX_INTERVAL_MS);
+        } else if (args_is(&a, "--token")) {
+            const char *t = args_str(&a, "a bearer token");
+            if (strlen(t) < MIN_TOKEN_LEN)
+                args_fail(&a, "needs at least %d characters", MIN_TOKEN_LEN);
+            routes[0].token = routes[1].token = t;
+        } else if (args_is(&a, "--cors-origin")) {
+            const char *o = args_str(&a, "an origin (https://host[:port]) or \"*\"");
+            if (num_cors == MAX_CORS_ORIGINS)
+                args_fail(&a, "at most %d origins", MAX_CORS_ORIGINS);
+            cors[num_cors++] = o;
+        } else if (args_is(&a, "--cert") || args_is(&a, "--key") || args_is(&a, "--ca")) {
+            const char **f = args_is(&a, "--cert") ? &tls.cert_file
+                           : args_is(&a, "--key") ? &tls.key_file : &tls.ca_file;
+            *f = args_str(&a, "a PEM file");
+#ifndef CONFIG_SSE_TLS
+            args_fail(&a, "this build has no TLS (CONFIG_SSE_TLS; make run-tls builds one)");
+#endif
+        } else {
+            args_unknown(&a);
+        }
     }
     if (tls.cert_file || tls.key_file || tls.ca_file) {
-        if (!tls.cert_file || !tls.key_file)
-            usage(argv[0]);
-        cfg.tls = &tls; /* https; needs a build with CONFIG_SSE_TLS */
+        if (!tls.cert_file)
+            args_fail_flag(&a, tls.key_file ? "--key" : "--ca", "needs --cert too");
+        if (!tls.key_file)
+            args_fail_flag(&a, "--cert", "needs --key too");
+        cfg.tls = &tls; /* https */
     }
-    if (interval_ms == 0)
-        usage(argv[0]);
     if (num_cors > 0) {
         cfg.cors_origins = cors;
         cfg.num_cors_origins = num_cors;
@@ -286,8 +352,10 @@ int main(int argc, char **argv)
 
     r = sse_server_start(&cfg);
     if (r != SSE_OK) {
-        fprintf(stderr, "telemetry: cannot start on %s:%u: %s\n", cfg.bind_addr,
-                (unsigned)cfg.port, sse_strerror(r));
+        /* ssedge logged the details on the line before */
+        fprintf(stderr, "telemetry: cannot start on %s:%u: %s\n",
+                args_url_host(host, sizeof host, cfg.bind_addr), (unsigned)cfg.port,
+                sse_strerror(r));
         return 1;
     }
     for (i = 0; i < NUM_CH; i++) {
@@ -300,7 +368,8 @@ int main(int argc, char **argv)
     if (tid < 0)
         fprintf(stderr, "telemetry: no timer: %s\n", sse_strerror(tid));
     printf("telemetry: %s://%s:%u/  (stream: /events?ch=load,mem,clients)\n",
-           cfg.tls ? "https" : "http", cfg.bind_addr, (unsigned)sse_server_port());
+           cfg.tls ? "https" : "http", args_url_host(host, sizeof host, cfg.bind_addr),
+           (unsigned)sse_server_port());
     fflush(stdout);
     while (!quit)
         usleep(100 * 1000);

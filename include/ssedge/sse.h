@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ssedge/sse_version.h"
 #include "ssedge/sse_err.h"
 #include "ssedge/sse_http.h"
 #include "ssedge/sse_event.h"
@@ -35,13 +36,18 @@ extern "C" {
 typedef uint32_t sse_conn_id_t;
 #define SSE_CONN_NONE ((sse_conn_id_t)0) /**< no connection */
 
-/** Channel argument meaning "every stream" (publish) or "none" (route). */
+/** sse_publish() channel: the event goes to every stream. */
 #define SSE_CHANNEL_ALL (-1)
+/** sse_route_t channel: its streams subscribe to no channel and receive
+ *  only events published to every stream (SSE_CHANNEL_ALL there). Routes
+ *  written with SSE_CHANNEL_ALL, which had this meaning, still work. */
+#define SSE_CHANNEL_NONE (-1)
 
 /** A connection inside a request handler; valid only during that call. */
 typedef struct sse_conn sse_conn_t;
 
-/** The parsed request handed to callbacks (strings are not NUL-terminated). */
+/** The parsed request handed to callbacks (strings are not NUL-terminated).
+ *  Any header, kept in the fields or not, is found with sse_http_header(). */
 typedef sse_http_req_t sse_request_t;
 
 /** An event-stream path. */
@@ -51,7 +57,8 @@ typedef struct sse_route {
      *  exact path streams unless Accept rules text/event-stream out (406). */
     const char *path;
     /** Channel 0..CONFIG_SSE_MAX_CHANNELS-1 its streams subscribe to, or
-     *  SSE_CHANNEL_ALL: only events published to every stream. A request
+     *  SSE_CHANNEL_NONE: only events published to every stream. Set it
+     *  even then: a route left at 0 subscribes to channel 0. A request
      *  may add channels by name with "?ch=name1,name2" (see
      *  sse_server_cfg_t.channel_names): browsers allow only six HTTP/1.1
      *  connections per origin, so one stream carries several channels. */
@@ -81,7 +88,12 @@ typedef struct sse_route {
 /**
  * Handler for every request that is not a stream. Runs on the connection's
  * thread; answer with sse_reply().
- * @return SSE_OK if it replied; anything else makes ssedge answer 404.
+ * @return SSE_OK once it has replied. If it returns without a reply,
+ *         ssedge answers for it: 404 when it returned anything but SSE_OK
+ *         (no such path); 500 with a log line when it returned SSE_OK, or
+ *         when its sse_reply() failed for a head that did not fit (a bug
+ *         in the handler). Once a reply went out, the return value is not
+ *         looked at.
  */
 typedef int (*sse_handler_fn)(sse_conn_t *c, const sse_request_t *req,
                               void *user);
@@ -151,7 +163,10 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg);
  *         SSE_ERR_INVALID if the TLS certificate, key or CA does not parse
  *         or the key does not match the certificate (logged);
  *         SSE_ERR_IO if the port cannot be bound or a TLS file cannot be
- *         read; SSE_ERR_NOMEM if a thread cannot be created.
+ *         read; SSE_ERR_NOMEM if a thread cannot be created. Every failure
+ *         also logs one line with its cause (the setting and its limit,
+ *         the address and the stack's reason, the file), since a code
+ *         alone does not tell a port in use from a missing file.
  */
 int sse_server_start(const sse_server_cfg_t *cfg);
 
@@ -178,7 +193,8 @@ uint16_t sse_server_port(void);
  * @param id    if not NULL, receives the id given to the event
  * @return SSE_OK; SSE_ERR_INVALID (CR/LF in event, bad UTF-8);
  *         SSE_ERR_TOO_LARGE (encoded event > CONFIG_SSE_MAX_EVENT_BYTES);
- *         SSE_ERR_ARG (channel out of range).
+ *         SSE_ERR_ARG (channel out of range); SSE_ERR_NOMEM (the first
+ *         call ever could not create ssedge's locks).
  */
 int sse_publish(int channel, const char *event, const char *data, size_t len,
                 uint64_t *id);
@@ -192,10 +208,17 @@ int sse_send_to(sse_conn_id_t conn, const char *event, const char *data,
                 size_t len, uint64_t *id);
 
 /**
- * Answer a non-stream request (from a handler). Adds Content-Length and
+ * Answer a non-stream request (from a handler), once. Adds Content-Type,
+ * Content-Length (not for 204 and 304, which carry no body) and
  * "Connection: close"; the body is left out for HEAD.
+ * @param status 200..599
  * @param extra_headers NULL, or complete "Name: value\r\n" lines
- * @return SSE_OK; SSE_ERR_ARG if already answered; a send error.
+ * @return SSE_OK; SSE_ERR_ARG if already answered, a status outside
+ *         200..599, or a body with 204/304; SSE_ERR_TOO_LARGE if the head
+ *         does not fit CONFIG_SSE_SEND_BUF_SIZE (nothing was sent: the
+ *         handler may answer again, else the client gets 500); a send
+ *         error (SSE_ERR_TIMEOUT, SSE_ERR_CLOSED, SSE_ERR_IO: the request
+ *         counts as answered).
  */
 int sse_reply(sse_conn_t *c, int status, const char *content_type,
               const char *extra_headers, const void *body, size_t len);
@@ -211,7 +234,11 @@ int sse_conn_close(sse_conn_id_t conn);
  *  @return 0..n-1, or SSE_ERR_ARG if unknown or not running. */
 int sse_channel(const char *name);
 
-/** Counters for monitoring and tests (a consistent snapshot). */
+/** Counters for monitoring and tests. active, streams and the ids are one
+ *  consistent snapshot; each counter is read atomically on its own (they
+ *  are bumped without a lock) and counts in a machine word: on a 32-bit
+ *  target (Cortex-M, a 32-bit Pi) it wraps after 2^32, as monitoring
+ *  systems expect of counters. */
 typedef struct sse_stats {
     unsigned active;          /**< connections holding a slot now */
     unsigned streams;         /**< of which streaming */
@@ -219,6 +246,9 @@ typedef struct sse_stats {
     uint64_t overloaded;      /**< connections refused because full */
     uint64_t fell_behind;     /**< streams closed: cursor fell off the ring */
     uint64_t send_failures;   /**< streams closed: send failed or timed out */
+    uint64_t slow_sends;      /**< sends a socket could not take at once: the
+                                   stream's own thread finished them (a slow
+                                   reader or a burst; see CONFIG_SSE_SEND_TIMEOUT_MS) */
     uint64_t bad_requests;    /**< 4xx/5xx answers from the parser */
     uint64_t tls_failures;    /**< TLS handshakes that failed or timed out */
     uint64_t auth_failures;   /**< stream requests refused 401 (token) */

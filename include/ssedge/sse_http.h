@@ -22,7 +22,8 @@
  * Rejected with 400: bare CR, NUL or other control bytes, obs-fold, a space
  * before the colon, a target that is not origin-form ("*", "http://..."),
  * two Content-Length headers, Content-Length together with Transfer-Encoding,
- * a non-numeric Content-Length. HTTP/0.9 lines and other major versions give
+ * a non-numeric Content-Length, a Transfer-Encoding that does not end in
+ * chunked (RFC 9112 6.1). HTTP/0.9 lines and other major versions give
  * 505 (HTTP/2's preface "PRI * HTTP/2.0" included).
  */
 #ifndef SSE_HTTP_H
@@ -57,9 +58,11 @@ typedef struct sse_http_req {
     sse_str_t authorization;
     sse_str_t accept_encoding;
     int64_t   content_length;/**< -1 when absent */
-    int       chunked;       /**< 1 if Transfer-Encoding was present */
+    int       chunked;       /**< 1: the body is chunked (a Transfer-Encoding
+                                  ending in chunked; any other is refused) */
     unsigned  num_headers;   /**< header lines seen */
     int       status;        /**< HTTP status to answer on error (see above) */
+    sse_str_t head;          /**< the whole head, request line to blank line */
 } sse_http_req_t;
 
 /**
@@ -94,6 +97,14 @@ const char *sse_http_reason(int status);
  * @return 1 found (*val set, possibly empty), 0 not found.
  */
 int sse_http_query_get(sse_str_t query, const char *key, sse_str_t *val);
+
+/**
+ * Any header of a parsed request, by name (case-insensitive), e.g. "Cookie"
+ * or "If-None-Match": the fields above are only the ones ssedge uses.
+ * @return 1 with *value set to the first such line's value (spaces around
+ *         it removed; it may be empty), 0 if there is none.
+ */
+int sse_http_header(const sse_http_req_t *req, const char *name, sse_str_t *value);
 
 /** Case-insensitive compare of a view with a NUL-terminated string: 1 equal. */
 int sse_str_ieq(sse_str_t s, const char *z);

@@ -74,7 +74,7 @@ void sse_port_lwip_set_random(int (*fn)(void *buf, size_t len));
 /**
  * Where log lines go. By default LWIP_PLATFORM_DIAG() (printf on most
  * ports); a board may send them to its own logger. @p fn gets the level
- * (1 error .. 4 debug) and one line without newline, from any thread.
+ * (SSE_LOG_ERR .. SSE_LOG_DBG of sse_port.h) and one line without newline, from any thread.
  * NULL restores the default.
  */
 void sse_port_lwip_set_log(void (*fn)(int level, const char *msg));

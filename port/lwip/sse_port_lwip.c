@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sse_opt.h"
@@ -127,16 +128,16 @@ typedef char sse_lwip_mutex_fits[sizeof(sys_mutex_t) <= SSE_LWIP_MUTEX_BYTES ? 1
  * only pool_lock, so they may be called with or without the caller's mutex.
  *
  * Size: the threads that can be parked at one time are the connection
- * threads (CONFIG_SSE_MAX_CONNECTIONS, each on the event count or in
- * sse_timer_del), the listener (its back-off sleep uses a slot too), the
- * timer thread, the thread in sse_server_stop() and an application thread
- * in sse_timer_del(): MAX_CONNECTIONS + 4. More application threads
+ * threads (CONFIG_SSE_MAX_CONNECTIONS, each parked on its own condition
+ * or in sse_timer_del), the listener (its back-off sleep uses a slot too),
+ * the timer thread, the fan-out writer, the thread in sse_server_stop() and
+ * an application thread in sse_timer_del(): MAX_CONNECTIONS + 5. More application threads
  * waiting at once do not break anything: a wait that finds the pool empty
  * sleeps a short while and returns as a spurious wake-up (allowed by the
  * contract; callers re-check), so the pool size only decides efficiency.
  */
 #ifndef SSE_LWIP_WAITERS
-#define SSE_LWIP_WAITERS (CONFIG_SSE_MAX_CONNECTIONS + 4)
+#define SSE_LWIP_WAITERS (CONFIG_SSE_MAX_CONNECTIONS + 5)
 #endif
 /* Poll period of a wait that found no free slot. */
 #define SSE_LWIP_POLL_MS 10u
@@ -458,6 +459,18 @@ static int make_addr(const char *addr, uint16_t port, struct sockaddr_storage *s
 #endif
 }
 
+static void listen_failed(const char *addr, uint16_t port, const char *why, int err)
+{
+    char msg[CONFIG_SSE_LOG_LINE];
+    if (err)
+        snprintf(msg, sizeof msg, "cannot listen on %s port %u: %s (lwIP errno %d)",
+                 addr && *addr ? addr : "*", (unsigned)port, why, err);
+    else
+        snprintf(msg, sizeof msg, "cannot listen on %s port %u: %s",
+                 addr && *addr ? addr : "*", (unsigned)port, why);
+    sse_port_log(SSE_LOG_ERR, msg);
+}
+
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
                     int backlog)
 {
@@ -466,11 +479,15 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     int fd, family = AF_INET;
 
     sse_port_sock_init(ls);
-    if (make_addr(addr, port, &ss, &len, &family) != SSE_OK)
+    if (make_addr(addr, port, &ss, &len, &family) != SSE_OK) {
+        listen_failed(addr, port, "not a numeric IPv4 or IPv6 address", 0);
         return SSE_ERR_ARG;
+    }
     fd = lwip_socket(family, SOCK_STREAM, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        listen_failed(addr, port, "no socket (MEMP_NUM_NETCONN?)", errno);
         return SSE_ERR_IO;
+    }
 #if SO_REUSE
     {
         int one = 1;
@@ -481,11 +498,46 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
      * IPV6_V6ONLY on "::" to IP_ANY_TYPE (dual stack). */
     if (lwip_bind(fd, (struct sockaddr *)(void *)&ss, len) != 0 ||
         lwip_listen(fd, backlog) != 0) {
+        int e = errno;
+        listen_failed(addr, port, e == EADDRINUSE ? "address in use" : "bind/listen failed", e);
         lwip_close(fd);
         return SSE_ERR_IO;
     }
     ls->fd = fd;
     return SSE_OK;
+}
+
+const char *sse_port_sock_peer(const sse_port_sock_t *s, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = (socklen_t)sizeof ss;
+    char ip[48];
+    ip_addr_t a;
+    snprintf(buf, cap, "?");
+    if (s->fd < 0 || lwip_getpeername(s->fd, (struct sockaddr *)(void *)&ss, &len) != 0)
+        return buf;
+#if LWIP_IPV4
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)&ss;
+        ip_addr_set_zero_ip4(&a);
+        inet_addr_to_ip4addr(ip_2_ip4(&a), &sin->sin_addr);
+        if (ipaddr_ntoa_r(&a, ip, (int)sizeof ip))
+            snprintf(buf, cap, "%s:%u", ip, (unsigned)lwip_ntohs(sin->sin_port));
+        return buf;
+    }
+#endif
+#if LWIP_IPV6
+    if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)&ss;
+        ip_addr_set_zero_ip6(&a);
+        memcpy(ip_2_ip6(&a)->addr, &sin6->sin6_addr, 16);
+        if (ipaddr_ntoa_r(&a, ip, (int)sizeof ip))
+            snprintf(buf, cap, "[%s]:%u", ip, (unsigned)lwip_ntohs(sin6->sin6_port));
+    }
+#endif
+    (void)a;
+    (void)ip;
+    return buf;
 }
 
 uint16_t sse_port_sock_local_port(const sse_port_sock_t *s)
@@ -558,6 +610,25 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
         if (e == EPIPE || e == ENOMEM || e == ENOBUFS || e == ENFILE)
             return SSE_ERR_IO; /* a reset or a broken socket, not a slow peer */
         return map_errno(e);
+    }
+}
+
+int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len)
+{
+    if (len > 0x7FFFFFFFu)
+        len = 0x7FFFFFFFu;
+    for (;;) {
+        /* lwIP 2.x writes what fits of a non-blocking send (partial). */
+        ssize_t n = lwip_send(s->fd, buf, len, MSG_DONTWAIT);
+        int e;
+        if (n >= 0)
+            return (int)n;
+        e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == ECONNRESET || e == ECONNABORTED || e == EPIPE || e == ENOTCONN)
+            return SSE_ERR_CLOSED;
+        return map_errno(e) == SSE_ERR_TIMEOUT ? 0 : SSE_ERR_IO;
     }
 }
 
@@ -773,13 +844,16 @@ void sse_port_lwip_set_log(void (*fn)(int level, const char *msg))
 
 void sse_port_log(int level, const char *msg)
 {
-    static const char *const names[] = { "error", "error", "warn", "info", "debug" };
+    static const char *const names[] = { "error", "error", "warn", "info", "debug" }; /* SSE_LOG_* */
     void (*fn)(int, const char *) = __atomic_load_n(&log_hook, __ATOMIC_ACQUIRE);
     if (fn) {
         fn(level, msg);
         return;
     }
-    LWIP_PLATFORM_DIAG(("ssedge %s: %s\n", names[level < 0 ? 0 : level > 4 ? 4 : level], msg));
+    LWIP_PLATFORM_DIAG(("ssedge %s: %s\n",
+                        names[level < SSE_LOG_ERR ? SSE_LOG_ERR : level > SSE_LOG_DBG ? SSE_LOG_DBG
+                                                                                 : level],
+                        msg));
 }
 
 #endif /* CONFIG_SSE_PORT_LWIP */

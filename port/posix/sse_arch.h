@@ -6,6 +6,13 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* Linux's own calls (futexes, accept4, SOCK_CLOEXEC, MSG_NOSIGNAL), unless
+ * SSE_POSIX_PORTABLE asks for the path every other POSIX system takes:
+ * make test builds and runs that path on Linux too. */
+#if defined(__linux__) && !defined(SSE_POSIX_PORTABLE)
+#define SSE_POSIX_LINUX 1
+#endif
+
 typedef struct sse_port_sock {
     int      fd;       /* -1 = no socket */
     uint32_t rcv_to;   /* timeout last set with SO_RCVTIMEO, to skip repeats */
@@ -24,7 +31,7 @@ typedef struct sse_port_cond {
 typedef struct sse_port_evt {
     uint32_t        seq;
     uint32_t        waiters;  /* lets a wake skip the syscall when nobody sleeps */
-#if !defined(__linux__)
+#if !defined(SSE_POSIX_LINUX)
     sse_port_mutex_t m;
     sse_port_cond_t  c;
 #endif

@@ -15,11 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#if defined(__linux__)
-#include <linux/futex.h>
-#endif
 #include <sys/syscall.h>
 #if defined(__APPLE__)
 #include <stdlib.h> /* arc4random_buf */
@@ -27,11 +25,16 @@
 
 #include "sse_opt.h"
 #include "sse_port.h"
+#if defined(SSE_POSIX_LINUX)
+#include <linux/futex.h>
+#endif
 
 #if defined(CONFIG_SSE_PORT_POSIX) || !defined(CONFIG_SSE_PORT_LWIP)
 
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set per socket instead */
+#if defined(SSE_POSIX_LINUX)
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0 /* SO_NOSIGPIPE where there is one, SIGPIPE ignored */
 #endif
 
 int sse_port_init(void)
@@ -63,6 +66,17 @@ int sse_port_sock_valid(const sse_port_sock_t *s)
     return s->fd >= 0;
 }
 
+#if !defined(SSE_POSIX_LINUX)
+/* A new socket of ours is not inherited by programs the application runs
+ * (Linux sets that in the same call). */
+static int cloexec(int fd)
+{
+    if (fd >= 0)
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}
+#endif
+
 static void sock_setup(int fd)
 {
     int one = 1;
@@ -79,6 +93,14 @@ static void sock_setup(int fd)
 #endif
 }
 
+static void listen_failed(const char *addr, uint16_t port, const char *why)
+{
+    char msg[CONFIG_SSE_LOG_LINE];
+    snprintf(msg, sizeof msg, "cannot listen on %s port %u: %s", addr && *addr ? addr : "*",
+             (unsigned)port, why);
+    sse_port_log(SSE_LOG_ERR, msg);
+}
+
 int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
                     int backlog)
 {
@@ -92,11 +114,18 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
     snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
-    if (getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &ai) != 0 || !ai)
+    if (getaddrinfo(addr && *addr ? addr : NULL, portstr, &hints, &ai) != 0 || !ai) {
+        listen_failed(addr, port, "not a numeric IPv4 or IPv6 address");
         return SSE_ERR_ARG;
+    }
 
+#if defined(SSE_POSIX_LINUX)
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#else
+    fd = cloexec(socket(ai->ai_family, SOCK_STREAM, 0));
+#endif
     if (fd < 0) {
+        listen_failed(addr, port, strerror(errno));
         freeaddrinfo(ai);
         return SSE_ERR_IO;
     }
@@ -106,6 +135,7 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
+        listen_failed(addr, port, strerror(errno));
         close(fd);
         freeaddrinfo(ai);
         return SSE_ERR_IO;
@@ -113,6 +143,24 @@ int sse_port_listen(sse_port_sock_t *ls, const char *addr, uint16_t port,
     freeaddrinfo(ai);
     ls->fd = fd;
     return SSE_OK;
+}
+
+const char *sse_port_sock_peer(const sse_port_sock_t *s, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char ip[INET6_ADDRSTRLEN];
+    snprintf(buf, cap, "?");
+    if (s->fd < 0 || getpeername(s->fd, (struct sockaddr *)&ss, &len) != 0)
+        return buf;
+    if (ss.ss_family == AF_INET &&
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip))
+        snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    else if (ss.ss_family == AF_INET6 &&
+             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip))
+        snprintf(buf, cap, "[%s]:%u", ip,
+                 (unsigned)ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+    return buf;
 }
 
 uint16_t sse_port_sock_local_port(const sse_port_sock_t *s)
@@ -155,7 +203,11 @@ int sse_port_accept(sse_port_sock_t *ls, sse_port_sock_t *cs,
     if (r != 0)
         return r;
     for (;;) {
+#if defined(SSE_POSIX_LINUX)
         int fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC);
+#else
+        int fd = cloexec(accept(ls->fd, NULL, NULL));
+#endif
         if (fd >= 0) {
             sock_setup(fd);
             cs->fd = fd;
@@ -221,13 +273,40 @@ int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,
     }
 }
 
+int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len)
+{
+    if (len > INT_MAX)
+        len = INT_MAX;
+    for (;;) {
+        ssize_t n = send(s->fd, buf, len, SEND_FLAGS | MSG_DONTWAIT);
+        if (n >= 0)
+            return (int)n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return errno == EPIPE || errno == ECONNRESET ? SSE_ERR_CLOSED : SSE_ERR_IO;
+    }
+}
+
 int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
                   uint32_t timeout_ms)
 {
     const char *p = buf;
+    if (timeout_ms == 0) {
+        /* SO_SNDTIMEO {0,0} would mean "wait forever": try once instead. */
+        while (len > 0) {
+            int n = sse_port_try_send(s, p, len);
+            if (n <= 0)
+                return n == 0 ? SSE_ERR_TIMEOUT : n;
+            p += n;
+            len -= (size_t)n;
+        }
+        return SSE_OK;
+    }
     set_timeo(s->fd, SO_SNDTIMEO, &s->snd_to, timeout_ms);
     while (len > 0) {
-        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = send(s->fd, p, len, SEND_FLAGS);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
@@ -336,7 +415,7 @@ void sse_port_mutex_destroy(sse_port_mutex_t *m) { pthread_mutex_destroy(&m->m);
 void sse_port_mutex_lock(sse_port_mutex_t *m)    { pthread_mutex_lock(&m->m); }
 void sse_port_mutex_unlock(sse_port_mutex_t *m)  { pthread_mutex_unlock(&m->m); }
 
-#if defined(__APPLE__)
+#if defined(__APPLE__) || defined(SSE_POSIX_PORTABLE)
 #define SSE_COND_CLOCK CLOCK_REALTIME /* macOS has no condattr_setclock */
 #else
 #define SSE_COND_CLOCK CLOCK_MONOTONIC
@@ -348,7 +427,7 @@ int sse_port_cond_init(sse_port_cond_t *c)
     int r;
     if (pthread_condattr_init(&a) != 0)
         return SSE_ERR_NOMEM;
-#if !defined(__APPLE__)
+#if !defined(__APPLE__) && !defined(SSE_POSIX_PORTABLE)
     pthread_condattr_setclock(&a, SSE_COND_CLOCK);
 #endif
     r = pthread_cond_init(&c->c, &a);
@@ -381,7 +460,7 @@ int sse_port_evt_init(sse_port_evt_t *e)
 {
     e->seq = 0;
     e->waiters = 0;
-#if !defined(__linux__)
+#if !defined(SSE_POSIX_LINUX)
     if (sse_port_mutex_init(&e->m) != SSE_OK)
         return SSE_ERR_NOMEM;
     if (sse_port_cond_init(&e->c) != SSE_OK) {
@@ -397,7 +476,7 @@ uint32_t sse_port_evt_seq(sse_port_evt_t *e)
     return __atomic_load_n(&e->seq, __ATOMIC_SEQ_CST);
 }
 
-#if defined(__linux__)
+#if defined(SSE_POSIX_LINUX)
 /* FUTEX_*_BITSET wakes exactly the waiters whose mask intersects, in one
  * syscall however many there are; its timeout is absolute on
  * CLOCK_MONOTONIC. */
@@ -499,10 +578,11 @@ void sse_port_log(int level, const char *msg)
 {
     /* "<N>" prefixes are read by journald/systemd as the syslog priority
      * (3 err, 4 warning, 6 info, 7 debug); one write keeps lines whole. */
-    static const char prio[] = { '3', '3', '4', '6', '7' };
+    static const char prio[] = { '3', '3', '4', '6', '7' }; /* by SSE_LOG_* */
     char line[CONFIG_SSE_LOG_LINE + 24]; /* the message plus our prefix */
     int n = snprintf(line, sizeof line, "<%c>ssedge: %s\n",
-                     prio[level < 0 ? 0 : level > 4 ? 4 : level], msg);
+                     prio[level < SSE_LOG_ERR ? SSE_LOG_ERR : level > SSE_LOG_DBG ? SSE_LOG_DBG
+                                                                               : level], msg);
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
     if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0) {

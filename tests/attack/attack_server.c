@@ -322,7 +322,7 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
     static const sse_route_t routes[] = {
-        { "/events", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, NULL },
+        { .path = "/events", .channel = SSE_CHANNEL_NONE },
     };
     sse_server_cfg_t cfg;
     struct sigaction sa;

@@ -13,4 +13,11 @@ const char *tb_bind_addr(void);   /* what the server under test binds */
 const char *tb_client_addr(void); /* where a client on this host connects */
 const char *tb_client_addr6(void); /* the same over IPv6, or NULL */
 
+/* ssedge's log lines, captured: tb_log_start() empties the capture and
+ * sends the port's log there until tb_log_stop(); tb_log_text() is what
+ * came (NUL-terminated, the first 16 KiB). */
+void tb_log_start(void);
+void tb_log_stop(void);
+const char *tb_log_text(void);
+
 #endif /* SSE_TEST_BACKEND_H */

@@ -17,6 +17,7 @@
  * frame Linux sends within 590; the Linux side keeps 1500 (IPv6 needs
  * 1280 or more there). */
 #define _DEFAULT_SOURCE /* lwIP's headers want SSIZE_MAX */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -155,4 +156,38 @@ const char *tb_client_addr6(void)
 #else
     return NULL;
 #endif
+}
+
+/* Log capture through the port's log hook. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_text[16384];
+static size_t log_len;
+
+static void log_to_text(int level, const char *msg)
+{
+    (void)level;
+    pthread_mutex_lock(&log_lock);
+    log_len += (size_t)snprintf(log_text + log_len, sizeof log_text - log_len, "%s\n", msg);
+    if (log_len >= sizeof log_text)
+        log_len = sizeof log_text - 1;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void tb_log_start(void)
+{
+    pthread_mutex_lock(&log_lock);
+    log_len = 0;
+    log_text[0] = 0;
+    pthread_mutex_unlock(&log_lock);
+    sse_port_lwip_set_log(log_to_text);
+}
+
+void tb_log_stop(void)
+{
+    sse_port_lwip_set_log(NULL);
+}
+
+const char *tb_log_text(void)
+{
+    return log_text;
 }

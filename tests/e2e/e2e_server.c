@@ -116,9 +116,9 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 #define E2E_TOKEN "e2e+token/0123456789=" /* needs escaping in a query */
 
 static const sse_route_t routes[] = {
-    { "/events", SSE_CHANNEL_ALL, on_open, on_close, NULL, on_request, NULL },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = on_open, .on_close = on_close, .on_request = on_request },
     /* Every event too, for holders of the bearer token only. */
-    { "/secure", SSE_CHANNEL_ALL, NULL, NULL, NULL, NULL, E2E_TOKEN },
+    { .path = "/secure", .channel = SSE_CHANNEL_NONE, .token = E2E_TOKEN },
 };
 static const char *const channel_names[] = { "a", "b" };
 

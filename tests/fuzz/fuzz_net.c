@@ -72,13 +72,13 @@ static void on_open(sse_conn_id_t conn, const sse_request_t *rq, void *user)
 
 /* Designated: sse_route_t may grow fields. */
 static const sse_route_t routes[] = {
-    { .path = "/events", .channel = SSE_CHANNEL_ALL, .on_open = on_open },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = on_open },
     { .path = "/ch", .channel = 0 },
-    { .path = "/stop", .channel = SSE_CHANNEL_ALL, .on_request = refuse_stop },
+    { .path = "/stop", .channel = SSE_CHANNEL_NONE, .on_request = refuse_stop },
     { .path = "/auth", .channel = 1, .on_open = on_open, .on_request = need_auth },
     { .path = "/odd", .channel = 2, .on_request = odd_status },
-    { .path = "/tok", .channel = SSE_CHANNEL_ALL, .on_open = on_open, .token = FZ_TOKEN },
-    { .path = "*", .channel = SSE_CHANNEL_ALL },
+    { .path = "/tok", .channel = SSE_CHANNEL_NONE, .on_open = on_open, .token = FZ_TOKEN },
+    { .path = "*", .channel = SSE_CHANNEL_NONE },
 };
 
 static int path_is(const sse_request_t *rq, const char *p)

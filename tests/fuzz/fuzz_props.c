@@ -123,6 +123,14 @@ static const char *success_ok(const char *b, int rc, const sse_http_req_t *rq)
         return "http: content-length/chunked inconsistent";
     if (rq->num_headers > FZ_MAX_HDRS)
         return "http: more headers than allowed";
+    if (rq->head.p != b || rq->head.n != (size_t)rc)
+        return "http: head is not the bytes parsed";
+    {   /* The lookup finds what the parser kept, the same bytes. */
+        sse_str_t v;
+        if ((rq->host.p != NULL) != sse_http_header(rq, "Host", &v) ||
+            (rq->host.p && (v.p != rq->host.p || v.n != rq->host.n)))
+            return "http: sse_http_header(Host) differs from the parsed Host";
+    }
     /* Request line + headers + blank line, each ending in LF (bare CR is refused). */
     for (i = 0; i < (size_t)rc; i++)
         lines += b[i] == '\n';

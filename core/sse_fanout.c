@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* The fan-out writer: parked streams, the writer thread's sweep over them,
+ * non-blocking sends, heartbeats and idle checks, hand-backs. */
+#include <string.h>
+#include "sse_opt.h"
+#include "sse_port.h"
+#include "sse_atomic.h"
+#include "sse_log.h"
+#include "sse_fanout.h"
+
+#define WORDS ((CONFIG_SSE_MAX_CONNECTIONS + 31) / 32)
+
+static struct {
+    sse_port_mutex_t lock;     /* hand-backs, parking, the writer's end */
+    sse_port_cond_t  done;     /* the writer thread finished */
+    sse_port_evt_t   bell;     /* the writer sleeps here; kicks ring it */
+    int              inited;
+    int              running;  /* atomic: the writer should go on */
+    int              alive;    /* the writer thread has not finished */
+    int              closed;   /* no parking: the writer is gone or going */
+    sse_ring_t      *ring;
+    uint32_t         heartbeat_ms, idle_check_ms, coalesce_ms;
+    unsigned         hiwater;  /* atomic: slots 0..hiwater-1 have streamed */
+    unsigned         nparked;  /* atomic: streams the writer holds */
+    int              sweeping; /* atomic: someone sweeps (the writer or a publisher) */
+    int              missed;   /* atomic: a sweep was wanted while one ran */
+    uint32_t         acked;    /* atomic: the writer's sweeps, for order_reads */
+    uint32_t         parked[WORDS]; /* atomic bit per slot: the writer holds it */
+    /* The writer's copy of the events due, shared by every stream at the
+     * same cursor with the same channels: copied once, sent to each. */
+    struct {
+        uint64_t start, end;
+        uint32_t mask;
+        int      n;
+        int      valid;
+    } cache;
+    char             buf[CONFIG_SSE_SEND_BUF_SIZE];
+    char             scratch[16]; /* what an idle check reads and drops */
+    sse_fan_t        fans[CONFIG_SSE_MAX_CONNECTIONS];
+} F;
+
+static const char heartbeat[] = ": hb\n\n";
+
+int sse_fanout_init(void)
+{
+    if (F.inited)
+        return SSE_OK;
+    if (sse_port_mutex_init(&F.lock) != SSE_OK || sse_port_cond_init(&F.done) != SSE_OK ||
+        sse_port_evt_init(&F.bell) != SSE_OK)
+        return SSE_ERR_NOMEM;
+    F.closed = 1;
+    F.inited = 1;
+    return SSE_OK;
+}
+
+sse_fan_t *sse_fan_of(unsigned slot)
+{
+    return &F.fans[slot];
+}
+
+sse_fan_t *sse_fan_open(unsigned slot)
+{
+    sse_fan_t *f = &F.fans[slot];
+    /* Made on a slot's first stream, so slots never used stay untouched.
+     * Nobody waits on it between streams. */
+    if (!f->cv_ready && sse_port_cond_init(&f->cv) != SSE_OK)
+        return NULL;
+    f->cv_ready = 1;
+    unsigned hw = sse_load_rlx(&F.hiwater);
+    while (slot >= hw && !__atomic_compare_exchange_n(&F.hiwater, &hw, slot + 1, 0,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+    f->pending = 0;
+    f->why = SSE_FAN_MORE;
+    sse_store_rlx(&f->kill, 0);
+    return f;
+}
+
+void sse_fanout_kick(void)
+{
+    sse_port_evt_wake(&F.bell, 1);
+}
+
+void sse_fanout_order_reads(void)
+{
+    unsigned i, hw = sse_load_acq(&F.hiwater);
+    (void)sse_load_acq(&F.acked);
+    for (i = 0; i < hw; i++)
+        (void)sse_load_acq(&F.fans[i].acked);
+}
+
+/* ---- the stream's side ------------------------------------------------------ */
+
+int sse_fan_park(sse_fan_t *f)
+{
+    unsigned i = (unsigned)(f - F.fans);
+    int why;
+    sse_port_mutex_lock(&F.lock);
+    if (F.closed) {
+        sse_port_mutex_unlock(&F.lock);
+        return SSE_FAN_END;
+    }
+    f->parked = 1;
+    __atomic_fetch_add(&F.nparked, 1, __ATOMIC_RELEASE);
+    /* Release: the writer that sees the bit sees cursor and the rest. */
+    __atomic_fetch_or(&F.parked[i / 32], 1u << (i % 32), __ATOMIC_RELEASE);
+    sse_port_mutex_unlock(&F.lock);
+    /* Events published since our last look, and our heartbeat and idle
+     * deadlines, are the writer's now: let it take them into account. */
+    sse_fanout_kick();
+    sse_port_mutex_lock(&F.lock);
+    while (f->parked)
+        sse_port_cond_wait(&f->cv, &F.lock, SSE_PORT_FOREVER);
+    why = f->why;
+    sse_port_mutex_unlock(&F.lock);
+    return why;
+}
+
+/* ---- the writer's side ------------------------------------------------------- */
+
+/* Give slot @p i back to its thread. */
+static void hand_back(unsigned i, int why)
+{
+    sse_fan_t *f = &F.fans[i];
+    __atomic_fetch_and(&F.parked[i / 32], ~(1u << (i % 32)), __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&F.nparked, 1, __ATOMIC_RELAXED);
+    sse_port_mutex_lock(&F.lock);
+    f->why = why;
+    f->parked = 0;
+    sse_port_cond_signal(&f->cv);
+    sse_port_mutex_unlock(&F.lock);
+}
+
+/* The events due for @p f into F.buf (or already there for an earlier
+ * stream at the same cursor and channels). @return bytes (0: nothing for
+ * its channels), or SSE_ERR_CLOSED if it fell off the ring; *end gets the
+ * cursor after them. */
+static int fill(const sse_fan_t *f, uint64_t *end)
+{
+    uint64_t cur = f->cursor;
+    int n, personal = 0;
+    if (F.cache.valid && F.cache.start == cur && F.cache.mask == f->mask) {
+        *end = F.cache.end;
+        return F.cache.n;
+    }
+    n = sse_ring_read_ex(F.ring, &cur, f->mask, f->id, F.buf, sizeof F.buf, &personal);
+    F.cache.valid = n >= 0 && !personal;
+    F.cache.start = f->cursor;
+    F.cache.end = cur;
+    F.cache.mask = f->mask;
+    F.cache.n = n;
+    *end = cur;
+    return n;
+}
+
+/* Send @p n bytes to parked slot @p i without waiting; what the socket
+ * does not take goes back to the stream's thread. @return 1 if all went. */
+static int push(sse_fan_t *f, unsigned i, const char *buf, int n, uint32_t now)
+{
+    int r = sse_io_try_send(f->sock, f->tls, buf, (size_t)n);
+    if (r < 0) {
+        hand_back(i, SSE_FAN_FAILED);
+        return 0;
+    }
+    if (r > 0)
+        f->last_send = f->last_check = now;
+    if (r < n) {
+        memcpy(f->out, buf + r, (size_t)(n - r));
+        f->pending = (uint32_t)(n - r);
+        hand_back(i, SSE_FAN_MORE);
+        return 0;
+    }
+    return 1;
+}
+
+/* One parked stream: its new events, else a heartbeat or an idle check
+ * when due. *wait shrinks to its next deadline. @return 1 if it has more
+ * events to send right away. */
+static int serve(unsigned i, uint32_t now, uint32_t *wait)
+{
+    sse_fan_t *f = &F.fans[i];
+    uint32_t next;
+    int more = 0;
+    if (sse_load_acq(&f->kill)) {
+        hand_back(i, SSE_FAN_END);
+        return 0;
+    }
+    if (sse_ring_has_new(F.ring, f->cursor)) {
+        uint64_t end;
+        int n = fill(f, &end);
+        if (n < 0) {
+            hand_back(i, SSE_FAN_BEHIND);
+            return 0;
+        }
+        /* Before the send: what the socket does not take goes back to
+         * the thread as pending bytes, which already count as read. */
+        f->cursor = end;
+        if (n > 0 && !push(f, i, F.buf, n, now))
+            return 0;
+        more = sse_ring_has_new(F.ring, end);
+    }
+    if (F.heartbeat_ms && now - f->last_send >= F.heartbeat_ms) {
+        if (!push(f, i, heartbeat, (int)sizeof heartbeat - 1, now))
+            return 0;
+    } else if (now - f->last_check >= F.idle_check_ms) {
+        /* Nothing to say for a while: is the peer still there? A stream
+         * never reads, so EOF or a reset here means it left. */
+        int r = sse_io_recv(f->sock, f->tls, F.scratch, sizeof F.scratch, 0);
+        if (r != SSE_ERR_TIMEOUT && r <= 0) {
+            hand_back(i, SSE_FAN_GONE);
+            return 0;
+        }
+        f->last_check = now;
+    }
+    next = F.idle_check_ms - (now - f->last_check);
+    if (F.heartbeat_ms && F.heartbeat_ms - (now - f->last_send) < next)
+        next = F.heartbeat_ms - (now - f->last_send);
+    if (next < *wait)
+        *wait = next;
+    return more;
+}
+
+/* Every parked stream once. @return 1 if some have more to send now. */
+static int sweep(uint32_t *wait)
+{
+    uint32_t now = sse_port_now_ms();
+    unsigned w, hw = (sse_load_acq(&F.hiwater) + 31) / 32;
+    int again = 0;
+    F.cache.valid = 0;
+    *wait = SSE_PORT_FOREVER;
+    for (w = 0; w < hw; w++) {
+        uint32_t bits = __atomic_load_n(&F.parked[w], __ATOMIC_ACQUIRE);
+        while (bits) {
+            unsigned b = (unsigned)__builtin_ctz(bits);
+            bits &= bits - 1;
+            again |= serve(w * 32 + b, now, wait);
+        }
+    }
+    /* Our copies out of the ring are done (see sse_fanout_order_reads). */
+    sse_store_rel(&F.acked, sse_load_rlx(&F.acked) + 1);
+    return again;
+}
+
+/* One sweeper at a time: the writer, or a publisher sending itself. */
+static int take_role(void)
+{
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&F.sweeping, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+        return 1;
+    /* Whoever sweeps now looks again when done, or has the writer look. */
+    sse_store_rel(&F.missed, 1);
+    return 0;
+}
+
+/* @p again: the sweep left work behind. Someone who found the role taken
+ * meanwhile, or work left behind, goes to the writer. */
+static void drop_role(int again)
+{
+    sse_store_rel(&F.sweeping, 0);
+    sse_fence_full();
+    if (__atomic_exchange_n(&F.missed, 0, __ATOMIC_ACQ_REL) || again)
+        sse_fanout_kick();
+}
+
+void sse_fanout_published(void)
+{
+    uint32_t wait;
+    unsigned n = sse_load_acq(&F.nparked);
+    /* Few streams and nobody sweeping: send from here, which costs less
+     * than waking the writer (a thread wake-up costs several sends). */
+    if (n == 0 || n > CONFIG_SSE_FANOUT_INLINE_STREAMS || F.coalesce_ms ||
+        sse_load_rlx(&F.sweeping) || !take_role()) {
+        sse_fanout_kick();
+        return;
+    }
+    drop_role(sweep(&wait));
+}
+
+static void writer_thread(void *unused)
+{
+    uint32_t last = sse_port_now_ms() - F.coalesce_ms;
+    unsigned w;
+    (void)unused;
+    while (sse_load_acq(&F.running)) {
+        /* Read the bell before looking: a kick after this moves it, so
+         * the wait below returns at once instead of missing the work. */
+        uint32_t seen = sse_port_evt_seq(&F.bell), wait;
+        int again;
+        sse_fence_full();
+        if (F.coalesce_ms) {
+            /* At most one write per stream per coalesce_ms: events that
+             * come faster wait for the rest of the period and go together. */
+            uint32_t since = sse_port_now_ms() - last;
+            if (since < F.coalesce_ms)
+                sse_port_sleep_ms(F.coalesce_ms - since);
+            last = sse_port_now_ms();
+        }
+        if (!take_role()) {
+            /* A publisher sweeps; it rings the bell when done (missed). */
+            sse_port_evt_wait(&F.bell, seen, 1, SSE_PORT_FOREVER);
+            continue;
+        }
+        again = sweep(&wait);
+        sse_store_rel(&F.sweeping, 0);
+        sse_store_rlx(&F.missed, 0); /* this loop looks again anyway */
+        if (again)
+            continue;
+        sse_port_evt_wait(&F.bell, seen, 1, wait);
+    }
+    /* No stream may park any more; give back every parked one, once no
+     * publisher sweeps. */
+    sse_port_mutex_lock(&F.lock);
+    F.closed = 1;
+    sse_port_mutex_unlock(&F.lock);
+    while (!take_role())
+        sse_port_sleep_ms(1);
+    for (w = 0; w < WORDS; w++) {
+        uint32_t bits = __atomic_load_n(&F.parked[w], __ATOMIC_ACQUIRE);
+        while (bits) {
+            unsigned b = (unsigned)__builtin_ctz(bits);
+            bits &= bits - 1;
+            hand_back(w * 32 + b, SSE_FAN_END);
+        }
+    }
+    sse_store_rel(&F.sweeping, 0);
+    sse_port_mutex_lock(&F.lock);
+    F.alive = 0;
+    sse_port_cond_broadcast(&F.done);
+    sse_port_mutex_unlock(&F.lock);
+}
+
+int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_check_ms,
+                     uint32_t coalesce_ms)
+{
+    int r;
+    F.ring = ring;
+    F.heartbeat_ms = heartbeat_ms;
+    F.idle_check_ms = idle_check_ms;
+    F.coalesce_ms = coalesce_ms;
+    sse_port_mutex_lock(&F.lock);
+    F.closed = 0;
+    F.alive = 1;
+    sse_store_rel(&F.running, 1);
+    sse_port_mutex_unlock(&F.lock);
+    r = sse_port_thread_create(writer_thread, NULL, CONFIG_SSE_THREAD_STACK_SIZE, "sse_fanout");
+    if (r != SSE_OK) {
+        sse_port_mutex_lock(&F.lock);
+        F.closed = 1;
+        F.alive = 0;
+        sse_store_rel(&F.running, 0);
+        sse_port_mutex_unlock(&F.lock);
+        SSE_LOG(SSE_LOG_ERR, "no thread for the fan-out writer");
+    }
+    return r;
+}
+
+void sse_fanout_stop(void)
+{
+    sse_store_rel(&F.running, 0);
+    sse_fanout_kick();
+    sse_port_mutex_lock(&F.lock);
+    while (F.alive)
+        sse_port_cond_wait(&F.done, &F.lock, CONFIG_SSE_ACCEPT_POLL_MS);
+    sse_port_mutex_unlock(&F.lock);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* The fan-out writer: one thread sends new ring events to every parked
+ * stream's socket without blocking, so a publish costs at most one wake-up
+ * (of this thread, and only when it sleeps) however many streams there
+ * are. A stream's own thread keeps its connection's life (request, replay,
+ * a peer too slow for a non-blocking send, close) and parks here whenever
+ * it has caught up with the ring. */
+#ifndef SSE_FANOUT_H
+#define SSE_FANOUT_H
+
+#include <stdint.h>
+#include "sse_opt.h"
+#include "sse_port.h"
+#include "sse_ring.h"
+#include "sse_tls.h"
+
+/** Why a parked stream came back to its thread (sse_fan_park()). */
+enum sse_fan_why {
+    SSE_FAN_MORE = 0, /**< socket full: send out[0..pending), then go on */
+    SSE_FAN_GONE,     /**< the peer closed (seen by an idle check) */
+    SSE_FAN_FAILED,   /**< a send failed: reset or error */
+    SSE_FAN_BEHIND,   /**< the cursor fell off the ring */
+    SSE_FAN_END       /**< sse_conn_close() or the server stops */
+};
+
+/** One stream slot's fan-out state. */
+typedef struct sse_fan {
+    /* Set by the stream's thread before its first park; fixed after. */
+    sse_port_sock_t *sock;
+    sse_tls_conn_t  *tls;
+    char            *out;        /* the stream's send buffer, CONFIG_SSE_SEND_BUF_SIZE */
+    sse_conn_id_t    id;
+    uint32_t         mask;       /* channels */
+    /* Owned by whoever holds the stream: its thread, or the writer while
+     * it is parked. */
+    uint64_t         cursor;     /* next event id to look at */
+    uint32_t         last_send;  /* port ms: bytes last went out */
+    uint32_t         last_check; /* port ms: last sign the peer is there */
+    uint32_t         pending;    /* after SSE_FAN_MORE: out[0..pending) first */
+    int              why;        /* enum sse_fan_why of the last hand-back */
+    /* Shared. */
+    int              parked;     /* the writer holds it; changed under the lock */
+    int              kill;       /* atomic: end this stream */
+    uint32_t         acked;      /* atomic: see sse_fanout_order_reads() */
+    sse_port_cond_t  cv;         /* its thread sleeps here while parked */
+    int              cv_ready;   /* cv made (on the slot's first stream) */
+} sse_fan_t;
+
+/** Create the locks once (the server's first start). @return SSE_OK or
+ *  SSE_ERR_NOMEM. */
+int sse_fanout_init(void);
+
+/**
+ * Start the writer thread over @p ring: heartbeats every @p heartbeat_ms
+ * (0 = none) and a peer-close check every @p idle_check_ms for parked
+ * streams with nothing to send; with @p coalesce_ms, at most one write per
+ * stream per that period. @return SSE_OK or SSE_ERR_NOMEM (no thread).
+ */
+int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_check_ms,
+                     uint32_t coalesce_ms);
+
+/** Stop the writer: every parked stream is handed back with SSE_FAN_END,
+ *  later parks return it at once; returns once the thread has finished. */
+void sse_fanout_stop(void);
+
+/** Slot @p slot's state, reset for a new stream (kill cleared, nothing
+ *  pending); the caller sets the fixed fields and the cursor. NULL if its
+ *  condition variable could not be made (the port is out of them). */
+sse_fan_t *sse_fan_open(unsigned slot);
+
+/** The state of slot @p slot. */
+sse_fan_t *sse_fan_of(unsigned slot);
+
+/**
+ * Hand a stream that has caught up with the ring to the writer and sleep
+ * until the writer gives it back. Called only by the stream's thread.
+ * @return an enum sse_fan_why.
+ */
+int sse_fan_park(sse_fan_t *f);
+
+/** A stream to end (f->kill set) or another change: wake the writer if
+ *  it sleeps. Never blocks; callable from any thread. */
+void sse_fanout_kick(void);
+
+/** New events are in the ring: up to CONFIG_SSE_FANOUT_INLINE_STREAMS
+ *  parked streams, when no sweep runs, get them from the calling thread
+ *  (non-blocking sends); else the writer is woken. */
+void sse_fanout_published(void);
+
+/**
+ * Before the ring overwrites events: an acquire of every reader's progress
+ * (the writer's and each stream thread's), so the copies they made before
+ * are ordered before the overwrite, for ThreadSanitizer as for the reader.
+ * A torn copy is harmless anyway (the ring's tail check drops it).
+ */
+void sse_fanout_order_reads(void);
+
+#endif /* SSE_FANOUT_H */

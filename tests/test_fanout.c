@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/* Suite "fanout": the fan-out writer (core/sse_fanout.c) through real
+ * sockets and threads on either port: many parked streams at different
+ * cursors and channels, one-connection events among them, a reader too
+ * slow for a non-blocking send handed back to its thread with nothing lost,
+ * sse_conn_close() and stop while streams are parked. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <CUnit/CUnit.h>
+
+#include "ssedge/sse.h"
+#include "tests.h"
+#include "test_util.h"
+#include "backend/backend.h"
+
+#define MANY 96 /* streams in the big tests: well within every preset's slots */
+
+static sse_conn_id_t opened[MANY + 8];
+static unsigned nopened;
+static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void record(sse_conn_id_t conn, const sse_request_t *req, void *user)
+{
+    (void)req;
+    (void)user;
+    pthread_mutex_lock(&opened_lock);
+    if (nopened < sizeof opened / sizeof opened[0])
+        opened[nopened++] = conn;
+    pthread_mutex_unlock(&opened_lock);
+}
+
+static unsigned opened_n(void)
+{
+    unsigned n;
+    pthread_mutex_lock(&opened_lock);
+    n = nopened;
+    pthread_mutex_unlock(&opened_lock);
+    return n;
+}
+static int opened_i(void) { return (int)opened_n(); }
+
+static const sse_route_t routes[] = {
+    { .path = "/all", .channel = SSE_CHANNEL_NONE, .on_open = record },
+    { .path = "/c1", .channel = 1, .on_open = record },
+};
+static const char *const chan_names[] = { "a", "b", "c" };
+
+static sse_stats_t stats(void)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return st;
+}
+static int active_i(void) { return (int)stats().active; }
+static int streams_i(void) { return (int)stats().streams; }
+
+static void start(unsigned max_conn, uint32_t send_timeout_ms)
+{
+    sse_server_cfg_t cfg;
+    sse_server_cfg_init(&cfg);
+    cfg.bind_addr = tb_bind_addr();
+    cfg.port = 0;
+    cfg.routes = routes;
+    cfg.num_routes = sizeof routes / sizeof routes[0];
+    cfg.channel_names = chan_names;
+    cfg.num_channel_names = 3;
+    cfg.max_connections = max_conn;
+    cfg.idle_check_ms = 50;
+    cfg.heartbeat_ms = 0;
+    cfg.retry_ms = 0;
+    cfg.send_timeout_ms = send_timeout_ms;
+    pthread_mutex_lock(&opened_lock);
+    nopened = 0;
+    pthread_mutex_unlock(&opened_lock);
+    CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
+}
+
+static void stop(void)
+{
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
+/* Streams wait for on_open, which runs once the replay is out: after that
+ * every publish reaches them through the writer. */
+static void wait_opened(unsigned n)
+{
+    CU_ASSERT_EQUAL(settle(opened_i, (int)n, 5000), (int)n);
+}
+
+/* Read stream @p c until it has seen id @p last; every id it gets must be
+ * the next in @p want (n of them), in order. @return ids matched. */
+static unsigned expect_ids(reader_t *c, const uint64_t *want, unsigned n, long ms)
+{
+    unsigned k = 0;
+    ev_t ev;
+    long end = now_ms() + ms;
+    while (k < n && now_ms() < end && next_event(c, &ev, end - now_ms())) {
+        if (!ev.has_id)
+            continue;
+        if (ev.id != want[k]) {
+            CU_FAIL("an event out of order, missing or repeated");
+            fprintf(stderr, "    stream got id %llu, wanted %llu (#%u)\n",
+                    (unsigned long long)ev.id, (unsigned long long)want[k], k);
+            return k;
+        }
+        k++;
+    }
+    return k;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+/* MANY streams, a third of them resuming from different points of the ring
+ * (so parked streams sit at different cursors), all get every event once,
+ * in order, while events keep coming. */
+static void test_fanout_many_streams_every_event(void)
+{
+    static reader_t *c[MANY];
+    static uint64_t ids[400];
+    uint64_t first = 0, id;
+    char req[160], data[48];
+    unsigned i, k, base = 0;
+    start(MANY + 4, 5000);
+    for (k = 0; k < 60; k++) { /* history to resume from */
+        int len = snprintf(data, sizeof data, "old %u", k);
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, (size_t)len, &id), SSE_OK);
+        if (!first)
+            first = id;
+    }
+    for (i = 0; i < MANY; i++) {
+        if (i % 3 == 0) {
+            /* resume after first + i/3 * 2: each its own cursor */
+            snprintf(req, sizeof req,
+                     "GET /all HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+                     "Last-Event-ID: %llu\r\n\r\n",
+                     (unsigned long long)(first + (i / 3) * 2 % 60));
+            c[i] = stream_open_with(req);
+        } else {
+            c[i] = stream_open("/all");
+        }
+    }
+    wait_opened(MANY);
+    for (k = 0; k < 300; k++) {
+        int len = snprintf(data, sizeof data, "new %u", k);
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, (size_t)len, &ids[k]),
+                              SSE_OK);
+        if (k % 10 == 9)
+            sleep_ms(1);
+    }
+    for (i = 0; i < MANY; i++) {
+        unsigned n = 300;
+        const uint64_t *want = ids;
+        static uint64_t resumed[400];
+        if (i % 3 == 0) {
+            /* the rest of the history, then the new ones */
+            uint64_t from = first + (i / 3) * 2 % 60 + 1;
+            n = 0;
+            for (id = from; id < first + 60; id++)
+                resumed[n++] = id;
+            memcpy(resumed + n, ids, 300 * sizeof ids[0]);
+            n += 300;
+            want = resumed;
+        }
+        k = expect_ids(c[i], want, n, 5000);
+        CU_ASSERT_EQUAL(k, n);
+        if (k == n)
+            base++;
+        client_close(c[i]);
+    }
+    CU_ASSERT_EQUAL(base, MANY);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
+    stop();
+}
+
+/* Parked streams on different channels, with events for one connection
+ * among the broadcasts: the writer shares one copy only between streams
+ * that receive the same bytes. */
+static void test_fanout_channels_and_targets(void)
+{
+    enum { PER = 8, KINDS = 3, EVENTS = 120 };
+    static const char *const paths[KINDS] = { "/all", "/c1", "/all?ch=a,c" };
+    reader_t *c[PER * KINDS];
+    sse_conn_id_t who[PER * KINDS];
+    static uint64_t want[PER * KINDS][EVENTS];
+    unsigned nwant[PER * KINDS] = { 0 };
+    unsigned i, k;
+    start(PER * KINDS + 4, 5000);
+    for (i = 0; i < PER * KINDS; i++) {
+        c[i] = stream_open(paths[i % KINDS]);
+        /* one at a time, so opened[i] is c[i]'s id */
+        wait_opened(i + 1);
+        who[i] = opened[i];
+    }
+    for (k = 0; k < EVENTS; k++) {
+        uint64_t id;
+        int ch = (int)(k % 5) - 1; /* ALL, 0, 1, 2, and a targeted one */
+        unsigned target = (k * 7) % (PER * KINDS);
+        if (k % 5 == 4) {
+            CU_ASSERT_EQUAL_FATAL(sse_send_to(who[target], "you", "only you", 8, &id), SSE_OK);
+            want[target][nwant[target]++] = id;
+        } else {
+            CU_ASSERT_EQUAL_FATAL(sse_publish(ch, "ch", "x", 1, &id), SSE_OK);
+            for (i = 0; i < PER * KINDS; i++) {
+                unsigned kind = i % KINDS;
+                int gets = ch == SSE_CHANNEL_ALL || (kind == 1 && ch == 1) ||
+                           (kind == 2 && (ch == 0 || ch == 2));
+                if (gets)
+                    want[i][nwant[i]++] = id;
+            }
+        }
+        if (k % 8 == 7)
+            sleep_ms(1);
+    }
+    for (i = 0; i < PER * KINDS; i++) {
+        CU_ASSERT_EQUAL(expect_ids(c[i], want[i], nwant[i], 5000), nwant[i]);
+        client_close(c[i]);
+    }
+    CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
+    stop();
+}
+
+/* A reader whose socket fills: the writer gives the rest to the stream's
+ * thread (counted as slow_sends), the other streams keep receiving, and
+ * once the reader reads again it gets every event, in order, none twice. */
+static void test_fanout_slow_reader_handed_back(void)
+{
+    reader_t *fast[2];
+    reader_t *slow = calloc(1, sizeof *slow);
+    static uint64_t ids[1000];
+    unsigned got[2] = { 0, 0 };
+    char data[400];
+    int small = 4096, i;
+    unsigned k = 0, extra = 0;
+    ev_t ev;
+    sse_stats_t st0;
+    memset(&ev, 0, sizeof ev);
+    start(8, 10000);
+    st0 = stats(); /* counters run on across starts */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+    slow->fd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(slow->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    CU_ASSERT_FATAL(connect_fd(slow->fd, tb_client_addr(), sse_server_port()) == slow->fd);
+    CU_ASSERT(send_str(slow->fd, STREAM_REQ("/all")) == 0);
+    for (i = 0; i < 2; i++)
+        fast[i] = stream_open("/all");
+    wait_opened(3);
+    memset(data, 'y', sizeof data);
+    /* Publish until the slow socket is full and handed back, and a little
+     * more; bounded by what the ring holds (no stream may fall off it).
+     * The fast readers read as it comes, in order. */
+    while (k < 400 && extra < 20) {
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
+                              SSE_OK);
+        k++;
+        if (stats().slow_sends > st0.slow_sends)
+            extra++;
+        for (i = 0; i < 2; i++)
+            while (take_event(fast[i], &ev) || rd_fill(fast[i], 0) > 0)
+                if (ev.has_id) {
+                    CU_ASSERT_EQUAL(ev.id, ids[got[i]]);
+                    got[i]++;
+                    ev.has_id = 0;
+                }
+        if (k % 4 == 0)
+            sleep_ms(1);
+    }
+    CU_ASSERT(stats().slow_sends > st0.slow_sends);
+    CU_ASSERT_EQUAL(stats().fell_behind + stats().send_failures,
+                    st0.fell_behind + st0.send_failures);
+    sleep_ms(200); /* stalled a while longer */
+    CU_ASSERT_EQUAL(expect_ids(slow, ids, k, 10000), k);
+    for (i = 0; i < 2; i++)
+        CU_ASSERT_EQUAL(expect_ids(fast[i], ids + got[i], k - got[i], 5000), k - got[i]);
+    /* parked again: later events still arrive */
+    CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, "after", 5, &ids[k]), SSE_OK);
+    CU_ASSERT_EQUAL(expect_ids(slow, ids + k, 1, 3000), 1);
+    client_close(slow);
+    for (i = 0; i < 2; i++)
+        client_close(fast[i]);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
+    stop();
+}
+
+/* sse_conn_close() on a parked stream ends it at once, the others stay;
+ * a stop with streams parked returns and closes them all. */
+static void test_fanout_close_and_stop_while_parked(void)
+{
+    reader_t *c[10];
+    ev_t ev;
+    uint64_t id;
+    long t0;
+    int i;
+    start(16, 5000);
+    for (i = 0; i < 10; i++)
+        c[i] = stream_open("/all");
+    wait_opened(10);
+    CU_ASSERT_EQUAL(settle(streams_i, 10, 2000), 10);
+    sleep_ms(100); /* all parked, idle */
+    t0 = now_ms();
+    CU_ASSERT_EQUAL(sse_conn_close(opened[3]), SSE_OK);
+    CU_ASSERT(rd_until_eof(c[3], 2000));
+    CU_ASSERT(now_ms() - t0 < 1000);
+    CU_ASSERT_EQUAL(settle(streams_i, 9, 2000), 9);
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, "still", 5, &id), SSE_OK);
+    for (i = 0; i < 10; i++) {
+        if (i == 3)
+            continue;
+        CU_ASSERT(next_event(c[i], &ev, 2000) && ev.id == id);
+    }
+    t0 = now_ms();
+    stop();
+    CU_ASSERT(now_ms() - t0 < 3000);
+    for (i = 0; i < 10; i++) {
+        if (i != 3)
+            CU_ASSERT(rd_until_eof(c[i], 2000));
+        client_close(c[i]);
+    }
+}
+
+int test_fanout_register(void)
+{
+    CU_pSuite s = CU_add_suite("fanout", NULL, NULL);
+    if (!s)
+        return -1;
+    return TEST_ADD(s, test_fanout_many_streams_every_event) ||
+           TEST_ADD(s, test_fanout_channels_and_targets) ||
+           TEST_ADD(s, test_fanout_slow_reader_handed_back) ||
+           TEST_ADD(s, test_fanout_close_and_stop_while_parked);
+}
