@@ -16,6 +16,16 @@
 #define sse_fence_acq()     __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define sse_fence_rel()     __atomic_thread_fence(__ATOMIC_RELEASE)
 #define sse_fence_full()    __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* ThreadSanitizer builds: orderings only it needs to be shown (it does not
+ * model the fences a seqlock relies on; real hardware does). */
+#if defined(__SANITIZE_THREAD__)
+#define SSE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SSE_TSAN 1
+#endif
+#endif
+
 /* A statistics counter: a machine word, so lock-free everywhere. */
 #define sse_count(p)        ((void)__atomic_fetch_add((p), 1, __ATOMIC_RELAXED))
 

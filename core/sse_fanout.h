@@ -23,27 +23,28 @@ enum sse_fan_why {
     SSE_FAN_END       /**< sse_conn_close() or the server stops */
 };
 
-/** One stream slot's fan-out state. */
+/** One stream slot's fan-out state. The fields a sweep reads for every
+ *  stream come first, within one cache line. */
 typedef struct sse_fan {
-    /* Set by the stream's thread before its first park; fixed after. */
-    sse_port_sock_t *sock;
-    sse_tls_conn_t  *tls;
-    char            *out;        /* the stream's send buffer, CONFIG_SSE_SEND_BUF_SIZE */
-    sse_conn_id_t    id;
-    uint32_t         mask;       /* channels */
     /* Owned by whoever holds the stream: its thread, or the writer while
      * it is parked. */
     uint64_t         cursor;     /* next event id to look at */
     uint32_t         last_send;  /* port ms: bytes last went out */
     uint32_t         last_check; /* port ms: last sign the peer is there */
-    uint32_t         pending;    /* after SSE_FAN_MORE: out[0..pending) first */
-    int              why;        /* enum sse_fan_why of the last hand-back */
-    /* Shared. */
-    int              parked;     /* the writer holds it; changed under the lock */
+    /* Set by the stream's thread before its first park; fixed after. */
+    uint32_t         mask;       /* channels */
+    sse_conn_id_t    id;
+    sse_port_sock_t *sock;
+    sse_tls_conn_t  *tls;        /* its TLS session, or NULL: plain */
     int              kill;       /* atomic: end this stream */
     uint32_t         acked;      /* atomic: see sse_fanout_order_reads() */
-    sse_port_cond_t  cv;         /* its thread sleeps here while parked */
+    /* Hand-backs. */
+    char            *out;        /* the stream's send buffer, CONFIG_SSE_SEND_BUF_SIZE */
+    uint32_t         pending;    /* after SSE_FAN_MORE: out[0..pending) first */
+    int              why;        /* enum sse_fan_why of the last hand-back */
+    int              parked;     /* the writer holds it; changed under the lock */
     int              cv_ready;   /* cv made (on the slot's first stream) */
+    sse_port_cond_t  cv;         /* its thread sleeps here while parked */
 } sse_fan_t;
 
 /** Create the locks once (the server's first start). @return SSE_OK or
@@ -88,10 +89,11 @@ void sse_fanout_kick(void);
 void sse_fanout_published(void);
 
 /**
- * Before the ring overwrites events: an acquire of every reader's progress
- * (the writer's and each stream thread's), so the copies they made before
- * are ordered before the overwrite, for ThreadSanitizer as for the reader.
- * A torn copy is harmless anyway (the ring's tail check drops it).
+ * Before the ring overwrites events: in a ThreadSanitizer build, an acquire
+ * of every reader's progress (the writer's and each stream thread's), so
+ * the copies they made before are ordered before the overwrite in the
+ * sanitizer's model. Elsewhere nothing: the ring's seqlock fences order
+ * them, and a torn copy is dropped by its tail check.
  */
 void sse_fanout_order_reads(void);
 

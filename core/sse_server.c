@@ -611,7 +611,7 @@ static void conn_thread(void *arg)
             goto out;
         }
         f->sock = &c->sock;
-        f->tls = &c->tls;
+        f->tls = S.tls ? &c->tls : NULL; /* a plain send reads no TLS state */
         f->out = c->out;
         f->mask = mask;
         sse_port_mutex_lock(&S.lock);

@@ -134,7 +134,7 @@ typedef struct sse_server_cfg {
     uint32_t           send_timeout_ms;   /**< no send progress -> peer dead */
     uint32_t           header_timeout_ms; /**< whole request head -> else 408 */
     uint32_t           overload_retry_ms; /**< back-off given when full */
-    uint32_t           coalesce_ms;       /**< wait before copying; 0 = none */
+    uint32_t           coalesce_ms;       /**< at most one write per stream per this; 0 = none */
     /** Names of channels 0..n-1, for "?ch=" subscriptions; NULL = none.
      *  Names are matched exactly; an unknown name gets 400. */
     const char *const *channel_names;
@@ -156,7 +156,8 @@ typedef struct sse_server_cfg {
 void sse_server_cfg_init(sse_server_cfg_t *cfg);
 
 /**
- * Start listening and serving (listener, timer service, connection threads).
+ * Start listening and serving (listener, timer service, fan-out writer,
+ * connection threads).
  * @return SSE_OK; SSE_ERR_BUSY if already running; SSE_ERR_ARG for a bad
  *         cfg (too many routes, channel out of range, max_connections 0 or
  *         above CONFIG_SSE_MAX_CONNECTIONS, cfg.tls without CONFIG_SSE_TLS);
@@ -184,10 +185,12 @@ uint16_t sse_server_port(void);
 
 /**
  * Publish an event to every stream (@p channel = SSE_CHANNEL_ALL) or to the
- * streams subscribed to @p channel. The event gets the next id, is encoded
- * once into the ring and copied from there by each connection; this never
- * waits for a client. Works whether or not the server runs (events wait in
- * the ring for replay).
+ * streams subscribed to @p channel. The event gets the next id and is
+ * encoded once into the ring; streams get it from there (parked ones from
+ * the fan-out writer, or from this call itself with non-blocking sends when
+ * they are few: CONFIG_SSE_FANOUT_INLINE_STREAMS). This never waits for a
+ * client. Works whether or not the server runs (events wait in the ring for
+ * replay).
  * @param event event type (NULL = "message"); no CR/LF
  * @param data  payload, UTF-8; line breaks become several data lines
  * @param id    if not NULL, receives the id given to the event
@@ -225,7 +228,8 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
 
 /**
  * Close one stream from any thread (the browser reconnects after its retry
- * delay, with Last-Event-ID). Its thread notices at once and cleans up.
+ * delay, with Last-Event-ID). Its thread notices at once (or, if it is in
+ * a send to a slow reader, when that send ends) and cleans up.
  * @return SSE_OK, or SSE_ERR_CLOSED if @p conn is not a live stream.
  */
 int sse_conn_close(sse_conn_id_t conn);
@@ -242,7 +246,8 @@ int sse_channel(const char *name);
 typedef struct sse_stats {
     unsigned active;          /**< connections holding a slot now */
     unsigned streams;         /**< of which streaming */
-    uint64_t accepted;        /**< connections given a slot since start */
+    uint64_t accepted;        /**< connections given a slot (counters run on
+                                   across stop and start) */
     uint64_t overloaded;      /**< connections refused because full */
     uint64_t fell_behind;     /**< streams closed: cursor fell off the ring */
     uint64_t send_failures;   /**< streams closed: send failed or timed out */
