@@ -122,6 +122,21 @@ int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
  */
 int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len);
 
+/**
+ * Connect to @p host : @p port, for a client of ssedge (the uplink to a
+ * hub). @p host is a numeric IPv4/IPv6 address or, where the stack has a
+ * resolver (POSIX; lwIP with LWIP_DNS), a name; each address it resolves to
+ * is tried in turn, each for at most @p timeout_ms. Name resolution itself
+ * takes the resolver's own time. The socket returned blocks, like an
+ * accepted one (sse_port_send/recv bound each wait).
+ * @return SSE_OK with *s open; SSE_ERR_ARG for an empty host or a name
+ *         this stack cannot resolve (logged); SSE_ERR_CLOSED if refused
+ *         (nothing listens); SSE_ERR_TIMEOUT if no answer in time;
+ *         SSE_ERR_IO for other errors (no route, name not found: logged).
+ */
+int sse_port_connect(sse_port_sock_t *s, const char *host, uint16_t port,
+                     uint32_t timeout_ms);
+
 /** Close @p s (no-op if not valid) and reset it to "no socket".
  *  Only the thread that uses the socket may call this. */
 void sse_port_close(sse_port_sock_t *s);

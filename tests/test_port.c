@@ -11,6 +11,7 @@
 #include "sse_port.h"
 #include "ssedge/sse_err.h"
 #include "tests.h"
+#include "test_util.h"
 
 #define WAITERS 8 /* concurrent waiters: within the lwIP pool (connections + 5) */
 
@@ -449,6 +450,88 @@ static void test_port_sock_peer(void)
     sse_port_close(&ls);
 }
 
+/* A Linux listener at the backend's host address (what the port's own
+ * clients reach), backlog @p backlog; its port in *port. */
+static int host_listener(int backlog, uint16_t *port)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, tb_host_addr(), &a.sin_addr);
+    CU_ASSERT_FATAL(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                    listen(fd, backlog) == 0 &&
+                    getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* sse_port_connect(): reaches a listener and carries bytes both ways; a
+ * port nobody listens on is refused; a listener whose queue is full never
+ * answers and the connect gives up within its bound. */
+static void test_port_connect(void)
+{
+    sse_port_sock_t c;
+    uint16_t port, dead;
+    char buf[8];
+    int ls = host_listener(4, &port), fd, i, q[4], nq = 0;
+    uint32_t t0;
+
+    /* A link just brought up (lwIP's tap) may fail the first attempts:
+     * retry for a few seconds, as a client of ssedge does (backoff). */
+    t0 = sse_port_now_ms();
+    while ((i = sse_port_connect(&c, tb_host_addr(), port, 2000)) != SSE_OK &&
+           sse_port_now_ms() - t0 < 5000)
+        sse_port_sleep_ms(200);
+    CU_ASSERT_EQUAL_FATAL(i, SSE_OK);
+    fd = accept(ls, NULL, NULL);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(send(fd, "hi", 2, 0), 2);
+    CU_ASSERT_EQUAL(sse_port_recv(&c, buf, sizeof buf, 2000), 2);
+    CU_ASSERT(memcmp(buf, "hi", 2) == 0);
+    CU_ASSERT_EQUAL(sse_port_send(&c, "yo", 2, 2000), SSE_OK);
+    CU_ASSERT_EQUAL(recv(fd, buf, sizeof buf, 0), 2);
+    CU_ASSERT(memcmp(buf, "yo", 2) == 0);
+    close(fd);
+    CU_ASSERT_EQUAL(sse_port_recv(&c, buf, sizeof buf, 2000), SSE_ERR_CLOSED);
+    sse_port_close(&c);
+    close(ls);
+
+    /* Refused: the port is free again. */
+    ls = host_listener(1, &dead);
+    close(ls);
+    CU_ASSERT_EQUAL(sse_port_connect(&c, tb_host_addr(), dead, 2000), SSE_ERR_CLOSED);
+    CU_ASSERT_EQUAL(sse_port_connect(&c, "", dead, 100), SSE_ERR_ARG);
+
+    /* A full accept queue drops the SYN: no answer, a bounded wait. */
+    ls = host_listener(0, &port);
+    for (i = 0; i < 4; i++) {
+        struct sockaddr_in a;
+        int qfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        inet_pton(AF_INET, tb_host_addr(), &a.sin_addr);
+        (void)connect(qfd, (struct sockaddr *)&a, sizeof a);
+        q[nq++] = qfd;
+    }
+    sleep_ms(100); /* the queue fills */
+    t0 = sse_port_now_ms();
+    CU_ASSERT_EQUAL(sse_port_connect(&c, tb_host_addr(), port, 300), SSE_ERR_TIMEOUT);
+    CU_ASSERT(sse_port_now_ms() - t0 >= 250 && sse_port_now_ms() - t0 < 3000);
+    for (i = 0; i < nq; i++)
+        close(q[i]);
+    close(ls);
+#if defined(CONFIG_SSE_PORT_POSIX)
+    /* A name, through the resolver. */
+    ls = host_listener(4, &port);
+    CU_ASSERT_EQUAL(sse_port_connect(&c, "localhost", port, 2000), SSE_OK);
+    sse_port_close(&c);
+    close(ls);
+#endif
+}
+
 #if defined(CONFIG_SSE_PORT_POSIX)
 
 /* An accepted socket carries CONFIG_SSE_SOCK_SNDBUF when it is set (Linux
@@ -492,7 +575,8 @@ int test_port_register(void)
            TEST_ADD(s, test_port_evt_masks) ||
            TEST_ADD(s, test_port_threads_and_clock) ||
            TEST_ADD(s, test_port_try_send_never_waits) ||
-           TEST_ADD(s, test_port_sock_peer)
+           TEST_ADD(s, test_port_sock_peer) ||
+           TEST_ADD(s, test_port_connect)
 #if defined(CONFIG_SSE_PORT_POSIX)
            || TEST_ADD(s, test_port_accepted_sndbuf)
 #endif

@@ -423,14 +423,14 @@ static void test_server_connect_cycles_no_leak(void)
     CU_ASSERT_EQUAL(threads0, base_threads + 3);
     fds0 = fds_now();
     for (i = 0; i < 1000; i++) {
-        int fd = tcp_connect();
+        int fd = server_connect();
         if (fd < 0) {
             /* A client port reused while the server's stack still holds
              * that 4-tuple in TIME_WAIT is reset (seen once over lwIP, which
              * answers such a SYN with RST): a client retries. */
             refused++;
             sleep_ms(10);
-            fd = tcp_connect();
+            fd = server_connect();
         }
         CU_ASSERT_FATAL(fd >= 0);
         if (i % 10 == 3) {

@@ -189,7 +189,7 @@ int tcp_connect_to(const char *ip, uint16_t port)
     return connect_fd(-1, ip, port);
 }
 
-int tcp_connect(void)
+int server_connect(void)
 {
     return tcp_connect_to(tb_client_addr(), sse_server_port());
 }
@@ -204,7 +204,7 @@ reader_t *client_open(const char *request)
 {
     reader_t *c = calloc(1, sizeof *c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    c->fd = tcp_connect();
+    c->fd = server_connect();
     CU_ASSERT_FATAL(c->fd >= 0);
     if (request)
         CU_ASSERT(send_str(c->fd, request) == 0);

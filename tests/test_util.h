@@ -53,7 +53,7 @@ int next_event(reader_t *r, ev_t *ev, long ms);
 /* Connect fd (made here when -1) to ip:port; returns the fd or -1. */
 int connect_fd(int fd, const char *ip, uint16_t port);
 int tcp_connect_to(const char *ip, uint16_t port);
-int tcp_connect(void);
+int server_connect(void); /* not tcp_connect: lwIP exports that name */
 int send_str(int fd, const char *s); /* 0 if all went */
 /* A client that sent @p request (NULL: nothing yet); asserts it connected. */
 reader_t *client_open(const char *request);

@@ -42,6 +42,7 @@
 #include "lwip/inet.h"
 #include "lwip/def.h"
 #include "lwip/sockets.h"
+#include "lwip/netdb.h"
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
@@ -583,6 +584,93 @@ int sse_port_accept(sse_port_sock_t *ls, sse_port_sock_t *cs,
         r = map_errno(errno);
         return r == SSE_ERR_CLOSED ? SSE_ERR_IO : r;
     }
+}
+
+/* Wait until connecting fd finishes, at most timeout_ms. 0 when it did. */
+static int connect_wait(int fd, uint32_t timeout_ms)
+{
+#if LWIP_SOCKET_POLL
+    struct pollfd p;
+    int to = timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFF : (int)timeout_ms;
+    p.fd = fd;
+    p.events = POLLOUT;
+    p.revents = 0;
+    return lwip_poll(&p, 1, to) > 0 ? 0 : SSE_ERR_TIMEOUT;
+#elif LWIP_SOCKET_SELECT
+    fd_set w;
+    struct timeval tv;
+    FD_ZERO(&w);
+    FD_SET(fd, &w);
+    tv.tv_sec = (long)(timeout_ms / 1000u);
+    tv.tv_usec = (long)(timeout_ms % 1000u) * 1000L;
+    return lwip_select(fd + 1, NULL, &w, NULL, &tv) > 0 ? 0 : SSE_ERR_TIMEOUT;
+#else
+#error "sse_port_connect needs LWIP_SOCKET_POLL or LWIP_SOCKET_SELECT in lwipopts.h"
+#endif
+}
+
+int sse_port_connect(sse_port_sock_t *s, const char *host, uint16_t port,
+                     uint32_t timeout_ms)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int fd, family = AF_INET, err = 0, flags, r;
+    socklen_t el = (socklen_t)sizeof err;
+    char msg[CONFIG_SSE_LOG_LINE];
+
+    sse_port_sock_init(s);
+    if (!host || !*host)
+        return SSE_ERR_ARG;
+    if (make_addr(host, port, &ss, &len, &family) != SSE_OK) {
+#if LWIP_DNS
+        struct addrinfo hints, *ai = NULL;
+        char portstr[8];
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
+        if (lwip_getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai) {
+            snprintf(msg, sizeof msg, "cannot resolve %s (lwIP DNS)", host);
+            sse_port_log(SSE_LOG_WARN, msg);
+            return SSE_ERR_IO;
+        }
+        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+        len = (socklen_t)ai->ai_addrlen;
+        family = ai->ai_family;
+        lwip_freeaddrinfo(ai);
+#else
+        snprintf(msg, sizeof msg, "cannot resolve %s: lwIP built without LWIP_DNS, "
+                 "give a numeric address", host);
+        sse_port_log(SSE_LOG_WARN, msg);
+        return SSE_ERR_ARG;
+#endif
+    }
+    fd = lwip_socket(family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return SSE_ERR_NOMEM;
+    flags = lwip_fcntl(fd, F_GETFL, 0);
+    (void)lwip_fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (lwip_connect(fd, (struct sockaddr *)(void *)&ss, len) != 0) {
+        if (errno != EINPROGRESS && errno != EINTR)
+            err = errno;
+        else if ((r = connect_wait(fd, timeout_ms)) != 0) {
+            lwip_close(fd);
+            return r;
+        } else if (lwip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+            err = errno;
+    }
+    if (err) {
+        lwip_close(fd);
+        return err == ECONNREFUSED || err == ECONNRESET ? SSE_ERR_CLOSED
+             : err == ETIMEDOUT ? SSE_ERR_TIMEOUT : SSE_ERR_IO;
+    }
+    (void)lwip_fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    {
+        int one = 1;
+        (void)lwip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, (socklen_t)sizeof one);
+    }
+    s->fd = fd;
+    return SSE_OK;
 }
 
 int sse_port_recv(sse_port_sock_t *s, void *buf, size_t len,

@@ -233,6 +233,73 @@ int sse_port_accept(sse_port_sock_t *ls, sse_port_sock_t *cs,
     }
 }
 
+/* One address of a connect: non-blocking connect, a bounded wait for the
+ * answer, then a blocking socket again. */
+static int connect_one(const struct addrinfo *a, uint32_t timeout_ms, int *fd_out)
+{
+    int fd, flags, err = 0, r;
+    socklen_t el = sizeof err;
+#if defined(SSE_POSIX_LINUX)
+    fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#else
+    fd = cloexec(socket(a->ai_family, SOCK_STREAM, 0));
+#endif
+    if (fd < 0)
+        return SSE_ERR_IO;
+    flags = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS && errno != EINTR) {
+            err = errno;
+        } else if ((r = wait_fd(fd, POLLOUT, timeout_ms)) != 0) {
+            close(fd);
+            return r;
+        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) {
+            err = errno;
+        }
+    }
+    if (err) {
+        close(fd);
+        return err == ECONNREFUSED ? SSE_ERR_CLOSED
+             : err == ETIMEDOUT ? SSE_ERR_TIMEOUT : SSE_ERR_IO;
+    }
+    fcntl(fd, F_SETFL, flags);
+    sock_setup(fd);
+    *fd_out = fd;
+    return SSE_OK;
+}
+
+int sse_port_connect(sse_port_sock_t *s, const char *host, uint16_t port,
+                     uint32_t timeout_ms)
+{
+    struct addrinfo hints, *ai = NULL, *a;
+    char portstr[8], msg[CONFIG_SSE_LOG_LINE];
+    int r = SSE_ERR_IO, g;
+    sse_port_sock_init(s);
+    if (!host || !*host)
+        return SSE_ERR_ARG;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
+    if ((g = getaddrinfo(host, portstr, &hints, &ai)) != 0 || !ai) {
+        snprintf(msg, sizeof msg, "cannot resolve %s: %s", host, gai_strerror(g));
+        sse_port_log(SSE_LOG_WARN, msg);
+        return SSE_ERR_IO;
+    }
+    for (a = ai; a; a = a->ai_next) {
+        int fd = -1;
+        r = connect_one(a, timeout_ms, &fd);
+        if (r == SSE_OK) {
+            s->fd = fd;
+            break;
+        }
+    }
+    freeaddrinfo(ai);
+    return r;
+}
+
 /* Set SO_RCVTIMEO / SO_SNDTIMEO only when the value changes: it is a syscall
  * and a stream sends with the same timeout every time. */
 static void set_timeo(int fd, int opt, uint32_t *cached, uint32_t ms)

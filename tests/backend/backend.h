@@ -12,6 +12,9 @@ const char *tb_name(void);        /* "posix" or "lwip" */
 const char *tb_bind_addr(void);   /* what the server under test binds */
 const char *tb_client_addr(void); /* where a client on this host connects */
 const char *tb_client_addr6(void); /* the same over IPv6, or NULL */
+/* Where a server of the test itself (a Linux socket) listens so that the
+ * port's own clients (sse_port_connect, the uplink) reach it. */
+const char *tb_host_addr(void);
 
 /* ssedge's log lines, captured: tb_log_start() empties the capture and
  * sends the port's log there until tb_log_stop(); tb_log_text() is what

@@ -149,6 +149,8 @@ int tb_up(void)
 const char *tb_name(void) { return "lwip"; }
 const char *tb_bind_addr(void) { return "0.0.0.0"; }
 const char *tb_client_addr(void) { return client_addr; }
+/* Linux's end of the tap link (the namespace's tap0). */
+const char *tb_host_addr(void) { return env_or("SSE_LWIP_GW", "192.168.77.1"); }
 const char *tb_client_addr6(void)
 {
 #if LWIP_IPV6

@@ -12,6 +12,7 @@ const char *tb_name(void) { return "posix"; }
 const char *tb_bind_addr(void) { return "127.0.0.1"; }
 const char *tb_client_addr(void) { return "127.0.0.1"; }
 const char *tb_client_addr6(void) { return "::1"; }
+const char *tb_host_addr(void) { return "127.0.0.1"; }
 
 static int saved_err = -1;
 static FILE *cap;
