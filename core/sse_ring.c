@@ -133,3 +133,39 @@ int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
         *personal = own;
     return (int)n;
 }
+
+int sse_ring_next(const sse_ring_t *r, uint64_t *cursor, int all, uint32_t mask,
+                  char *buf, size_t cap, uint64_t *id, uint8_t *channel)
+{
+    const uint64_t start = *cursor;
+    uint64_t at = start, head;
+    sse_ring_ev_t e;
+    int n = 0;
+
+    head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
+    if (behind(r, start))
+        return SSE_ERR_CLOSED;
+    for (; at < head; at++) {
+        e = *slot(r, at);
+        if (e.id != at || e.off > CONFIG_SSE_RING_BYTES || e.len > CONFIG_SSE_RING_BYTES - e.off)
+            break; /* being rewritten: the tail check decides */
+        if (e.target != SSE_CONN_NONE ||
+            !(e.channel == SSE_RING_ALL ? all != 0 : ((mask >> e.channel) & 1u) != 0))
+            continue;
+        if (e.len > cap)
+            return SSE_ERR_TOO_LARGE;
+        memcpy(buf, r->bytes + e.off, e.len);
+        n = (int)e.len;
+        break;
+    }
+    sse_fence_acq();
+    if (behind(r, start))
+        return SSE_ERR_CLOSED;
+    if (n > 0) {
+        *id = at;
+        *channel = e.channel;
+        at++;
+    }
+    *cursor = at;
+    return n;
+}

@@ -81,6 +81,19 @@ int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
 int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
                      sse_conn_id_t self, char *buf, size_t cap, int *personal);
 
+/**
+ * The next event from *cursor on that a hub uplink forwards: one published
+ * to every stream (when @p all is set) or to a channel in @p mask; events
+ * for one connection are passed over. Copies it into @p buf and moves
+ * *cursor past it (and past what was passed over).
+ * @return its length (*id and *channel set: SSE_RING_ALL or the channel);
+ *         0 if there is none yet; SSE_ERR_TOO_LARGE if it does not fit
+ *         @p cap (cursor unmoved); SSE_ERR_CLOSED if *cursor is older than
+ *         the oldest held event (the ring overwrote what was not read).
+ */
+int sse_ring_next(const sse_ring_t *r, uint64_t *cursor, int all, uint32_t mask,
+                  char *buf, size_t cap, uint64_t *id, uint8_t *channel);
+
 /** 1 if events after @p cursor exist (lock-free, for a reader about to park). */
 int sse_ring_has_new(const sse_ring_t *r, uint64_t cursor);
 

@@ -11,7 +11,10 @@
 #include "ssedge/sse.h"
 
 #if defined(CONFIG_SSE_TLS)
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 
 typedef struct sse_tls_conn {
     mbedtls_ssl_context ssl;     /* set up per handshake, freed by sse_tls_end() */
@@ -41,6 +44,32 @@ int  sse_tls_try_send(sse_tls_conn_t *t, const void *buf, size_t len);
  *  the socket. No-op if no session. */
 void sse_tls_end(sse_tls_conn_t *t);
 
+/* ---- client sessions (the uplink to a hub) ---- */
+
+/** A client configuration: the CA a server must chain to, and a random
+ *  generator of its own. */
+typedef struct sse_tls_client {
+    mbedtls_ssl_config       conf;
+    mbedtls_x509_crt         ca;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_entropy_context  entropy;
+    int                      ready;
+} sse_tls_client_t;
+
+/** Set up @p c to verify servers against the CA (a buffer, or a file when
+ *  @p ca_len is 0). @return SSE_OK; SSE_ERR_INVALID (the CA does not
+ *  parse); SSE_ERR_IO (file, entropy). Logged. */
+int  sse_tls_client_init(sse_tls_client_t *c, const unsigned char *ca, size_t ca_len,
+                         const char *ca_file);
+void sse_tls_client_free(sse_tls_client_t *c);
+
+/** Handshake as a client of @p host over @p s within @p timeout_ms; the
+ *  server's certificate must chain to the CA and name @p host. Then @p t
+ *  works with sse_tls_send/recv/end. @return SSE_OK; SSE_ERR_TIMEOUT;
+ *  SSE_ERR_CLOSED; SSE_ERR_INVALID (certificate refused: logged). */
+int  sse_tls_client_handshake(sse_tls_client_t *c, sse_tls_conn_t *t, sse_port_sock_t *s,
+                              const char *host, uint32_t timeout_ms);
+
 #else /* !CONFIG_SSE_TLS */
 
 typedef struct sse_tls_conn {
@@ -58,6 +87,18 @@ static inline int sse_tls_recv(sse_tls_conn_t *t, void *b, size_t n, uint32_t to
 static inline int sse_tls_try_send(sse_tls_conn_t *t, const void *b, size_t n)
 { (void)t; (void)b; (void)n; return SSE_ERR_IO; }
 static inline void sse_tls_end(sse_tls_conn_t *t) { (void)t; }
+
+typedef struct sse_tls_client {
+    int ready; /* always 0 */
+} sse_tls_client_t;
+static inline int sse_tls_client_init(sse_tls_client_t *c, const unsigned char *ca,
+                                      size_t ca_len, const char *ca_file)
+{ (void)c; (void)ca; (void)ca_len; (void)ca_file; return SSE_ERR_ARG; }
+static inline void sse_tls_client_free(sse_tls_client_t *c) { (void)c; }
+static inline int sse_tls_client_handshake(sse_tls_client_t *c, sse_tls_conn_t *t,
+                                           sse_port_sock_t *s, const char *host,
+                                           uint32_t timeout_ms)
+{ (void)c; (void)t; (void)s; (void)host; (void)timeout_ms; return SSE_ERR_ARG; }
 
 #endif /* CONFIG_SSE_TLS */
 

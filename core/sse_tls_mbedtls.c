@@ -420,4 +420,108 @@ void sse_tls_end(sse_tls_conn_t *t)
     t->live = 0;
 }
 
+/* ---- client sessions ---------------------------------------------------------- */
+
+int sse_tls_client_init(sse_tls_client_t *c, const unsigned char *ca, size_t ca_len,
+                        const char *ca_file)
+{
+    static const char pers[] = "ssedge uplink";
+    char what[CONFIG_SSE_LOG_LINE / 2];
+    int r, ret = SSE_ERR_INVALID;
+    mbedtls_ssl_config_init(&c->conf);
+    mbedtls_x509_crt_init(&c->ca);
+    mbedtls_ctr_drbg_init(&c->drbg);
+    mbedtls_entropy_init(&c->entropy);
+    c->ready = 1;
+    r = mbedtls_entropy_add_source(&c->entropy, port_entropy, NULL, 32,
+                                   MBEDTLS_ENTROPY_SOURCE_STRONG);
+    if (r == 0)
+        r = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy,
+                                  (const unsigned char *)pers, sizeof pers - 1);
+    if (r != 0) {
+        log_mbedtls(SSE_LOG_ERR, "uplink: seeding the random generator", r);
+        ret = SSE_ERR_IO;
+        goto fail;
+    }
+    r = load_crt(&c->ca, ca, ca_len, ca_file);
+    if (r != 0) {
+        if (r == NOT_GIVEN)
+            SSE_LOG(SSE_LOG_ERR, "tls: uplink: no CA given to check the hub against");
+        else if (r > 0)
+            SSE_LOG(SSE_LOG_ERR, "tls: uplink: %d CA certificate(s) do not parse", r);
+        else
+            log_mbedtls(SSE_LOG_ERR, item("uplink CA", ca_len, ca_file, what, sizeof what), r);
+        ret = r == NOT_GIVEN ? SSE_ERR_ARG : load_err(r);
+        goto fail;
+    }
+    r = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT);
+    if (r != 0) {
+        log_mbedtls(SSE_LOG_ERR, "uplink configuration", r);
+        goto fail;
+    }
+    mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+    mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+    return SSE_OK;
+fail:
+    sse_tls_client_free(c);
+    return ret;
+}
+
+void sse_tls_client_free(sse_tls_client_t *c)
+{
+    if (!c->ready)
+        return;
+    mbedtls_ssl_config_free(&c->conf);
+    mbedtls_x509_crt_free(&c->ca);
+    mbedtls_ctr_drbg_free(&c->drbg);
+    mbedtls_entropy_free(&c->entropy);
+    c->ready = 0;
+}
+
+int sse_tls_client_handshake(sse_tls_client_t *c, sse_tls_conn_t *t, sse_port_sock_t *s,
+                             const char *host, uint32_t timeout_ms)
+{
+    uint32_t start = sse_port_now_ms();
+    int r;
+    mbedtls_ssl_init(&t->ssl);
+    t->live = 1;
+    t->sock = s;
+    if ((r = mbedtls_ssl_setup(&t->ssl, &c->conf)) != 0 ||
+        (r = mbedtls_ssl_set_hostname(&t->ssl, host)) != 0) {
+        log_mbedtls(SSE_LOG_ERR, "uplink session set-up", r);
+        return SSE_ERR_NOMEM;
+    }
+    mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+    for (;;) {
+        uint32_t spent = sse_port_now_ms() - start;
+        if (spent >= timeout_ms) {
+            SSE_LOG(SSE_LOG_WARN, "tls: uplink: handshake with %s timed out", host);
+            return SSE_ERR_TIMEOUT;
+        }
+        t->timeout = timeout_ms - spent;
+        r = mbedtls_ssl_handshake(&t->ssl);
+        if (r == 0)
+            return SSE_OK;
+        if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+            continue;
+        if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_RECV_FAILED ||
+            r == MBEDTLS_ERR_NET_SEND_FAILED)
+            return SSE_ERR_CLOSED;
+        {
+            char what[96];
+            snprintf(what, sizeof what, "uplink: handshake with %s failed", host);
+            log_mbedtls(SSE_LOG_WARN, what, r);
+        }
+        return SSE_ERR_INVALID;
+    }
+}
+
 #endif /* CONFIG_SSE_TLS */

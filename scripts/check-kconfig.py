@@ -46,7 +46,9 @@ for port in ("SSE_PORT_POSIX", "SSE_PORT_LWIP"):
             kc.syms["SSE_HAVE_MBEDTLS"].set_value(2)
             kc.syms["SSE_TLS"].set_value(2)
         scen = port.split("_")[-1].lower() + ("+tls" if tls else "")
-        defs = ["-D" + "CONFIG_" + port] + (["-DCONFIG_SSE_TLS"] if tls else [])
+        # Every bool the scenario turns on, as its header would define it.
+        defs = ["-DCONFIG_" + b.name for b in kc.unique_defined_syms
+                if b.name.startswith("SSE_") and b.type == kconfiglib.BOOL and b.str_value == "y"]
         with tempfile.TemporaryDirectory() as d:
             src = pathlib.Path(d) / "probe.c"
             src.write_text('#include "sse_opt.h"\n')
