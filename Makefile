@@ -83,6 +83,7 @@ endif
 
 .PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
         olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
+        check-layers \
         install clean help $(PRESETS)
 all: $(PROGS)
 lib: $(LIB)
@@ -199,6 +200,11 @@ check-nomalloc: $(LIB_OBJS)
 # range and default.
 check-kconfig:
 	@$(PYTHON) scripts/check-kconfig.py
+
+# Layers point one way: port/ includes nothing of core/, no circle between
+# the objects of core/.
+check-layers: $(LIB_OBJS)
+	@$(PYTHON) scripts/check-layers.py $(filter $(BUILD)/core/%,$(LIB_OBJS))
 
 # Every exported symbol carries the sse_ prefix.
 check-prefix: $(LIB_OBJS)

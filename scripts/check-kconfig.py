@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Kconfig hygiene: every CONFIG_SSE_* the C code names is defined in
 Kconfig, every Kconfig symbol has a prompt, help text and (int) a range
-and a default, and core/sse_opt.h's fallbacks equal Kconfig's defaults on
+and a default, and port/sse_opt.h's fallbacks equal Kconfig's defaults on
 every port, with and without TLS. Prints problems; exit 1 if any."""
 import pathlib
 import re
@@ -28,7 +28,7 @@ for b in blocks:
         problems.append(f"Kconfig: {name} has no prompt")
 
 # A build without Kconfig (SSE_USER_CONFIG) gets every int's default from
-# core/sse_opt.h. For each port and with and without TLS, kconfiglib's
+# port/sse_opt.h. For each port and with and without TLS, kconfiglib's
 # default must equal what the preprocessor makes of sse_opt.h's fallbacks
 # (conditional defaults included).
 import os, subprocess, tempfile
@@ -52,7 +52,7 @@ for port in ("SSE_PORT_POSIX", "SSE_PORT_LWIP"):
         with tempfile.TemporaryDirectory() as d:
             src = pathlib.Path(d) / "probe.c"
             src.write_text('#include "sse_opt.h"\n')
-            out = subprocess.run(["cc", "-E", "-dM", "-I", str(root / "core")] + defs + [str(src)],
+            out = subprocess.run(["cc", "-E", "-dM", "-I", str(root / "port")] + defs + [str(src)],
                                  capture_output=True, text=True, check=True).stdout
         fb = dict(re.findall(r"#define (CONFIG_SSE_\w+) (\S+)", out))
         for sym in kc.unique_defined_syms:
@@ -60,9 +60,9 @@ for port in ("SSE_PORT_POSIX", "SSE_PORT_LWIP"):
                 continue
             name = "CONFIG_" + sym.name
             if name not in fb:
-                problems.append(f"core/sse_opt.h ({scen}): no fallback for {name}")
+                problems.append(f"port/sse_opt.h ({scen}): no fallback for {name}")
             elif fb[name] != sym.str_value:
-                problems.append(f"core/sse_opt.h ({scen}): {name} falls back to {fb[name]}, "
+                problems.append(f"port/sse_opt.h ({scen}): {name} falls back to {fb[name]}, "
                                 f"Kconfig says {sym.str_value}")
 
 used = {}

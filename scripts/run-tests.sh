@@ -44,8 +44,8 @@ variant() { # name, make args...
 
 variant gcc   BUILD=build/gcc   CC=gcc   build/gcc/bin/sse_tests
 echo "=== static checks (gcc objects)"
-if $MAKE -s BUILD=build/gcc check-nomalloc check-prefix check-kconfig; then
-    passed=$((passed + 3)); else failed=$((failed + 1)); fi
+if $MAKE -s BUILD=build/gcc check-nomalloc check-prefix check-kconfig check-layers; then
+    passed=$((passed + 4)); else failed=$((failed + 1)); fi
 variant clang BUILD=build/clang CC=clang all build/clang/bin/sse_tests
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file sse_opt.h
- * @brief Every tunable of core/: Kconfig values, fallbacks, consistency checks.
+ * @brief Every tunable of ssedge (core/ and the ports): Kconfig values,
+ * fallbacks, consistency checks. Beside the port contract, since ports read
+ * it too.
  *
  * Kconfig builds pass build/include/sse_config.h with -imacros. A build
  * without Kconfig may name its own file with -DSSE_USER_CONFIG="file.h";

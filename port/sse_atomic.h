@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The few atomics core/ uses, on the GCC/clang builtins that every supported
+/* The few atomics core/ and the lwIP port use, on the GCC/clang builtins that every supported
  * toolchain has (gcc, clang, arm-none-eabi-gcc); 32-bit (or machine-word)
  * only, so Cortex-M needs no libatomic. */
 #ifndef SSE_ATOMIC_H
 #define SSE_ATOMIC_H
 
 #if !defined(__GNUC__)
-#error "ssedge needs the __atomic builtins of GCC or clang (core/sse_atomic.h)"
+#error "ssedge needs the __atomic builtins of GCC or clang (port/sse_atomic.h)"
 #endif
 
 #define sse_load_acq(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* One connection's thread: TLS handshake, request, dispatch to a stream,
+ * a preflight or the handler, and the slot's release. */
+#include <string.h>
+#include "sse_log.h"
+#include "sse_atomic.h"
+#include "sse_timer.h"
+#include "sse_srv.h"
+
+static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Decimal value of a Last-Event-ID; 0 (= none) if it is not a number we
+ * issued: ids are plain decimal counters. */
+static uint64_t parse_id(sse_str_t s)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (!s.p || s.n == 0 || s.n > 20)
+        return 0;
+    for (i = 0; i < s.n; i++) {
+        unsigned d = (unsigned)(s.p[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+/* Read and parse the request head. @return parsed length (> 0), 0 if the
+ * peer went away or we are stopping, or an HTTP status to answer. */
+int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
+                        sse_http_req_t *rq, uint32_t timeout_ms, int *status)
+{
+    uint32_t start = sse_port_now_ms();
+    size_t len = 0;
+    for (;;) {
+        uint32_t spent;
+        int r = len ? sse_http_parse(buf, len, rq, CONFIG_SSE_HTTP_MAX_REQUEST_LINE,
+                                     CONFIG_SSE_HTTP_MAX_HEADERS)
+                    : SSE_ERR_INCOMPLETE;
+        if (r > 0)
+            return r;
+        if (r != SSE_ERR_INCOMPLETE) {
+            *status = rq->status ? rq->status : 400;
+            return -1;
+        }
+        if (len == cap) {
+            *status = rq->status ? rq->status : 431;
+            return -1;
+        }
+        spent = sse_port_now_ms() - start;
+        if (spent >= timeout_ms) {
+            *status = 408;
+            return -1;
+        }
+        /* Wake up now and then to notice a stop (only we may close s). */
+        r = sse_io_recv(s, t, buf + len, cap - len,
+                    min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
+        if (r > 0)
+            len += (size_t)r;
+        else if (r != SSE_ERR_TIMEOUT || sse_srv_stopping())
+            return 0;
+    }
+}
+
+void sse_conn_release(struct sse_conn *c)
+{
+    sse_tls_end(&c->tls);
+    sse_port_close(&c->sock);
+    sse_port_mutex_lock(&S.lock);
+    c->state = C_FREE;
+    S.active--;
+    sse_port_cond_broadcast(&S.idle);
+    sse_port_mutex_unlock(&S.lock);
+}
+
+void sse_conn_thread(void *arg)
+{
+    struct sse_conn *c = arg;
+    sse_http_req_t rq;
+    const sse_route_t *route;
+    int status = 0, r;
+    char who[SSE_PORT_PEER_LEN];
+
+    c->replied = 0;
+    c->reply_failed = 0;
+    c->head_only = 0;
+    c->origin.p = NULL;
+    c->origin.n = 0;
+    if (S.tls) {
+        r = sse_tls_handshake(&c->tls, &c->sock, sse_srv_stopping);
+        if (r != SSE_OK) {
+            sse_count(&S.n.tls_failures);
+            goto out;
+        }
+    }
+    r = sse_read_request(&c->sock, &c->tls, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
+                         &status);
+    if (r == 0)
+        goto out;
+    if (r < 0) {
+        SSE_LOG(SSE_LOG_WARN, "%s: request rejected: %d %s", WHO(&c->sock, who), status,
+                sse_http_reason(status));
+        sse_count(&S.n.bad_requests);
+        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, sse_no_origin, NULL,
+                         S.cfg.send_timeout_ms, 0);
+        goto out;
+    }
+    if (rq.minor_version == 1 && !rq.host.p) {
+        /* RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400. */
+        SSE_LOG(SSE_LOG_WARN, "%s: request rejected: 400 (HTTP/1.1 without Host)",
+                WHO(&c->sock, who));
+        sse_count(&S.n.bad_requests);
+        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 400, sse_no_origin, NULL,
+                         S.cfg.send_timeout_ms, sse_method_is(rq.method, "HEAD"));
+        goto out;
+    }
+    c->head_only = sse_method_is(rq.method, "HEAD");
+    c->origin = sse_cors_origin(&rq);
+    if (sse_method_is(rq.method, "OPTIONS")) {
+        sse_preflight(c, &rq);
+        goto out;
+    }
+    route = sse_route_match(&rq, &status);
+    if (route) {
+        uint32_t mask = route->channel >= 0 ? 1u << route->channel : 0;
+        sse_conn_id_t self;
+        sse_fan_t *f;
+        if (!status && sse_auth_check(c, route, &rq))
+            goto out; /* answered 401 */
+        if (!status && sse_route_channels(rq.query, &mask) != SSE_OK) {
+            SSE_LOG(SSE_LOG_WARN, "%s: stream asks for an unknown channel (%.*s): 400",
+                    WHO(&c->sock, who), (int)rq.query.n, rq.query.p);
+            status = 400;
+        }
+        if (!status && route->on_request)
+            status = route->on_request(&rq, route->user);
+        if (status) {
+            sse_refuse(c, status);
+            goto out;
+        }
+        if (sse_stream_open(c) != SSE_OK || c->head_only)
+            goto out;
+        f = sse_fan_open((unsigned)(c - S.conns));
+        if (!f) {
+            SSE_LOG(SSE_LOG_ERR, "%s: no condition variable for a stream", WHO(&c->sock, who));
+            goto out;
+        }
+        f->sock = &c->sock;
+        f->tls = S.tls ? &c->tls : NULL; /* a plain send reads no TLS state */
+        f->out = c->out;
+        f->mask = mask;
+        sse_port_mutex_lock(&S.lock);
+        f->id = self = sse_srv_conn_id(c);
+        f->cursor = rq.last_event_id.p
+                  ? sse_ring_resume_cursor(&S.ring, parse_id(rq.last_event_id))
+                  : S.ring.head_id;
+        sse_store_rlx(&f->acked, (uint32_t)f->cursor);
+        c->state = C_STREAM;
+        S.streams++;
+        sse_port_mutex_unlock(&S.lock);
+        sse_stream_run(c, f, route, &rq);
+        /* Leave the streaming state before the timers go, so none can be
+         * added to a stream that is closing. */
+        sse_port_mutex_lock(&S.lock);
+        c->state = C_CLOSING;
+        S.streams--;
+        sse_port_mutex_unlock(&S.lock);
+        sse_timer_del_conn(self);
+        if (route->on_close)
+            route->on_close(self, route->user);
+        goto out;
+    }
+    if (rq.content_length > 0 || rq.chunked) {
+        /* ssedge reads no request bodies. */
+        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 413, c->origin, NULL,
+                         S.cfg.send_timeout_ms, c->head_only);
+        goto out;
+    }
+    r = S.cfg.handler ? S.cfg.handler(c, &rq, S.cfg.handler_user) : SSE_ERR_INVALID;
+    if (!c->replied) {
+        /* No answer: "no such path" unless the handler meant to answer. */
+        status = r == SSE_OK || c->reply_failed ? 500 : 404;
+        if (status == 500)
+            SSE_LOG(SSE_LOG_ERR, "%s: handler for %.*s gave no answer (%s): 500",
+                    WHO(&c->sock, who), (int)rq.path.n, rq.path.p,
+                    c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
+        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
+                         S.cfg.send_timeout_ms, c->head_only);
+    } else
+        sse_drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
+out:
+    sse_conn_release(c);
+}

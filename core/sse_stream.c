@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* A stream's own part: its head, the Last-Event-ID replay, on_open, what
+ * its socket could not take at once; then it parks for the fan-out writer. */
+#include <string.h>
+#include "sse_log.h"
+#include "sse_atomic.h"
+#include "sse_srv.h"
+
+/* Send the stream's head (CORS headers and the retry hint included). */
+int sse_stream_open(struct sse_conn *c)
+{
+    size_t n = sizeof SSE_STREAM_HEAD - 1;
+    int r;
+    memcpy(c->out, SSE_STREAM_HEAD, n);
+    r = sse_cors_headers(c->out + n, sizeof c->out - n - 2, c->origin);
+    if (r < 0)
+        return SSE_ERR_TOO_LARGE;
+    n += (size_t)r;
+    memcpy(c->out + n, "\r\n", 2);
+    n += 2;
+    if (S.cfg.retry_ms && !c->head_only) {
+        r = sse_event_retry(c->out + n, sizeof c->out - n, S.cfg.retry_ms, NULL);
+        n += r > 0 ? (size_t)r : 0;
+    }
+    return sse_io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
+}
+
+/* A stream's own part: everything its socket did not take at once (the
+ * fan-out writer's leftovers), the replay after Last-Event-ID, and any
+ * events that came meanwhile, with sends that may wait up to
+ * send_timeout_ms for a slow peer. Once caught up it parks, and the fan-out
+ * writer sends to it until it falls behind, leaves or ends. on_open runs
+ * once the replay is out. */
+void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
+                   const sse_http_req_t *rq)
+{
+    char who[SSE_PORT_PEER_LEN];
+    int opened = 0, why;
+    f->last_send = f->last_check = sse_port_now_ms();
+    while (!sse_srv_stopping() && !sse_load_acq(&f->kill)) {
+        int n;
+        if (f->pending) {
+            n = (int)f->pending;
+            f->pending = 0;
+        } else {
+            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->out, sizeof c->out);
+            /* Publishes this: the copy above happened before any later
+             * overwrite of those bytes (see sse_fanout_order_reads). */
+            sse_store_rel(&f->acked, (uint32_t)f->cursor);
+            if (n < 0)
+                goto behind;
+        }
+        if (n > 0) {
+            if (sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+                goto failed;
+            f->last_send = f->last_check = sse_port_now_ms();
+            continue;
+        }
+        if (!opened) {
+            opened = 1;
+            if (route->on_open)
+                route->on_open(f->id, rq, route->user);
+            continue;
+        }
+        why = sse_fan_park(f);
+        if (why == SSE_FAN_MORE) {
+            sse_count(&S.n.slow_sends);
+            continue;
+        }
+        if (why == SSE_FAN_BEHIND)
+            goto behind;
+        if (why == SSE_FAN_FAILED)
+            goto failed;
+        return; /* the peer left, sse_conn_close() or stop */
+    }
+    return;
+behind:
+    sse_count(&S.n.fell_behind);
+    SSE_LOG(SSE_LOG_INFO, "%s: stream fell behind the ring (CONFIG_SSE_RING_BYTES/EVENTS); closing",
+            WHO(&c->sock, who));
+    return;
+failed:
+    sse_count(&S.n.send_failures);
+}
