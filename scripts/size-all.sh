@@ -28,5 +28,5 @@ printf '%s' "$rows" | while read -r name cc text r4 r16 per stack tls; do
     : "$tls"
 done
 echo "RAM = static data+bss of libssedge.a (ring, slots, buffers); thread stacks"
-echo "(stack B x (connections + 2)) come from the OS and are not included."
+echo "(stack B x (connections + 3)) come from the OS and are not included."
 exit $rc

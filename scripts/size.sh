@@ -131,10 +131,10 @@ else
     where="allocated by pthread_create (mmap), not in .data/.bss"
 fi
 echo "thread stacks, $where:"
-echo "  CONFIG_SSE_THREAD_STACK_SIZE $stack x (connections + 2: listener, timer):" \
-     "$((stack * 6)) bytes for 4 connections, $((stack * 18)) for 16"
-echo "static RAM + stacks: $((ram4 + stack * 6)) bytes for 4 connections;" \
-     "$((ram16 + stack * 18)) for 16; per extra connection: $per + $stack bytes"
+echo "  CONFIG_SSE_THREAD_STACK_SIZE $stack x (connections + 3: listener, timer, fan-out writer):" \
+     "$((stack * 7)) bytes for 4 connections, $((stack * 19)) for 16"
+echo "static RAM + stacks: $((ram4 + stack * 7)) bytes for 4 connections;" \
+     "$((ram16 + stack * 19)) for 16; per extra connection: $per + $stack bytes"
 [ "$tls" = y ] && echo "TLS: mbedTLS's per-connection heap (record buffers, session) comes on top."
 # One line for make size-all's table.
 echo "summary: $name cc=$(basename "$CC") text=$text ram4=$ram4 ram16=$ram16 per=$per stack=$stack tls=${tls:-n}"
