@@ -6,6 +6,7 @@
 #include "sse_atomic.h"
 #include "sse_timer.h"
 #include "sse_srv.h"
+#include "sse_uplink_int.h"
 
 /* Encode into the ring under the lock, then wake the streams that may want
  * it with one call, whatever their number. */
@@ -48,6 +49,7 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     /* Readers copy without a lock: order their past copies before the
      * overwrites below. */
     sse_fanout_order_reads();
+    sse_uplink_order_reads();
     dst = sse_ring_reserve(&S.ring, (uint32_t)need);
     r = sse_event_encode(dst, need, &ev, NULL);
     sse_ring_commit(&S.ring, (uint32_t)need,
@@ -57,6 +59,8 @@ static int publish(int channel, sse_conn_id_t target, const char *event,
     sse_port_mutex_unlock(&S.lock);
     sse_fence_full(); /* the new head before the writer's bell moves */
     sse_fanout_published();
+    if (target == SSE_CONN_NONE)
+        sse_uplink_kick();
     return r > 0 ? SSE_OK : r;
 }
 

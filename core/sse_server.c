@@ -5,6 +5,7 @@
 #include "sse_atomic.h"
 #include "sse_timer.h"
 #include "sse_srv.h"
+#include "sse_uplink_int.h"
 
 void sse_server_cfg_init(sse_server_cfg_t *cfg)
 {
@@ -197,5 +198,6 @@ int sse_server_stats(sse_stats_t *st)
     st->last_id = S.ring.head_id - 1;
     st->oldest_id = S.ring.tail_id;
     sse_port_mutex_unlock(&S.lock);
+    sse_uplink_fill(st);
     return SSE_OK;
 }

@@ -20,6 +20,7 @@ static const struct {
     { "server", test_server_register },
     { "fanout", test_fanout_register },
     { "contract", test_contract_register },
+    { "uplink", test_uplink_register },
     { "tls",    test_tls_register },
     { "fuzz",   test_fuzz_register },
 };

@@ -26,6 +26,7 @@
 #include "ssedge/sse_err.h"
 #include "ssedge/sse_http.h"
 #include "ssedge/sse_event.h"
+#include "ssedge/sse_uplink.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -259,6 +260,15 @@ typedef struct sse_stats {
     uint64_t auth_failures;   /**< stream requests refused 401 (token) */
     uint64_t last_id;         /**< id of the newest event (0 = none yet) */
     uint64_t oldest_id;       /**< id of the oldest event still in the ring */
+    /* The uplink to a hub (sse_uplink.h); all 0 while it never ran. */
+    int      uplink_state;    /**< 0 off, 1 trying to reach the hub, 2 connected */
+    uint64_t uplink_acked_id; /**< newest event id the hub acknowledged (2xx) */
+    uint64_t uplink_sent;     /**< events the hub acknowledged */
+    uint64_t uplink_retries;  /**< connects and requests that failed and were tried again */
+    uint64_t uplink_lost;     /**< events that never went out: overwritten in the ring
+                                   first, or refused for good by the hub (400, 413) */
+    uint64_t uplink_duplicates; /**< events sent again after their answer was lost:
+                                     the hub may hold them twice */
 } sse_stats_t;
 
 /**

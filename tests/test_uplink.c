@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/* Suite "uplink": the uplink to a hub (core/sse_uplink.c) against a hub the
+ * test runs itself (a Linux socket at the backend's host address, which the
+ * port's own client reaches on either port): order and headers, keep-alive,
+ * an outage in the middle, an answer lost in flight, error answers, events
+ * the ring overwrote while the hub was away. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <poll.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <CUnit/CUnit.h>
+
+#include "ssedge/sse.h"
+#include "tests.h"
+#include "test_util.h"
+#include "backend/backend.h"
+
+/* ---- a hub ---------------------------------------------------------------------- */
+
+#define HUB_MAX 4096 /* requests remembered */
+
+enum { HUB_OK, HUB_DROP_NEXT, HUB_STATUS_NEXT };
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_t       thread;
+    int             lfd;       /* listener, -1 while "down" */
+    uint16_t        port;
+    int             stop;
+    int             mode, status, status_left;
+    unsigned        n, connections;
+    char            path[64], auth[64], extra[64];
+    char            event[HUB_MAX][16];
+    char            body[HUB_MAX][48];
+} hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .lfd = -1 };
+
+static int hub_listen(uint16_t port)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, tb_host_addr(), &a.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    hub.port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A header's value out of a request head, or "". */
+static void hval(const char *head, const char *name, char *out, size_t cap)
+{
+    const char *p = strcasestr(head, name), *e;
+    out[0] = 0;
+    if (!p)
+        return;
+    p += strlen(name);
+    while (*p == ' ')
+        p++;
+    e = strstr(p, "\r\n");
+    snprintf(out, cap, "%.*s", (int)(e ? e - p : 0), p);
+}
+
+/* Serve one connection: requests until it closes or the mode says drop. */
+static void hub_conn(int fd)
+{
+    char buf[8192];
+    size_t len = 0;
+    for (;;) {
+        char *e, clen[16], ev[16], path[64];
+        size_t head, body;
+        int mode, status;
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (poll(&p, 1, 100) <= 0) {
+            pthread_mutex_lock(&hub.lock);
+            if (hub.stop || hub.lfd < 0) {
+                pthread_mutex_unlock(&hub.lock);
+                return;
+            }
+            pthread_mutex_unlock(&hub.lock);
+            continue;
+        }
+        {
+            ssize_t r = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+            if (r <= 0)
+                return;
+            len += (size_t)r;
+            buf[len] = 0;
+        }
+        while ((e = strstr(buf, "\r\n\r\n")) != NULL) {
+            head = (size_t)(e - buf) + 4;
+            hval(buf, "Content-Length:", clen, sizeof clen);
+            body = (size_t)atoi(clen);
+            if (len < head + body)
+                break;
+            sscanf(buf, "POST %63s", path);
+            hval(buf, "X-EventSource-Event:", ev, sizeof ev);
+            pthread_mutex_lock(&hub.lock);
+            mode = hub.mode;
+            status = hub.status;
+            if (mode == HUB_DROP_NEXT) {
+                hub.mode = HUB_OK;
+                pthread_mutex_unlock(&hub.lock);
+                return; /* read, never answered: an answer lost in flight */
+            }
+            if (mode == HUB_STATUS_NEXT && --hub.status_left <= 0)
+                hub.mode = HUB_OK;
+            if (mode != HUB_STATUS_NEXT || status / 100 == 2) {
+                if (hub.n < HUB_MAX) {
+                    snprintf(hub.event[hub.n], sizeof hub.event[0], "%s", ev);
+                    snprintf(hub.body[hub.n], sizeof hub.body[0], "%.*s", (int)body, buf + head);
+                    hub.n++;
+                }
+                snprintf(hub.path, sizeof hub.path, "%s", path);
+                hval(buf, "Authorization:", hub.auth, sizeof hub.auth);
+                hval(buf, "X-Device:", hub.extra, sizeof hub.extra);
+                status = mode == HUB_STATUS_NEXT ? status : 201;
+            }
+            pthread_mutex_unlock(&hub.lock);
+            {
+                char ans[160];
+                int n = snprintf(ans, sizeof ans,
+                                 "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\n"
+                                 "Content-Length: 9\r\n\r\nqueued: 1", status);
+                if (send(fd, ans, (size_t)n, MSG_NOSIGNAL) != n)
+                    return;
+            }
+            memmove(buf, buf + head + body, len - head - body + 1);
+            len -= head + body;
+        }
+    }
+}
+
+static void *hub_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int lfd, fd;
+        struct pollfd p;
+        pthread_mutex_lock(&hub.lock);
+        lfd = hub.lfd;
+        if (hub.stop) {
+            pthread_mutex_unlock(&hub.lock);
+            return NULL;
+        }
+        pthread_mutex_unlock(&hub.lock);
+        if (lfd < 0) {
+            sleep_ms(20);
+            continue;
+        }
+        p.fd = lfd;
+        p.events = POLLIN;
+        if (poll(&p, 1, 50) <= 0 || (fd = accept(lfd, NULL, NULL)) < 0)
+            continue;
+        pthread_mutex_lock(&hub.lock);
+        hub.connections++;
+        pthread_mutex_unlock(&hub.lock);
+        hub_conn(fd);
+        close(fd);
+    }
+}
+
+static void hub_start(void)
+{
+    memset(hub.event, 0, sizeof hub.event);
+    hub.n = hub.connections = 0;
+    hub.mode = HUB_OK;
+    hub.stop = 0;
+    hub.lfd = hub_listen(0);
+    CU_ASSERT_FATAL(hub.lfd >= 0);
+    CU_ASSERT_FATAL(pthread_create(&hub.thread, NULL, hub_main, NULL) == 0);
+}
+
+/* Down: nothing listens on its port any more (connects are refused). */
+static void hub_down(void)
+{
+    int fd;
+    pthread_mutex_lock(&hub.lock);
+    fd = hub.lfd;
+    hub.lfd = -1;
+    pthread_mutex_unlock(&hub.lock);
+    close(fd);
+}
+
+static void hub_up(void)
+{
+    int fd = hub_listen(hub.port);
+    CU_ASSERT_FATAL(fd >= 0);
+    pthread_mutex_lock(&hub.lock);
+    hub.lfd = fd;
+    pthread_mutex_unlock(&hub.lock);
+}
+
+static void hub_stop(void)
+{
+    pthread_mutex_lock(&hub.lock);
+    hub.stop = 1;
+    pthread_mutex_unlock(&hub.lock);
+    pthread_join(hub.thread, NULL);
+    if (hub.lfd >= 0)
+        close(hub.lfd);
+    hub.lfd = -1;
+}
+
+static unsigned hub_n(void)
+{
+    unsigned n;
+    pthread_mutex_lock(&hub.lock);
+    n = hub.n;
+    pthread_mutex_unlock(&hub.lock);
+    return n;
+}
+
+static int wait_hub(unsigned n, long ms)
+{
+    long end = now_ms() + ms;
+    while (hub_n() < n && now_ms() < end)
+        sleep_ms(5);
+    return hub_n() >= n;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static sse_stats_t stats(void)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return st;
+}
+
+static void start_uplink(const char *path, const char *token, const char *header)
+{
+    static char url[128];
+    sse_uplink_cfg_t cfg;
+    sse_uplink_cfg_init(&cfg);
+    snprintf(url, sizeof url, "http://%s:%u%s", tb_host_addr(), (unsigned)hub.port, path);
+    cfg.url = url;
+    cfg.token = token;
+    cfg.header = header;
+    cfg.after_id = stats().last_id; /* from what is published next */
+    CU_ASSERT_EQUAL_FATAL(sse_uplink_start(&cfg), SSE_OK);
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+/* Events for every stream reach the hub once each, in order, on one
+ * keep-alive connection, with their names, multi-line data, the token and
+ * the extra header; events for one connection or a channel without a route
+ * do not go up. */
+static void test_uplink_forwards_in_order(void)
+{
+    uint64_t id = 0;
+    char data[32];
+    int i, expect = 0;
+    hub_start();
+    start_uplink("/pub/dev1", "tok-0123456789abcdef", "X-Device: bench-7");
+    for (i = 0; i < 200; i++) {
+        int len = snprintf(data, sizeof data, "e%d", i);
+        if (i % 10 == 3)
+            CU_ASSERT_EQUAL(sse_publish(2, "ch", "not routed", 10, NULL), SSE_OK);
+        if (i % 50 == 7) {
+            CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "multi", "line one\nline two", 17, &id),
+                            SSE_OK);
+        } else {
+            CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, i % 2 ? "tick" : NULL, data,
+                                        (size_t)len, &id), SSE_OK);
+        }
+        expect++;
+    }
+    CU_ASSERT_FATAL(wait_hub((unsigned)expect, 10000));
+    sleep_ms(100);
+    pthread_mutex_lock(&hub.lock);
+    CU_ASSERT_EQUAL(hub.n, (unsigned)expect);
+    CU_ASSERT_EQUAL(hub.connections, 1);
+    CU_ASSERT_STRING_EQUAL(hub.path, "/pub/dev1");
+    CU_ASSERT_STRING_EQUAL(hub.auth, "Bearer tok-0123456789abcdef");
+    CU_ASSERT_STRING_EQUAL(hub.extra, "bench-7");
+    for (i = 0; i < expect && i < (int)hub.n; i++) {
+        if (i % 50 == 7) {
+            CU_ASSERT_STRING_EQUAL(hub.event[i], "multi");
+            CU_ASSERT_STRING_EQUAL(hub.body[i], "line one\nline two");
+        } else {
+            snprintf(data, sizeof data, "e%d", i);
+            CU_ASSERT_STRING_EQUAL(hub.body[i], data);
+            CU_ASSERT_STRING_EQUAL(hub.event[i], i % 2 ? "tick" : "message");
+        }
+    }
+    pthread_mutex_unlock(&hub.lock);
+    CU_ASSERT_EQUAL(stats().uplink_state, 2);
+    CU_ASSERT_EQUAL(stats().uplink_acked_id, id);
+    CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
+    CU_ASSERT_EQUAL(stats().uplink_state, 0);
+    hub_stop();
+}
+
+/* The hub goes away in the middle: events wait in the ring and arrive, in
+ * order and once each, when it is back; publishing never waited. */
+static void test_uplink_outage_store_and_forward(void)
+{
+    sse_stats_t st0 = stats();
+    char data[32];
+    int i;
+    long worst = 0;
+    hub_start();
+    start_uplink("/pub/dev1", NULL, NULL);
+    for (i = 0; i < 20; i++) {
+        int len = snprintf(data, sizeof data, "before %d", i);
+        sse_publish(SSE_CHANNEL_ALL, NULL, data, (size_t)len, NULL);
+    }
+    CU_ASSERT_FATAL(wait_hub(20, 5000));
+    hub_down();
+    sleep_ms(100);
+    for (i = 0; i < 100; i++) {
+        int len = snprintf(data, sizeof data, "during %d", i);
+        long t0 = now_ms();
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, (size_t)len, NULL), SSE_OK);
+        if (now_ms() - t0 > worst)
+            worst = now_ms() - t0;
+        if (i % 10 == 0)
+            sleep_ms(20);
+    }
+    CU_ASSERT(worst < 100); /* publishers never wait for the uplink */
+    CU_ASSERT_EQUAL(hub_n(), 20);
+    CU_ASSERT(stats().uplink_retries > st0.uplink_retries);
+    CU_ASSERT_EQUAL(stats().uplink_state, 1);
+    hub_up();
+    CU_ASSERT(wait_hub(120, 15000));
+    sleep_ms(100);
+    pthread_mutex_lock(&hub.lock);
+    CU_ASSERT_EQUAL(hub.n, 120);
+    for (i = 0; i < 100 && 20 + i < (int)hub.n; i++) {
+        snprintf(data, sizeof data, "during %d", i);
+        CU_ASSERT_STRING_EQUAL(hub.body[20 + i], data);
+    }
+    pthread_mutex_unlock(&hub.lock);
+    CU_ASSERT_EQUAL(stats().uplink_lost, st0.uplink_lost);
+    CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates);
+    CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
+    hub_stop();
+}
+
+/* An answer lost in flight: the event goes again (the hub has it twice),
+ * counted as one duplicate; a 503 is retried; a 413 is counted lost and
+ * passed; nothing else is lost or repeated. */
+static void test_uplink_lost_answer_and_errors(void)
+{
+    sse_stats_t st0 = stats();
+    hub_start();
+    start_uplink("/pub/dev1", NULL, NULL);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "one", 3, NULL);
+    CU_ASSERT_FATAL(wait_hub(1, 5000));
+    pthread_mutex_lock(&hub.lock);
+    hub.mode = HUB_DROP_NEXT;
+    pthread_mutex_unlock(&hub.lock);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "two", 3, NULL);
+    CU_ASSERT(wait_hub(2, 8000));
+    pthread_mutex_lock(&hub.lock);
+    hub.mode = HUB_STATUS_NEXT;
+    hub.status = 503;
+    hub.status_left = 2;
+    pthread_mutex_unlock(&hub.lock);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "three", 5, NULL);
+    CU_ASSERT(wait_hub(3, 8000));
+    pthread_mutex_lock(&hub.lock);
+    hub.mode = HUB_STATUS_NEXT;
+    hub.status = 413;
+    hub.status_left = 1;
+    pthread_mutex_unlock(&hub.lock);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "too big", 7, NULL);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "four", 4, NULL);
+    CU_ASSERT(wait_hub(4, 8000));
+    sleep_ms(100);
+    pthread_mutex_lock(&hub.lock);
+    CU_ASSERT_EQUAL(hub.n, 4);
+    if (hub.n == 4) {
+        CU_ASSERT_STRING_EQUAL(hub.body[0], "one");
+        CU_ASSERT_STRING_EQUAL(hub.body[1], "two");
+        CU_ASSERT_STRING_EQUAL(hub.body[2], "three");
+        CU_ASSERT_STRING_EQUAL(hub.body[3], "four");
+    }
+    pthread_mutex_unlock(&hub.lock);
+    /* "two" went again after its answer was lost: the hub read it twice,
+     * the test's hub dropped the first copy, the uplink counts one. */
+    CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates + 1);
+    CU_ASSERT_EQUAL(stats().uplink_lost, st0.uplink_lost + 1);
+    CU_ASSERT(stats().uplink_retries >= st0.uplink_retries + 3);
+    CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
+    hub_stop();
+}
+
+/* The hub away longer than the ring holds: what was overwritten is counted
+ * and logged, the rest arrives in order. */
+static void test_uplink_ring_overwrote(void)
+{
+    sse_stats_t st0;
+    char data[32];
+    int i, n = CONFIG_SSE_RING_EVENTS + 100;
+    hub_start();
+    start_uplink("/pub/dev1", NULL, NULL);
+    st0 = stats();
+    hub_down();
+    tb_log_start();
+    for (i = 0; i < n; i++) {
+        int len = snprintf(data, sizeof data, "%d", i);
+        sse_publish(SSE_CHANNEL_ALL, NULL, data, (size_t)len, NULL);
+    }
+    hub_up();
+    {   /* until every event is either at the hub or counted lost */
+        long end = now_ms() + 30000;
+        while ((unsigned long long)(stats().uplink_lost - st0.uplink_lost) + hub_n() <
+                   (unsigned long long)n && now_ms() < end)
+            sleep_ms(20);
+    }
+    sleep_ms(100);
+    tb_log_stop();
+    CU_ASSERT(stats().uplink_lost > st0.uplink_lost);
+    CU_ASSERT_EQUAL((unsigned long long)(stats().uplink_lost - st0.uplink_lost) + hub_n(),
+                    (unsigned long long)n);
+    CU_ASSERT(strstr(tb_log_text(), "events lost") != NULL);
+    pthread_mutex_lock(&hub.lock);
+    for (i = 1; i < (int)hub.n; i++)
+        CU_ASSERT_EQUAL(atoi(hub.body[i]), atoi(hub.body[i - 1]) + 1);
+    CU_ASSERT(hub.n > 0 && atoi(hub.body[hub.n - 1]) == n - 1);
+    pthread_mutex_unlock(&hub.lock);
+    CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
+    hub_stop();
+}
+
+/* Settings that cannot work are refused at start, with a reason. */
+static void test_uplink_bad_settings(void)
+{
+    sse_uplink_cfg_t cfg;
+    sse_uplink_cfg_init(&cfg);
+    CU_ASSERT_EQUAL(sse_uplink_start(&cfg), SSE_ERR_ARG);
+    cfg.url = "ftp://hub/x";
+    CU_ASSERT_EQUAL(sse_uplink_start(&cfg), SSE_ERR_ARG);
+    cfg.url = "http://hub:99999/x";
+    CU_ASSERT_EQUAL(sse_uplink_start(&cfg), SSE_ERR_ARG);
+    cfg.url = "http://hub/a b";
+    CU_ASSERT_EQUAL(sse_uplink_start(&cfg), SSE_ERR_ARG);
+    cfg.url = "http://hub/x";
+    cfg.token = "two\r\nlines";
+    CU_ASSERT_EQUAL(sse_uplink_start(&cfg), SSE_ERR_ARG);
+    cfg.token = NULL;
+    cfg.url = "https://hub/x"; /* no CA (or no TLS in this build) */
+    CU_ASSERT_EQUAL(sse_uplink_start(&cfg), SSE_ERR_ARG);
+    CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_ERR_ARG); /* not running */
+}
+
+static int suite_init(void)
+{
+    /* The ring exists with or without a server: start one anyway, as a
+     * device does, so local streams and the uplink share it. */
+    sse_server_cfg_t cfg;
+    sse_server_cfg_init(&cfg);
+    cfg.bind_addr = tb_bind_addr();
+    cfg.port = 0;
+    cfg.max_connections = 4;
+    return sse_server_start(&cfg) == SSE_OK ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+    return sse_server_stop() == SSE_OK ? 0 : -1;
+}
+
+int test_uplink_register(void)
+{
+    CU_pSuite s;
+#if !defined(CONFIG_SSE_UPLINK)
+    return 0; /* not in this build */
+#endif
+    s = CU_add_suite("uplink", suite_init, suite_clean);
+    if (!s)
+        return -1;
+    return TEST_ADD(s, test_uplink_bad_settings) ||
+           TEST_ADD(s, test_uplink_forwards_in_order) ||
+           TEST_ADD(s, test_uplink_outage_store_and_forward) ||
+           TEST_ADD(s, test_uplink_lost_answer_and_errors) ||
+           TEST_ADD(s, test_uplink_ring_overwrote);
+}
