@@ -34,7 +34,7 @@ static struct {
     uint16_t        port;
     int             stop;
     int             mode, status, status_left;
-    unsigned        n, connections;
+    unsigned        n, connections, connections_done;
     char            path[64], auth[64], extra[64];
     char            event[HUB_MAX][16];
     char            body[HUB_MAX][48];
@@ -84,15 +84,15 @@ static void hub_conn(int fd)
         size_t head, body;
         int mode, status;
         struct pollfd p = { fd, POLLIN, 0 };
-        if (poll(&p, 1, 100) <= 0) {
-            pthread_mutex_lock(&hub.lock);
-            if (hub.stop || hub.lfd < 0) {
-                pthread_mutex_unlock(&hub.lock);
-                return;
-            }
+        int pr = poll(&p, 1, 20);
+        pthread_mutex_lock(&hub.lock);
+        if (hub.stop || hub.lfd < 0) { /* down: its connections go too */
             pthread_mutex_unlock(&hub.lock);
-            continue;
+            return;
         }
+        pthread_mutex_unlock(&hub.lock);
+        if (pr <= 0)
+            continue;
         {
             ssize_t r = recv(fd, buf + len, sizeof buf - 1 - len, 0);
             if (r <= 0)
@@ -170,29 +170,49 @@ static void *hub_main(void *arg)
         pthread_mutex_unlock(&hub.lock);
         hub_conn(fd);
         close(fd);
+        pthread_mutex_lock(&hub.lock);
+        hub.connections_done++;
+        pthread_mutex_unlock(&hub.lock);
     }
 }
 
 static void hub_start(void)
 {
     memset(hub.event, 0, sizeof hub.event);
-    hub.n = hub.connections = 0;
+    hub.n = hub.connections = hub.connections_done = 0;
     hub.mode = HUB_OK;
     hub.stop = 0;
-    hub.lfd = hub_listen(0);
+    /* A port below Linux's ephemeral range (32768..), so that no client
+     * socket takes it while the hub is down. */
+    {
+        static uint16_t next = 24000;
+        int tries;
+        for (tries = 0, hub.lfd = -1; hub.lfd < 0 && tries < 200; tries++)
+            hub.lfd = hub_listen(next++);
+    }
     CU_ASSERT_FATAL(hub.lfd >= 0);
     CU_ASSERT_FATAL(pthread_create(&hub.thread, NULL, hub_main, NULL) == 0);
 }
 
-/* Down: nothing listens on its port any more (connects are refused). */
+/* Down: its connection closed, nothing listens on its port any more
+ * (connects are refused). Returns once the connection is gone. */
 static void hub_down(void)
 {
-    int fd;
+    int fd, i;
     pthread_mutex_lock(&hub.lock);
     fd = hub.lfd;
     hub.lfd = -1;
     pthread_mutex_unlock(&hub.lock);
     close(fd);
+    for (i = 0; i < 200; i++) {
+        unsigned open;
+        pthread_mutex_lock(&hub.lock);
+        open = hub.connections - hub.connections_done;
+        pthread_mutex_unlock(&hub.lock);
+        if (!open)
+            break;
+        sleep_ms(5);
+    }
 }
 
 static void hub_up(void)

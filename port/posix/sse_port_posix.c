@@ -263,6 +263,18 @@ static int connect_one(const struct addrinfo *a, uint32_t timeout_ms, int *fd_ou
         return err == ECONNREFUSED ? SSE_ERR_CLOSED
              : err == ETIMEDOUT ? SSE_ERR_TIMEOUT : SSE_ERR_IO;
     }
+    {   /* Connecting to a port of this host that nothing listens on, the
+         * OS may pick that very port for our end and connect the socket to
+         * itself: that is a refusal, not a hub. */
+        struct sockaddr_storage me, peer;
+        socklen_t ml = sizeof me, pl = sizeof peer;
+        if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&
+            getpeername(fd, (struct sockaddr *)&peer, &pl) == 0 && ml == pl &&
+            memcmp(&me, &peer, ml) == 0) {
+            close(fd);
+            return SSE_ERR_CLOSED;
+        }
+    }
     fcntl(fd, F_SETFL, flags);
     sock_setup(fd);
     *fd_out = fd;
