@@ -231,6 +231,7 @@ static void help(void)
            "SYNOPSIS\n"
            "    telemetry [--port N] [--bind ADDR] [--interval-ms N] [--cors-origin ORIGIN]...\n"
            "              [--token TOKEN] [--cert PEM --key PEM [--ca PEM]]\n"
+           "              [--uplink URL [--uplink-token TOKEN] [--uplink-ca PEM]]\n"
            "\n"
            "DESCRIPTION\n"
            "    GET /events streams \"message: hello\" every interval from a timer of that\n"
@@ -264,6 +265,17 @@ static void help(void)
            "    --ca PEM\n"
            "        With --cert: require client certificates signed by this CA (mutual\n"
            "        TLS). Default: none (no client certificate asked for).\n"
+           "    --uplink URL\n"
+           "        Also forward every event for all streams to a hub such as nginx +\n"
+           "        nchan (examples/nchan): POST to http[s]://HOST[:PORT]/PATH, one\n"
+           "        keep-alive connection, everything the hub has not acknowledged sent\n"
+           "        again after an outage. Needs a build with CONFIG_SSE_UPLINK.\n"
+           "        Default: none.\n"
+           "    --uplink-token TOKEN\n"
+           "        \"Authorization: Bearer TOKEN\" on every POST to the hub. Default: none.\n"
+           "    --uplink-ca PEM\n"
+           "        For an https hub: the CA its certificate must chain to (required\n"
+           "        then). Default: none.\n"
            "    -h, --help\n"
            "        Print this and exit.\n"
            "\n"
@@ -293,6 +305,7 @@ int main(int argc, char **argv)
     sse_server_cfg_t cfg;
     unsigned num_cors = 0;
     args_t a;
+    sse_uplink_cfg_t uplink;
     int i, r, tid;
 
     memset(&tls, 0, sizeof tls);
@@ -303,6 +316,7 @@ int main(int argc, char **argv)
     cfg.handler = handler;
     cfg.channel_names = channel_names;
     cfg.num_channel_names = NUM_CH;
+    sse_uplink_cfg_init(&uplink);
     args_init(&a, "telemetry", argc, argv);
     while (args_next(&a)) {
         if (args_is_help(&a)) {
@@ -319,6 +333,12 @@ int main(int argc, char **argv)
             if (strlen(t) < MIN_TOKEN_LEN)
                 args_fail(&a, "needs at least %d characters", MIN_TOKEN_LEN);
             routes[0].token = routes[1].token = t;
+        } else if (args_is(&a, "--uplink")) {
+            uplink.url = args_str(&a, "a URL http[s]://HOST[:PORT]/PATH");
+        } else if (args_is(&a, "--uplink-token")) {
+            uplink.token = args_str(&a, "a bearer token");
+        } else if (args_is(&a, "--uplink-ca")) {
+            uplink.ca_file = args_str(&a, "a PEM file");
         } else if (args_is(&a, "--cors-origin")) {
             const char *o = args_str(&a, "an origin (https://host[:port]) or \"*\"");
             if (num_cors == MAX_CORS_ORIGINS)
@@ -342,6 +362,8 @@ int main(int argc, char **argv)
             args_fail_flag(&a, "--cert", "needs --key too");
         cfg.tls = &tls; /* https */
     }
+    if ((uplink.token || uplink.ca_file) && !uplink.url)
+        args_fail_flag(&a, uplink.token ? "--uplink-token" : "--uplink-ca", "needs --uplink too");
     if (num_cors > 0) {
         cfg.cors_origins = cors;
         cfg.num_cors_origins = num_cors;
@@ -364,6 +386,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "telemetry: no channel %s: %s\n", channel_names[i],
                     sse_strerror(channels[i]));
     }
+    if (uplink.url && (r = sse_uplink_start(&uplink)) != SSE_OK) {
+        /* ssedge logged why on the line before */
+        fprintf(stderr, "telemetry: --uplink %s: %s\n", uplink.url, sse_strerror(r));
+        sse_server_stop();
+        return 1;
+    }
     tid = sse_timer_add(interval_ms, telemetry, NULL);
     if (tid < 0)
         fprintf(stderr, "telemetry: no timer: %s\n", sse_strerror(tid));
@@ -373,6 +401,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     while (!quit)
         usleep(100 * 1000);
+    if (uplink.url)
+        sse_uplink_stop();
     sse_server_stop();
     return 0;
 }
