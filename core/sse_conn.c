@@ -146,7 +146,7 @@ void sse_conn_thread(void *arg)
             SSE_LOG(SSE_LOG_ERR, "%s: no condition variable for a stream", WHO(&c->sock, who));
             goto out;
         }
-        f->sock = &c->sock;
+        f->sock = c->sock;
         f->tls = S.tls ? &c->tls : NULL; /* a plain send reads no TLS state */
         f->out = c->out;
         f->mask = mask;

@@ -160,7 +160,7 @@ static int fill(const sse_fan_t *f, uint64_t *end)
  * does not take goes back to the stream's thread. @return 1 if all went. */
 static int push(sse_fan_t *f, unsigned i, const char *buf, int n, uint32_t now)
 {
-    int r = sse_io_try_send(f->sock, f->tls, buf, (size_t)n);
+    int r = sse_io_try_send(&f->sock, f->tls, buf, (size_t)n);
     if (r < 0) {
         hand_back(i, SSE_FAN_FAILED);
         return 0;
@@ -208,7 +208,7 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
     } else if (now - f->last_check >= F.idle_check_ms) {
         /* Nothing to say for a while: is the peer still there? A stream
          * never reads, so EOF or a reset here means it left. */
-        int r = sse_io_recv(f->sock, f->tls, F.scratch, sizeof F.scratch, 0);
+        int r = sse_io_recv(&f->sock, f->tls, F.scratch, sizeof F.scratch, 0);
         if (r != SSE_ERR_TIMEOUT && r <= 0) {
             hand_back(i, SSE_FAN_GONE);
             return 0;

@@ -34,7 +34,8 @@ typedef struct sse_fan {
     /* Set by the stream's thread before its first park; fixed after. */
     uint32_t         mask;       /* channels */
     sse_conn_id_t    id;
-    sse_port_sock_t *sock;
+    sse_port_sock_t  sock;       /* a copy: the writer's sends and checks change
+                                    nothing in it, and it stays in this line */
     sse_tls_conn_t  *tls;        /* its TLS session, or NULL: plain */
     int              kill;       /* atomic: end this stream */
     uint32_t         acked;      /* atomic: see sse_fanout_order_reads() */
