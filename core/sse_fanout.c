@@ -20,6 +20,7 @@ static struct {
     int              closed;   /* no parking: the writer is gone or going */
     sse_ring_t      *ring;
     uint32_t         heartbeat_ms, idle_check_ms, coalesce_ms;
+    unsigned         inline_max; /* parked streams a publisher sends to itself */
     unsigned         hiwater;  /* atomic: slots 0..hiwater-1 have streamed */
     unsigned         nparked;  /* atomic: streams the writer holds */
     int              sweeping; /* atomic: someone sweeps (the writer or a publisher) */
@@ -272,7 +273,7 @@ void sse_fanout_published(void)
     unsigned n = sse_load_acq(&F.nparked);
     /* Few streams and nobody sweeping: send from here, which costs less
      * than waking the writer (a thread wake-up costs several sends). */
-    if (n == 0 || n > CONFIG_SSE_FANOUT_INLINE_STREAMS || F.coalesce_ms ||
+    if (n == 0 || n > F.inline_max || F.coalesce_ms ||
         sse_load_rlx(&F.sweeping) || !take_role()) {
         sse_fanout_kick();
         return;
@@ -334,10 +335,11 @@ static void writer_thread(void *unused)
 }
 
 int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_check_ms,
-                     uint32_t coalesce_ms)
+                     uint32_t coalesce_ms, int tls)
 {
     int r;
     F.ring = ring;
+    F.inline_max = tls ? 0 : CONFIG_SSE_FANOUT_INLINE_STREAMS;
     F.heartbeat_ms = heartbeat_ms;
     F.idle_check_ms = idle_check_ms;
     F.coalesce_ms = coalesce_ms;

@@ -56,10 +56,12 @@ int sse_fanout_init(void);
  * Start the writer thread over @p ring: heartbeats every @p heartbeat_ms
  * (0 = none) and a peer-close check every @p idle_check_ms for parked
  * streams with nothing to send; with @p coalesce_ms, at most one write per
- * stream per that period. @return SSE_OK or SSE_ERR_NOMEM (no thread).
+ * stream per that period. With @p tls, publishers never send themselves
+ * (encrypting for every stream would make a publish long): the writer does.
+ * @return SSE_OK or SSE_ERR_NOMEM (no thread).
  */
 int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_check_ms,
-                     uint32_t coalesce_ms);
+                     uint32_t coalesce_ms, int tls);
 
 /** Stop the writer: every parked stream is handed back with SSE_FAN_END,
  *  later parks return it at once; returns once the thread has finished. */

@@ -111,7 +111,7 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     if ((r = sse_timer_service_start()) != SSE_OK)
         goto fail_close;
     if ((r = sse_fanout_start(&S.ring, cfg->heartbeat_ms, cfg->idle_check_ms,
-                              cfg->coalesce_ms)) != SSE_OK) {
+                              cfg->coalesce_ms, S.tls)) != SSE_OK) {
         sse_timer_service_stop();
         goto fail_close;
     }
