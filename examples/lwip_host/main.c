@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ssedge/sse.h"
+#include "../common/args.h"
 
 /* As in port/lwip: lwIP and board headers may trip -Wundef/-Wshadow. */
 #if defined(__GNUC__)
@@ -131,21 +132,33 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
     return sse_reply(c, 200, "text/plain", NULL, "ok\n", 3);
 }
 
-static void usage(const char *argv0)
+/* --help: what each flag takes and its default. */
+static void help(void)
 {
-    fprintf(stderr,
-            "usage: %s [--ip A] [--netmask M] [--gw G] [--port N] [--bind ADDR]\n"
-            "          [--interval-ms N] [--max-conn N] [--idle-check-ms N] [--no-conn-timer]\n"
-            "  lwIP's address on the tap link (default 192.168.77.2/24 via .1);\n"
-            "  set PRECONFIGURED_TAPIF=tapN to use an existing tap device\n",
-            argv0);
-    exit(2);
+    printf("usage: lwip_host [--ip A] [--netmask M] [--gw G] [--port N] [--bind ADDR]\n"
+           "                 [--interval-ms N] [--max-conn N] [--idle-check-ms N] [--no-conn-timer]\n"
+           "                 [--uplink URL [--uplink-token TOKEN]]\n"
+           "  --ip, --netmask, --gw  lwIP's IPv4 address on the tap link\n"
+           "                         (default 192.168.77.2/255.255.255.0 via 192.168.77.1)\n"
+           "  --port N          0..65535 (default 8080)\n"
+           "  --bind ADDR       numeric address lwIP listens on (default 0.0.0.0)\n"
+           "  --interval-ms N   period of each stream's hello, 1..86400000 (default 1000)\n"
+           "  --max-conn N      slots, 1..%d (default all)\n"
+           "  --idle-check-ms N 10..600000 (default %d)\n"
+           "  --no-conn-timer   no per-connection hello timer\n"
+           "  --uplink URL      forward every event to a hub, http://HOST:PORT/PATH\n"
+           "                    (HOST numeric: this lwIP has no DNS)\n"
+           "  --uplink-token T  Authorization: Bearer T on every POST to the hub\n"
+           "  Set PRECONFIGURED_TAPIF=tapN to use an existing tap device.\n",
+           CONFIG_SSE_MAX_CONNECTIONS, CONFIG_SSE_IDLE_CHECK_MS);
 }
 
-static void parse_ip4(const char *s, ip4_addr_t *a, const char *argv0)
+/* An IPv4 address for lwIP, or exit 2 naming the flag. */
+static void ip4_arg(args_t *a, ip4_addr_t *out)
 {
-    if (!ip4addr_aton(s, a))
-        usage(argv0);
+    const char *v = args_str(a, "a numeric IPv4 address");
+    if (!ip4addr_aton(v, out))
+        args_fail(a, "\"%s\" is not a numeric IPv4 address", v);
 }
 
 int main(int argc, char **argv)
@@ -155,46 +168,53 @@ int main(int argc, char **argv)
         { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = on_open },
     };
     sse_server_cfg_t cfg;
+    sse_uplink_cfg_t uplink;
     sigset_t sigs;
-    int i, r, restarts = 0;
+    args_t a;
+    int r, restarts = 0;
 
     sse_server_cfg_init(&cfg);
     cfg.routes = routes;
     cfg.num_routes = 1;
     cfg.handler = handler;
     cfg.bind_addr = "0.0.0.0";
-    parse_ip4("192.168.77.2", &a_ip, argv[0]);
-    parse_ip4("255.255.255.0", &a_mask, argv[0]);
-    parse_ip4("192.168.77.1", &a_gw, argv[0]);
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--no-conn-timer") == 0) {
+    ip4addr_aton("192.168.77.2", &a_ip);
+    ip4addr_aton("255.255.255.0", &a_mask);
+    ip4addr_aton("192.168.77.1", &a_gw);
+    sse_uplink_cfg_init(&uplink);
+    args_init(&a, "lwip_host", argc, argv);
+    while (args_next(&a)) {
+        if (args_is_help(&a)) {
+            help();
+            return 0;
+        } else if (args_is(&a, "--no-conn-timer")) {
             conn_timer = 0;
-            continue;
+        } else if (args_is(&a, "--ip")) {
+            ip4_arg(&a, &a_ip);
+        } else if (args_is(&a, "--netmask")) {
+            ip4_arg(&a, &a_mask);
+        } else if (args_is(&a, "--gw")) {
+            ip4_arg(&a, &a_gw);
+        } else if (args_is(&a, "--port")) {
+            cfg.port = (uint16_t)args_long(&a, 0, 65535);
+        } else if (args_is(&a, "--bind")) {
+            cfg.bind_addr = args_addr(&a);
+        } else if (args_is(&a, "--interval-ms")) {
+            interval_ms = (uint32_t)args_long(&a, 1, 86400000L);
+        } else if (args_is(&a, "--max-conn")) {
+            cfg.max_connections = (unsigned)args_long(&a, 1, CONFIG_SSE_MAX_CONNECTIONS);
+        } else if (args_is(&a, "--idle-check-ms")) {
+            cfg.idle_check_ms = (uint32_t)args_long(&a, 10, 600000L);
+        } else if (args_is(&a, "--uplink")) {
+            uplink.url = args_str(&a, "a URL http://HOST:PORT/PATH");
+        } else if (args_is(&a, "--uplink-token")) {
+            uplink.token = args_str(&a, "a bearer token");
+        } else {
+            args_unknown(&a);
         }
-        if (i + 1 >= argc)
-            usage(argv[0]);
-        if (strcmp(argv[i], "--ip") == 0)
-            parse_ip4(argv[++i], &a_ip, argv[0]);
-        else if (strcmp(argv[i], "--netmask") == 0)
-            parse_ip4(argv[++i], &a_mask, argv[0]);
-        else if (strcmp(argv[i], "--gw") == 0)
-            parse_ip4(argv[++i], &a_gw, argv[0]);
-        else if (strcmp(argv[i], "--port") == 0)
-            cfg.port = (uint16_t)atoi(argv[++i]);
-        else if (strcmp(argv[i], "--bind") == 0)
-            cfg.bind_addr = argv[++i];
-        else if (strcmp(argv[i], "--interval-ms") == 0)
-            interval_ms = (uint32_t)atoi(argv[++i]);
-        else if (strcmp(argv[i], "--max-conn") == 0)
-            cfg.max_connections = (unsigned)atoi(argv[++i]);
-        else if (strcmp(argv[i], "--idle-check-ms") == 0)
-            cfg.idle_check_ms = (uint32_t)atoi(argv[++i]);
-        else
-            usage(argv[0]);
     }
-    if (interval_ms == 0 || cfg.max_connections == 0 ||
-        cfg.max_connections > CONFIG_SSE_MAX_CONNECTIONS || cfg.idle_check_ms == 0)
-        usage(argv[0]);
+    if (uplink.token && !uplink.url)
+        args_fail_flag(&a, "--uplink-token", "needs --uplink too");
 
     /* Signals are taken synchronously by this thread only: block them
      * before lwIP starts its threads (they inherit the mask), so no
@@ -212,6 +232,11 @@ int main(int argc, char **argv)
     if (r != SSE_OK) {
         fprintf(stderr, "lwip_host: cannot start on %s:%u: %s\n", cfg.bind_addr,
                 (unsigned)cfg.port, sse_strerror(r));
+        return 1;
+    }
+    if (uplink.url && (r = sse_uplink_start(&uplink)) != SSE_OK) {
+        fprintf(stderr, "lwip_host: --uplink %s: %s\n", uplink.url, sse_strerror(r));
+        sse_server_stop();
         return 1;
     }
     r = sse_timer_add(interval_ms, hello, NULL);
@@ -249,6 +274,8 @@ int main(int argc, char **argv)
             break;
         }
     }
+    if (uplink.url)
+        sse_uplink_stop();
     sse_server_stop();
     printf("stopped\n");
     fflush(stdout);
