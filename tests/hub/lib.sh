@@ -22,6 +22,7 @@ HUB_ORIGIN=${HUB_ORIGIN:-https://dashboard.test}
 HUB_CERT=${HUB_CERT:-}                     # set before node_conf (https)
 HUB_CERT_KEY=${HUB_CERT_KEY:-}
 HUB_SUB_ADDR=${HUB_SUB_ADDR:-127.0.0.1}    # where subscribe servers listen
+HUB_PUB_ALSO=${HUB_PUB_ALSO:-}             # publish servers also listen here
 
 # ---------------------------------------------------------------- counting
 passed=0
@@ -93,12 +94,12 @@ port_free() { # port_free PORT [ADDR]: nothing listening on it nor bound to it
     fi
 }
 pick_port() { # pick_port VAR: a free port in 20000..32767 (below Linux's ephemeral range)
-    local p
+    local _pick
     for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 12768))
-        if port_free "$p"; then
-            chosen="$chosen$p "
-            printf -v "$1" %s "$p"
+        _pick=$((20000 + RANDOM % 12768))
+        if port_free "$_pick"; then
+            chosen="$chosen$_pick "
+            printf -v "$1" %s "$_pick"
             return 0
         fi
     done
@@ -165,14 +166,19 @@ subst() {
 
 # render_site NODE OUT: examples/nchan/hub.conf with only the ADAPT lines
 # set for NODE (NODE_ADDR NODE_PUB NODE_TLS NODE_SUB; HUB_ALLOW, HUB_TOKEN,
-# HUB_ORIGIN, HUB_CERT, HUB_CERT_KEY, REDIS_PORT).
+# HUB_ORIGIN, HUB_CERT, HUB_CERT_KEY, REDIS_PORT; HUB_PUB_ALSO, a second
+# address for both publish servers, e.g. [::1]).
 render_site() {
-    local n=$1 out=$2 a=${NODE_ADDR[$1]}
+    local n=$1 out=$2 a=${NODE_ADDR[$1]} also="" also_tls=""
+    if [ -n "$HUB_PUB_ALSO" ]; then
+        also=" listen $HUB_PUB_ALSO:${NODE_PUB[$n]};"
+        also_tls=" listen $HUB_PUB_ALSO:${NODE_TLS[$n]} ssl;"
+    fi
     cp "$HUB_SITE" "$out" &&
         subst "$out" 1 'nchan_redis_url "redis://127\.0\.0\.1:6379";' \
             "nchan_redis_url \"redis://127.0.0.1:$REDIS_PORT\";" &&
-        subst "$out" 1 'listen 192\.168\.77\.1:8081;' "listen $a:${NODE_PUB[$n]};" &&
-        subst "$out" 1 'listen 192\.168\.77\.1:8443 ssl;' "listen $a:${NODE_TLS[$n]} ssl;" &&
+        subst "$out" 1 'listen 192\.168\.77\.1:8081;' "listen $a:${NODE_PUB[$n]};$also" &&
+        subst "$out" 1 'listen 192\.168\.77\.1:8443 ssl;' "listen $a:${NODE_TLS[$n]} ssl;$also_tls" &&
         subst "$out" 1 'listen 8080;' "listen $HUB_SUB_ADDR:${NODE_SUB[$n]};" &&
         subst "$out" 2 'allow 192\.168\.77\.0/24;' "allow $HUB_ALLOW;" &&
         subst "$out" 2 '"Bearer CHANGE-ME-device-token"' "\"Bearer $HUB_TOKEN\"" &&
