@@ -58,11 +58,12 @@ port() { # a port nothing is bound to now
 # The hub that never answers: accepts, reads whatever comes, says nothing.
 HUNG=$(port) || exit 1
 python3 -c '
-import selectors, socket, sys
+import selectors, socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
 sel = selectors.DefaultSelector(); sel.register(s, selectors.EVENT_READ)
-while True:
+end = time.monotonic() + 300
+while time.monotonic() < end:
     for k, _ in sel.select(1):
         if k.fileobj is s:
             c, _ = s.accept(); sel.register(c, selectors.EVENT_READ)

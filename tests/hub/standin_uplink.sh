@@ -135,7 +135,7 @@ post() {
 for _ in $(seq 1 1000); do
     [ "$stopping" -eq 0 ] || break
     [ -z "$tele" ] || kill -0 "$tele" 2>/dev/null || break
-    exec 3< <(exec curl -sN --connect-timeout 2 -H 'Accept: text/event-stream' \
+    exec 3< <(exec curl -sN --connect-timeout 2 --max-time 3600 -H 'Accept: text/event-stream' \
         -H "Last-Event-ID: $cursor" "$stream_url")
     stream=$!
     name="" id="" data="" have_data=0 partial=""
