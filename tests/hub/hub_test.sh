@@ -2,8 +2,9 @@
 # tests/hub/hub_test.sh: the hub of issue 13 for real: a device pushes its events to node A of an nginx + nchan hub (examples/nchan/hub.conf, two nodes sharing one redis-server) and subscribers on node B get every one of them, in order, through restarts of B, A and Redis, over http and https.
 #
 # Usage: tests/hub/hub_test.sh [BIN_DIR]        (default build/bin)
-# Env:   HUB_DEVICE   the device command (default: tests/hub/standin_uplink.sh,
-#                     which runs BIN_DIR/telemetry and relays with curl). It
+# Env:   HUB_DEVICE   the device command (default: tests/hub/standin_uplink.py,
+#                     which runs BIN_DIR/telemetry and relays its stream over
+#                     one keep-alive connection). It
 #                     is run as
 #                       HUB_DEVICE --port P --bind 127.0.0.1 --interval-ms MS
 #                                  --uplink URL --uplink-token T [--uplink-ca PEM]
@@ -43,10 +44,10 @@ case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 export HUB_TELEMETRY=$BIN/telemetry
 # TODO(uplink): once telemetry takes --uplink, this default becomes
 # "$BIN/telemetry" (the one-line change; examples/nchan/README.md, Tests).
-HUB_DEVICE=${HUB_DEVICE:-$HUB_HERE/standin_uplink.sh}
+HUB_DEVICE=${HUB_DEVICE:-$HUB_HERE/standin_uplink.py}
 read -r -a DEVICE <<<"$HUB_DEVICE"
 STANDIN=0
-case "${DEVICE[0]}" in *standin_uplink.sh) STANDIN=1 ;; esac
+case "${DEVICE[0]}" in *standin_uplink.py) STANDIN=1 ;; esac
 INTERVAL_MS=200          # the device publishes 4 events per interval
 OUTAGE_S=5               # node A is down this long
 DUPS_PER_OUTAGE=1        # the real uplink's promise
@@ -200,7 +201,7 @@ sleep 1.5
 node_start B || { node_errors B; bail "node B starts again"; }
 k2=$(ref_key dev1)
 r=1
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do # EventSource retries after 3 s
     [ "$(opens es1)" -ge 2 ] && [ "$(grep -c connect "$TMP/curl1.conns")" -ge 2 ] && { r=0; break; }
     sleep 0.1
 done

@@ -351,12 +351,14 @@ keys() {
         }'
 }
 last_key() { keys "$1" | tail -n 1; }
-# wait_key NAME KEY TENTHS: 0 once NAME got a key >= KEY.
+# wait_key NAME KEY TENTHS: 0 once NAME got a key >= KEY; 1 after TENTHS
+# tries or TENTHS/10 s, whichever comes first.
 wait_key() {
-    local k
+    local k end=$((SECONDS + ($3 + 9) / 10))
     for _ in $(seq 1 "$3"); do
         k=$(last_key "$1")
         [ -n "$k" ] && [ "$k" -ge "$2" ] && return 0
+        [ "$SECONDS" -lt "$end" ] || return 1
         sleep 0.1
     done
     return 1
