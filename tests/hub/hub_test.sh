@@ -31,7 +31,7 @@
 #   uplink: at most 1 per outage; the stand-in: at most its ambiguous tries).
 #   The same over https to A's TLS server as https://localhost:PORT
 #   (certificate from scripts/devcert.sh in the temp dir, the device given
-#   the CA). About 100 s.
+#   the CA). About 50 s.
 # Last line: "hub: N passed, M failed"; exit 1 if any failed.
 set -u
 
