@@ -10,6 +10,7 @@ pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtl
 pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"
 pkgs_bench="procps libmbedtls-dev openssl libmicrohttpd-dev libcivetweb-dev nginx libnginx-mod-nchan pkg-config"
+pkgs_hub="nginx libnginx-mod-nchan redis-server curl openssl"
 # Raspberry Pi cross builds run under qemu-user; the runner and TLS builds
 # link the target's CUnit and mbedTLS from Debian multiarch (the ":arch"
 # packages need dpkg --add-architecture first).

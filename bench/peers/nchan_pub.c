@@ -1,4 +1,4 @@
-/* sse_bench_nchan_pub: the publisher of the fan-out bench's nginx + nchan peer: POSTs each event to /pub over one keep-alive connection. */
+/* sse_bench_nchan_pub: the publisher of the fan-out bench's nginx + nchan peer: POSTs each event to /pub (or --path) over one keep-alive connection. */
 #define _GNU_SOURCE /* clock_nanosleep, sigaction, memmem, strncasecmp */
 
 #include <arpa/inet.h>
@@ -100,6 +100,38 @@ static int read_response(int fd)
     return status;
 }
 
+/* The flags pace_parse() does not know, taken out of argv first:
+ * --path P (default /pub; the hub's publish location is /pub/NAME) and
+ * --token T ("Authorization: Bearer T" on every request). */
+static const char *g_path = "/pub";
+static char g_auth[160];
+
+static int take_own_flags(int argc, char **argv)
+{
+    int i, n = 1;
+
+    for (i = 1; i < argc; i++) {
+        int path = strcmp(argv[i], "--path") == 0;
+
+        if ((path || strcmp(argv[i], "--token") == 0) && i + 1 < argc) {
+            const char *v = argv[++i];
+
+            if (path && (v[0] != '/' || strlen(v) > 100 || strpbrk(v, " \r\n")))
+                pace_usage(argv[0], "bad value for --path (/..., up to 100 characters)");
+            if (!path && (strlen(v) > 100 || strpbrk(v, " \r\n")))
+                pace_usage(argv[0], "bad value for --token (up to 100 characters)");
+            if (path)
+                g_path = v;
+            else
+                snprintf(g_auth, sizeof(g_auth), "Authorization: Bearer %s\r\n", v);
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     struct sigaction act;
@@ -109,6 +141,7 @@ int main(int argc, char **argv)
     int fd, first_status = 0;
     char extra[128];
 
+    argc = take_own_flags(argc, argv);
     pace_parse(argc, argv, &args);
     if (args.port == 0)
         pace_usage(argv[0], "--port must name nginx's port");
@@ -131,7 +164,7 @@ int main(int argc, char **argv)
 
     pace_start(&pace, args.rate);
     while (!g_stop) {
-        char body[64], req[256];
+        char body[64], req[512];
         uint64_t seq, t;
         int n, status = -1, attempt;
 
@@ -141,12 +174,13 @@ int main(int argc, char **argv)
         t = pace_now();
         n = pace_data(body, sizeof(body), seq, t);
         n = snprintf(req, sizeof(req),
-                     "POST /pub HTTP/1.1\r\n"
+                     "POST %s HTTP/1.1\r\n"
                      "Host: localhost\r\n"
+                     "%s"
                      "X-EventSource-Event: message\r\n"
                      "Content-Type: text/plain\r\n"
                      "Content-Length: %d\r\n"
-                     "\r\n%s", n, body);
+                     "\r\n%s", g_path, g_auth, n, body);
         /* One keep-alive connection; should nginx close it anyway, the
          * event goes again on a new one (nginx had not taken it). */
         for (attempt = 0; attempt < 2 && !g_stop; attempt++) {
