@@ -81,7 +81,7 @@ endif
 -include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk \
                     examples/hello/hello.mk bench/bench.mk)
 
-.PHONY: all lib run run-tls size size-all test test-one bench bench-lwip deps defconfig \
+.PHONY: all lib run run-tls size size-all test test-one bench bench-hub bench-lwip deps defconfig \
         olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
         check-layers \
         install clean help $(PRESETS)
@@ -95,6 +95,7 @@ help:
 	@echo "make test       unit + integration suites: gcc, clang, ASan+UBSan, TSan"
 	@echo "make bench      fan-out bench: ssedge next to an epoll floor and peer servers"
 	@echo "make bench-lwip the same against the lwIP port over a tap link (root)"
+	@echo "make bench-hub  an uplink through nginx + nchan, and 2000 subscribers on the hub"
 	@echo "make size       flash/static RAM of the library at 4 and 16 connections (SIZE_DEFCONFIG=...)"
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig|NAME_defconfig (configs/)"
@@ -108,7 +109,7 @@ $(DEPS_OK):
 	@scripts/deps.sh check build test >/dev/null || scripts/deps.sh install build test
 	@mkdir -p $(dir $@) && touch $@
 deps:
-	scripts/deps.sh install build test e2e lwip bench rpi
+	scripts/deps.sh install build test e2e lwip bench rpi hub
 	@mkdir -p $(BUILD) && touch $(DEPS_OK)
 
 # ---- configuration ----------------------------------------------------------
@@ -223,6 +224,12 @@ bench: all bench-peers | $(DEPS_OK)
 	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/sse_bench_server \
 	    $(TLS_BUILD)/bin/sse_bench_client
 	@scripts/bench.sh $(BIN)
+
+# The hub (issue 13): events/s one uplink gets through nginx + nchan, and
+# fan-out through two nodes to 2000 subscribers next to ssedge directly.
+bench-hub: all bench-peers | $(DEPS_OK)
+	@scripts/deps.sh check hub >/dev/null || scripts/deps.sh install hub
+	bench/hub_bench.sh $(BIN)
 
 # The same fan-out with the server on the lwIP port (Debian's hosted lwIP on
 # a tap link in a network namespace; needs root). The client is the host's.

@@ -525,11 +525,13 @@ int sse_uplink_start(const sse_uplink_cfg_t *cfg)
     U.mask = 0;
     for (i = 0; i < cfg->num_routes; i++) {
         const sse_uplink_route_t *rt = &cfg->routes[i];
-        if (rt->channel < 0 || rt->channel >= CONFIG_SSE_MAX_CHANNELS || !rt->path ||
-            rt->path[0] != '/')
-            BAD("route %u: channel 0..%d and a path starting with '/'", i,
+        if (rt->channel < 0 || rt->channel >= CONFIG_SSE_MAX_CHANNELS ||
+            (rt->path && rt->path[0] != '/'))
+            BAD("route %u: channel 0..%d and a path starting with '/' (or NULL)", i,
                 CONFIG_SSE_MAX_CHANNELS - 1);
         U.routes[i] = *rt;
+        if (!rt->path)
+            U.routes[i].path = U.path;
         U.mask |= 1u << rt->channel;
     }
     U.num_routes = cfg->num_routes;

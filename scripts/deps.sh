@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages ssedge needs; "check" only reports what is missing.
-# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e lwip bench rpi
+# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e lwip bench rpi hub
 set -u
 mode=${1:-install}; shift 2>/dev/null || true
 groups=${*:-build test}

@@ -143,8 +143,13 @@ external() { # name, command...
 }
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server >/dev/null
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
+# A device's uplink to a hub: Debian's nginx + nchan, two nodes and Redis,
+# outages of each, over http and https (issue 13).
+scripts/deps.sh check hub >/dev/null || scripts/deps.sh install hub
+external hub   tests/hub/hub_test.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
 external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
+external hub-lwip tests/lwip/netns.sh -t 180 tests/hub/hub_lwip_test.sh build/lwip/bin
 # Hostile clients: smuggling shapes, oversize heads, slowloris, 10 000
 # mutated requests, floods past the slots, resets, a stopped reader.
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/sse_attack build/gcc/bin/sse_attack_server >/dev/null

@@ -38,6 +38,7 @@ static struct {
     char            path[64], auth[64], extra[64];
     char            event[HUB_MAX][16];
     char            body[HUB_MAX][48];
+    char            paths[HUB_MAX][24];
 } hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .lfd = -1 };
 
 static int hub_listen(uint16_t port)
@@ -122,6 +123,7 @@ static void hub_conn(int fd)
                 if (hub.n < HUB_MAX) {
                     snprintf(hub.event[hub.n], sizeof hub.event[0], "%s", ev);
                     snprintf(hub.body[hub.n], sizeof hub.body[0], "%.*s", (int)body, buf + head);
+                    snprintf(hub.paths[hub.n], sizeof hub.paths[0], "%.23s", path);
                     hub.n++;
                 }
                 snprintf(hub.path, sizeof hub.path, "%s", path);
@@ -326,6 +328,42 @@ static void test_uplink_forwards_in_order(void)
     hub_stop();
 }
 
+/* Routed channels go up too: to their own path, or (NULL) the URL's;
+ * other channels do not. */
+static void test_uplink_channel_routes(void)
+{
+    static char url[128];
+    static const sse_uplink_route_t routes[] = { { 1, "/pub/one" }, { 2, NULL } };
+    sse_uplink_cfg_t cfg;
+    hub_start();
+    sse_uplink_cfg_init(&cfg);
+    snprintf(url, sizeof url, "http://%s:%u/pub/dev", tb_host_addr(), (unsigned)hub.port);
+    cfg.url = url;
+    cfg.routes = routes;
+    cfg.num_routes = 2;
+    cfg.after_id = stats().last_id;
+    CU_ASSERT_EQUAL_FATAL(sse_uplink_start(&cfg), SSE_OK);
+    sse_publish(1, NULL, "c1", 2, NULL);
+    sse_publish(3, NULL, "c3", 2, NULL);
+    sse_publish(2, NULL, "c2", 2, NULL);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "all", 3, NULL);
+    CU_ASSERT(wait_hub(3, 5000));
+    sleep_ms(100);
+    pthread_mutex_lock(&hub.lock);
+    CU_ASSERT_EQUAL(hub.n, 3);
+    if (hub.n == 3) {
+        CU_ASSERT_STRING_EQUAL(hub.body[0], "c1");
+        CU_ASSERT_STRING_EQUAL(hub.paths[0], "/pub/one");
+        CU_ASSERT_STRING_EQUAL(hub.body[1], "c2");
+        CU_ASSERT_STRING_EQUAL(hub.paths[1], "/pub/dev");
+        CU_ASSERT_STRING_EQUAL(hub.body[2], "all");
+        CU_ASSERT_STRING_EQUAL(hub.paths[2], "/pub/dev");
+    }
+    pthread_mutex_unlock(&hub.lock);
+    CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
+    hub_stop();
+}
+
 /* The hub goes away in the middle: events wait in the ring and arrive, in
  * order and once each, when it is back; publishing never waited. */
 static void test_uplink_outage_store_and_forward(void)
@@ -508,6 +546,7 @@ int test_uplink_register(void)
         return -1;
     return TEST_ADD(s, test_uplink_bad_settings) ||
            TEST_ADD(s, test_uplink_forwards_in_order) ||
+           TEST_ADD(s, test_uplink_channel_routes) ||
            TEST_ADD(s, test_uplink_outage_store_and_forward) ||
            TEST_ADD(s, test_uplink_lost_answer_and_errors) ||
            TEST_ADD(s, test_uplink_ring_overwrote);

@@ -266,8 +266,9 @@ static void help(void)
            "        With --cert: require client certificates signed by this CA (mutual\n"
            "        TLS). Default: none (no client certificate asked for).\n"
            "    --uplink URL\n"
-           "        Also forward every event for all streams to a hub such as nginx +\n"
-           "        nchan (examples/nchan): POST to http[s]://HOST[:PORT]/PATH, one\n"
+           "        Also forward its events (those for every stream and the three\n"
+           "        channels) to a hub such as nginx + nchan (examples/nchan): POST to\n"
+           "        http[s]://HOST[:PORT]/PATH, one\n"
            "        keep-alive connection, everything the hub has not acknowledged sent\n"
            "        again after an outage. Needs a build with CONFIG_SSE_UPLINK.\n"
            "        Default: none.\n"
@@ -306,6 +307,7 @@ int main(int argc, char **argv)
     unsigned num_cors = 0;
     args_t a;
     sse_uplink_cfg_t uplink;
+    sse_uplink_route_t uplink_routes[NUM_CH];
     int i, r, tid;
 
     memset(&tls, 0, sizeof tls);
@@ -386,6 +388,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "telemetry: no channel %s: %s\n", channel_names[i],
                     sse_strerror(channels[i]));
     }
+    /* The hub's channel carries what a dashboard's stream does: the events
+     * for every stream and the three series. */
+    for (i = 0; i < NUM_CH; i++) {
+        if (channels[i] >= 0) {
+            uplink_routes[uplink.num_routes].channel = channels[i];
+            uplink_routes[uplink.num_routes++].path = NULL;
+        }
+    }
+    uplink.routes = uplink_routes;
     if (uplink.url && (r = sse_uplink_start(&uplink)) != SSE_OK) {
         /* ssedge logged why on the line before */
         fprintf(stderr, "telemetry: --uplink %s: %s\n", uplink.url, sse_strerror(r));

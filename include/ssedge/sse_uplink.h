@@ -35,10 +35,11 @@
 extern "C" {
 #endif
 
-/** Events of one channel go to another path of the hub. */
+/** Events of one channel go up too, to the URL's path or another. */
 typedef struct sse_uplink_route {
     int         channel; /**< 0..CONFIG_SSE_MAX_CHANNELS-1 */
-    const char *path;    /**< e.g. "/pub/load" (kept by pointer: keep it alive) */
+    const char *path;    /**< e.g. "/pub/load" (kept by pointer: keep it alive),
+                              or NULL: the URL's own path */
 } sse_uplink_route_t;
 
 /** Uplink settings. Fill with sse_uplink_cfg_init(), then change fields. */

@@ -5,8 +5,8 @@
 #                    (LWIP_BIN_DIR: the lwIP host build, default build/lwip/bin:
 #                     make BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config
 #                     DEFCONFIG=configs/lwip_host_defconfig build/lwip/bin/sse_lwip_host)
-# Env:   HUB_LWIP_UPLINK=1  the lwIP example publishes to the hub itself
-#                     (TODO(uplink): needs its --uplink flag, below); without
+# Env:   HUB_LWIP_UPLINK=1  (default) the lwIP example publishes to the hub itself
+#                     with --uplink; with 0
 #                     it tests/hub/standin_uplink.py relays the device's stream
 #                     to the hub over one keep-alive connection
 #        KEEP_TMP=1   keep the temp dir
@@ -82,12 +82,9 @@ done
 UPLINK_URL=$PUB_A/$CHANNEL
 dev_args=(--ip "$LWIP_IP" --netmask "${SSE_LWIP_NETMASK:-255.255.255.0}" --gw "$HOST_IP"
     --port "$DEV_PORT" --interval-ms "$INTERVAL_MS")
-if [ "${HUB_LWIP_UPLINK:-0}" = 1 ]; then
-    # TODO(uplink): the lwIP example publishing to the hub itself, over the
-    # tap link from 192.168.77.2 (allowed by the shipped allow line):
-    #   sse_lwip_host --ip 192.168.77.2 --netmask 255.255.255.0 --gw 192.168.77.1 \
-    #       --port 8080 --interval-ms 200 \
-    #       --uplink http://192.168.77.1:PORT/pub/lwip1 --uplink-token TOKEN
+if [ "${HUB_LWIP_UPLINK:-1}" = 1 ]; then
+    # The lwIP example publishing to the hub itself, over the tap link from
+    # 192.168.77.2 (allowed by the shipped allow line).
     dev_args+=(--uplink "$UPLINK_URL" --uplink-token "$HUB_TOKEN")
 fi
 "$LWIP_BIN/sse_lwip_host" "${dev_args[@]}" >"$TMP/device.out" 2>&1 &
@@ -107,13 +104,13 @@ curl_sub ref "http://$LWIP_IP:$DEV_PORT/events" 0
 published() { events ref | grep -c '^event message '; }
 delivered() { events sub | grep -c '^event message '; }
 RELAY_PID=""
-if [ "${HUB_LWIP_UPLINK:-0}" != 1 ]; then
+if [ "${HUB_LWIP_UPLINK:-1}" != 1 ]; then
     HUB_STANDIN_STREAM="http://$LWIP_IP:$DEV_PORT/events" HUB_STANDIN_SKIP=ping \
         "$HUB_HERE/standin_uplink.py" --uplink "$UPLINK_URL" --uplink-token "$HUB_TOKEN" \
         >"$TMP/relay.out" 2>&1 &
     RELAY_PID=$!
     pids+=("$RELAY_PID")
-    echo "# publisher: tests/hub/standin_uplink.py relaying the lwIP example's stream (TODO(uplink): HUB_LWIP_UPLINK=1)"
+    echo "# publisher: tests/hub/standin_uplink.py relaying the lwIP example's stream (HUB_LWIP_UPLINK=0)"
 fi
 # wait_delivered N TENTHS: 0 once node B's subscriber got N events.
 wait_delivered() {
@@ -166,8 +163,8 @@ r=1
 [ "$got" -le $((pub + extra)) ] && r=0
 check $r "no more deliveries than events published plus the publisher's possible duplicates ($got <= $pub + $extra)"
 
-if [ "${HUB_LWIP_UPLINK:-0}" != 1 ]; then
-    echo "# TODO(uplink): run again with HUB_LWIP_UPLINK=1 once the lwIP example takes --uplink URL --uplink-token T"
+if [ "${HUB_LWIP_UPLINK:-1}" != 1 ]; then
+    echo "# the stand-in relayed; HUB_LWIP_UPLINK=1 (the default) has the lwIP example's own uplink"
 fi
 [ "$failed" -ne 0 ] && node_errors A B
 summary

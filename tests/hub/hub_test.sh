@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/hub/hub_test.sh: the hub of issue 13 for real: a device pushes its events to node A of an nginx + nchan hub (examples/nchan/hub.conf, two nodes sharing one redis-server) and subscribers on node B get every one of them, in order, through restarts of B, A and Redis, over http and https.
 #
-# Usage: tests/hub/hub_test.sh [BIN_DIR]        (default build/bin)
+# Usage: tests/hub/hub_test.sh [BIN_DIR [TLS_BIN_DIR]]   (default build/bin build/tls/bin)
 # Env:   HUB_DEVICE   the device command (default: tests/hub/standin_uplink.py,
 #                     which runs BIN_DIR/telemetry and relays its stream over
 #                     one keep-alive connection). It
@@ -41,10 +41,13 @@ SUITE=hub
 
 BIN=${1:-$HUB_ROOT/build/bin}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+# The https part needs a device built with TLS (CONFIG_SSE_TLS).
+TLS_BIN=${2:-$HUB_ROOT/build/tls/bin}
+case $TLS_BIN in /*) ;; *) TLS_BIN=$PWD/$TLS_BIN ;; esac
 export HUB_TELEMETRY=$BIN/telemetry
-# TODO(uplink): once telemetry takes --uplink, this default becomes
-# "$BIN/telemetry" (the one-line change; examples/nchan/README.md, Tests).
-HUB_DEVICE=${HUB_DEVICE:-$HUB_HERE/standin_uplink.py}
+# The device is telemetry with its own uplink (tests/hub/standin_uplink.py,
+# which relays a device's stream from outside, stays for comparison).
+HUB_DEVICE=${HUB_DEVICE:-$BIN/telemetry}
 read -r -a DEVICE <<<"$HUB_DEVICE"
 STANDIN=0
 case "${DEVICE[0]}" in *standin_uplink.py) STANDIN=1 ;; esac
@@ -288,6 +291,12 @@ for _ in $(seq 1 100); do
     [ "$(opens es2)" -ge 1 ] && [ -s "$TMP/curl2.sse" ] && break
     sleep 0.1
 done
+if [ "$STANDIN" -eq 0 ] && [ -z "${HUB_DEVICE_TLS:-}" ]; then
+    [ -x "$TLS_BIN/telemetry" ] || bail "a TLS build's telemetry ($TLS_BIN/telemetry: make run-tls builds one)"
+    DEVICE=("$TLS_BIN/telemetry")
+elif [ -n "${HUB_DEVICE_TLS:-}" ]; then
+    read -r -a DEVICE <<<"$HUB_DEVICE_TLS"
+fi
 start_device dev2 "$TLS_A/device2" --uplink-ca "$CA" || bail "the device starts with an https uplink"
 r=1
 wait_key curl2 1 100 && wait_key es2 1 100 && r=0
@@ -318,9 +327,8 @@ count_checks "https, curl on B" dev2-ref curl2 "$cut" 1
 count_checks "https, eventsource on B" dev2-ref es2 "$cut" 1
 
 # ---------------------------------------------------------------- local latency
-# TODO(uplink): needs the real uplink (with the stand-in, relaying runs in
-# other processes and cannot slow the device). The measurement, ready:
-# tests/hub/local_latency.sh compares the p99 lateness of a local curl
+# Needs the real uplink (with the stand-in, relaying runs in other
+# processes and cannot slow the device): tests/hub/local_latency.sh compares the p99 lateness of a local curl
 # stream on the device with no uplink and with an uplink that cannot be
 # reached (a closed port, and a hub that accepts and never answers).
 if [ "$STANDIN" -eq 0 ]; then
@@ -329,7 +337,7 @@ if [ "$STANDIN" -eq 0 ]; then
     sed 's/^/# /' "$TMP/latency.out"
     check $r "the device's local stream keeps its latency with an unreachable uplink"
 else
-    echo "# TODO(uplink): local latency with an unreachable uplink not measured (stand-in device)"
+    echo "# local latency with an unreachable uplink: not measured with the stand-in device"
 fi
 
 if [ "$failed" -ne 0 ]; then
