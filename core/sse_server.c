@@ -12,6 +12,7 @@
 #include "sse_fanout.h"
 #include "sse_timer.h"
 #include "sse_tls.h"
+#include "sse_ingest.h"
 #include "ssedge/sse.h"
 
 enum conn_state { C_FREE = 0, C_HTTP, C_STREAM, C_CLOSING };
@@ -257,10 +258,11 @@ static const sse_route_t *match_route(const sse_http_req_t *rq, int *status)
 
 /* ---- one connection -------------------------------------------------------- */
 
-/* Read and parse the request head. @return parsed length (> 0), 0 if the
- * peer went away or we are stopping, or an HTTP status to answer. */
+/* Read and parse the request head. @return parsed length (> 0; *got says
+ * how much was read, a body's first bytes included), 0 if the peer went
+ * away or we are stopping, or -1 with an HTTP status to answer. */
 static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                        sse_http_req_t *rq, uint32_t timeout_ms, int *status)
+                        sse_http_req_t *rq, uint32_t timeout_ms, int *status, size_t *got)
 {
     uint32_t start = sse_port_now_ms();
     size_t len = 0;
@@ -269,6 +271,7 @@ static int read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t
         int r = len ? sse_http_parse(buf, len, rq, CONFIG_SSE_HTTP_MAX_REQUEST_LINE,
                                      CONFIG_SSE_HTTP_MAX_HEADERS)
                     : SSE_ERR_INCOMPLETE;
+        *got = len;
         if (r > 0)
             return r;
         if (r != SSE_ERR_INCOMPLETE) {
@@ -545,6 +548,8 @@ static void conn_thread(void *arg)
     const sse_route_t *route;
     int status = 0, r;
     char who[SSE_PORT_PEER_LEN];
+    uint32_t t0;
+    size_t got;
 
     c->replied = 0;
     c->reply_failed = 0;
@@ -558,8 +563,9 @@ static void conn_thread(void *arg)
             goto out;
         }
     }
+    t0 = sse_port_now_ms();
     r = read_request(&c->sock, &c->tls, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
-                     &status);
+                     &status, &got);
     if (r == 0)
         goto out;
     if (r < 0) {
@@ -584,6 +590,14 @@ static void conn_thread(void *arg)
     if (method_is(rq.method, "OPTIONS")) {
         preflight(c, &rq);
         goto out;
+    }
+    if (sse_ingest_wants(&S.cfg, &rq)) { /* POST /publish: core/sse_ingest.c */
+        sse_ingest_io_t io = { &c->sock, &c->tls, c->out, sizeof c->out, c->req + r,
+                               got - (size_t)r, t0, S.cfg.header_timeout_ms, stopping };
+        status = sse_ingest_serve(c, &rq, &S.cfg, &io);
+        if (status == 401 || status == 403)
+            sse_count(&S.n.auth_failures);
+        goto answered;
     }
     route = match_route(&rq, &status);
     if (route) {
@@ -651,7 +665,10 @@ static void conn_thread(void *arg)
                     c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
         answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
                      S.cfg.send_timeout_ms, c->head_only);
-    } else
+        goto out;
+    }
+answered:
+    if (c->replied)
         drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
     release(c);
@@ -667,6 +684,7 @@ static void overload(sse_port_sock_t *s)
 {
     sse_http_req_t rq;
     int status = 0, r;
+    size_t got;
     if (S.tls) {
         /* A handshake would hold the listener; a closed connection is a
          * network error to a browser, which retries. */
@@ -680,7 +698,7 @@ static void overload(sse_port_sock_t *s)
      * time: a browser sends its request with the connect, and one that
      * is cut short sees a network error and retries. */
     r = read_request(s, NULL, S.scratch, sizeof S.scratch, &rq,
-                     S.quiet_streak ? 1u : CONFIG_SSE_OVERLOAD_TIMEOUT_MS, &status);
+                     S.quiet_streak ? 1u : CONFIG_SSE_OVERLOAD_TIMEOUT_MS, &status, &got);
     if (r < 0 && status == 408) {
         /* No request in time: no answer either. A 503 would end an
          * EventSource for good; a closed connection makes it retry. */
@@ -868,7 +886,7 @@ static int check_cfg(const sse_server_cfg_t *cfg)
     if (cfg->tls)
         BAD_CFG("cfg.tls is set, but this build has no TLS (CONFIG_SSE_TLS)");
 #endif
-    return SSE_OK;
+    return sse_ingest_check(cfg);
 }
 
 int sse_server_start(const sse_server_cfg_t *cfg)

@@ -22,6 +22,7 @@ static const struct {
     { "contract", test_contract_register },
     { "tls",    test_tls_register },
     { "fuzz",   test_fuzz_register },
+    { "publish", test_publish_register },
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
 

@@ -16,6 +16,7 @@ int test_fanout_register(void); /* the fan-out writer through real sockets */
 int test_contract_register(void); /* what sse.h promises */
 int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */
 int test_fuzz_register(void);   /* seeds and fuzz regressions replayed */
+int test_publish_register(void); /* POST /publish (core/sse_ingest.c) */
 
 /* Add a test named after its function (SPDK's CU_ADD_TEST idea). */
 #define TEST_ADD(suite, fn) \
