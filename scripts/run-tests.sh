@@ -141,7 +141,8 @@ external() { # name, command...
     passed=$((passed + $2)); failed=$((failed + $4))
     [ $rc -eq 0 ] || [ "$4" -gt 0 ] || failed=$((failed + 1))
 }
-$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server >/dev/null
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server \
+    build/gcc/bin/ssedge >/dev/null
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
 external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
@@ -156,8 +157,11 @@ external presets scripts/check-presets.sh
 external install tests/install/install_test.sh
 # The Raspberry Pi daemon on the host, then both Pi presets cross-built
 # (static) and run under qemu-user: the runner, TLS, streams, the daemon.
-$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi >/dev/null
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi build/gcc/bin/ssedge >/dev/null
 external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
+# The ssedge command: a program's lines, --sse records, stdin, --restart,
+# exit statuses, no process left after SIGTERM, POST /publish, --stats.
+external ssedge tests/ssedge/cmd_test.sh build/gcc/bin
 # The examples as a user runs them: hello built alone from its source, bad
 # flags named, --help, the runner's own arguments.
 external examples tests/examples/examples_test.sh build/gcc

@@ -22,7 +22,8 @@ else
     tail -20 "$D/log"; bad "make install"
 fi
 for f in lib/libssedge.a lib/pkgconfig/ssedge.pc include/ssedge/sse.h \
-         include/ssedge/sse_version.h include/ssedge/sse_config.h bin/ssedge-rpi lib/systemd/system/ssedge-rpi.service; do
+         include/ssedge/sse_version.h include/ssedge/sse_config.h bin/ssedge-rpi bin/ssedge \
+         lib/systemd/system/ssedge-rpi.service; do
     if [ -f "$D/stage$PREFIX/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
 done
 grep -q "^ExecStart=$PREFIX/bin/ssedge-rpi" "$D/stage$PREFIX/lib/systemd/system/ssedge-rpi.service" \
