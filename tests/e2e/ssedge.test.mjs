@@ -2,7 +2,12 @@
 // The ssedge command (tools/ssedge) with real clients: the `eventsource`
 // package reads a shell counter through a TCP proxy that drops the
 // connection half-way, so the package resumes with Last-Event-ID: every
-// line must arrive once, in order, with consecutive ids.
+// line must arrive once, in order, with consecutive ids. Then Chromium
+// opens the command's dashboard through such a proxy: a chart for a
+// numeric series and for each numeric field of JSON events, checked by the
+// canvas pixels, the events table, and a resume after the cut with no id
+// twice (a screenshot goes to $SSE_SSEDGE_SCREENSHOT, default
+// build/ssedge-dashboard.png).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +17,29 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventSource } from 'eventsource';
-import { Program, bin, freePort, waitFor } from './helpers.mjs';
+import { mkdir } from 'node:fs/promises';
+import { Program, bin, freePort, launchChromium, repoRoot, waitFor } from './helpers.mjs';
+
+const screenshotPath = path.resolve(process.env.SSE_SSEDGE_SCREENSHOT ||
+                                    path.join(repoRoot, 'build/ssedge-dashboard.png'));
+
+// In the page: for the chart of @p key, how many pixel columns hold an
+// opaque pixel of its series colour (a plotted line spans most of them).
+function lineColumns(key) {
+  const fig = [...document.querySelectorAll('figure.series')]
+    .find((f) => f.getAttribute('data-series') === key);
+  if (!fig) return { columns: 0, width: 0 };
+  const c = fig.querySelector('canvas');
+  const hex = c.getAttribute('data-color');
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const cols = new Set();
+  for (let i = 0; i < px.length; i += 4) {
+    if (px[i + 3] > 200 && Math.abs(px[i] - r) + Math.abs(px[i + 1] - g) + Math.abs(px[i + 2] - b) < 60)
+      cols.add((i / 4) % c.width);
+  }
+  return { columns: cols.size, width: c.width };
+}
 
 const T = { timeout: 40_000 }; // each test; the file as a whole has its own bound
 
@@ -114,5 +141,67 @@ describe('ssedge command', { timeout: 90_000 }, () => {
     const resumedFrom = Number(proxy.leids[1]);
     assert.ok(resumedFrom >= first + 39 && resumedFrom < first + N - 1,
       `resumed from an id seen before the cut (Last-Event-ID: ${proxy.leids[1]})`);
+  });
+
+  it('Chromium: the dashboard charts numeric series and JSON fields, and resumes after a cut', T, async (t) => {
+    const feeder = path.join(dir, 'feeder.sh');
+    await writeFile(feeder, '#!/bin/sh\n' +
+      'i=0; while [ $i -lt 2000 ]; do i=$((i+1))\n' +
+      '  printf "event: temp\\ndata: %d.5\\n\\n" $((20 + i % 7))\n' +
+      '  printf "event: env\\ndata: {\\"rh\\": %d, \\"note\\": \\"x\\", \\"p\\": {\\"hpa\\": 1013}}\\n\\n" $((40 + i % 5))\n' +
+      '  printf "event: log\\ndata: not a number %d\\n\\n" $i\n' +
+      '  sleep 0.03; done\n', { mode: 0o755 });
+    const cmd = await startSsedge(['--sse', '--', feeder]);
+    const proxy = await proxyTo(Number(new URL(cmd.origin).port));
+    const browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    try {
+      const resp = await page.goto(proxy.origin + '/', { timeout: 10_000 });
+      assert.equal(resp.status(), 200);
+      const series = () => [...document.querySelectorAll('figure.series')]
+        .map((f) => f.getAttribute('data-series'));
+      await page.waitForFunction(() => document.body.dataset.state === 'open' &&
+        Number(document.body.dataset.count) >= 300, undefined, { timeout: 20_000, polling: 50 })
+        .catch(async (e) => {
+          throw new Error(`${e.message}; seen ${JSON.stringify(await page.evaluate(() =>
+            ({ ...document.body.dataset })))}; ${problems.join(' ')}; ssedge: ${cmd.stderr}`);
+        });
+      assert.deepEqual((await page.evaluate(series)).sort(), ['env.p.hpa', 'env.rh', 'temp'],
+        'a chart for the number and for each numeric JSON field; none for text');
+      const cols = await page.evaluate(lineColumns, 'temp');
+      t.diagnostic(`temp chart: ${cols.columns} of ${cols.width} columns`);
+      assert.ok(cols.columns > cols.width / 2, `temp is drawn as a line: ${cols.columns} of ${cols.width} columns`);
+      const last = await page.evaluate(() => document.querySelector(
+        'figure.series[data-series="temp"] figcaption b').textContent);
+      assert.match(last, /^2[0-6]\.5$/, 'the caption shows the newest value');
+      const rows = await page.evaluate(() => [...document.querySelectorAll('#events tr')]
+        .slice(0, 3).map((tr) => [...tr.children].map((td) => td.textContent)));
+      assert.deepEqual(rows.map((r) => r[1]).sort(), ['env', 'log', 'temp'], 'the table: event names');
+      assert.match(rows.find((r) => r[1] === 'log')[3], /^not a number \d+$/, 'the table: data');
+
+      // Cut: the page reconnects after the retry delay with Last-Event-ID.
+      const before = Number(await page.evaluate(() => document.body.dataset.lastId));
+      proxy.cut();
+      await page.waitForFunction((n) => Number(document.body.dataset.reconnects) === 1 &&
+        Number(document.body.dataset.lastId) > n + 15, before, { timeout: 15_000, polling: 50 });
+      const ids = await page.evaluate(() => [...document.querySelectorAll('#events tr')]
+        .map((tr) => Number(tr.children[2].textContent)));
+      assert.deepEqual(ids, [...ids].sort((a, b) => b - a).filter((v, i, a) => a.indexOf(v) === i),
+        'the table: every id once after the resume');
+      assert.ok(ids.every((v, i) => i === 0 || ids[i - 1] === v + 1), 'no id missing across the cut');
+      assert.ok(proxy.leids.some((v) => v !== '-' && Number(v) >= before),
+        `the reconnect carried Last-Event-ID (requests: ${proxy.leids.join(' ')})`);
+      await mkdir(path.dirname(screenshotPath), { recursive: true });
+      await page.screenshot({ path: screenshotPath, timeout: 10_000 });
+      t.diagnostic(`screenshot: ${screenshotPath}`);
+      assert.deepEqual(problems, [], 'no uncaught errors in the page');
+    } finally {
+      await page.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await proxy.close();
+      await cmd.close();
+    }
   });
 });

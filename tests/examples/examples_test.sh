@@ -186,6 +186,7 @@ bad ssedge --channel --channel 1 --channel 2 --channel 3 --channel 4 --channel 5
 bad ssedge --stats --stats stats
 bad ssedge --stats --stats /events
 bad ssedge --stats --stats /
+bad ssedge --stats --stats /app.js
 bad ssedge --cors-origin --cors-origin a --cors-origin b --cors-origin c --cors-origin d \
     --cors-origin e
 grep -q '^#define CONFIG_SSE_TLS 1' "$B/include/sse_config.h" || bad ssedge --cert --cert x.pem

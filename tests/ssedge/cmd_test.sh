@@ -7,7 +7,7 @@
 # logged; stdin; --restart with its back-off; CMD's exit status, signal and
 # stderr in the log; SIGTERM leaving no process of CMD's group behind (also
 # one that ignores SIGTERM); POST /publish through the command; --stats as
-# JSON and Prometheus text; --token.
+# JSON and Prometheus text; --token; the dashboard served from the binary.
 #
 # Usage: tests/ssedge/cmd_test.sh [BIN_DIR]   (default build/bin; uses BIN_DIR/ssedge)
 # Env:   WRAP   command that runs the binary, e.g. "qemu-aarch64" (tests/rpi/qemu_test.sh)
@@ -373,6 +373,30 @@ sys.exit(0 if all(isinstance(d.get(k), int) for k in need) and d["event_last_id"
     stop "$PID" TERM
 else
     not_ok "ssedge --publish-token --channel --token starts"
+fi
+
+# ------------------------------------------------------------ the dashboard
+if start page --channel temp -- sh -c 'echo 1; sleep 300'; then
+    body=$(timeout 10 curl -s --max-time 5 -D "$TMP/page.headers" "http://127.0.0.1:$PORT/")
+    tr -d '\r' <"$TMP/page.headers" | grep -qi '^content-type: text/html' &&
+        [[ $body == *'<script src="app.js">'* ]]
+    check $? "GET /: the dashboard page (text/html loading app.js), served from the binary"
+    gz=$(timeout 10 curl -s --max-time 5 --compressed -D "$TMP/gz.headers" "http://127.0.0.1:$PORT/")
+    tr -d '\r' <"$TMP/gz.headers" | grep -qi '^content-encoding: gzip' && [ "$gz" = "$body" ]
+    check $? "GET / with Accept-Encoding: gzip: gzip-encoded, same page"
+    js=$(timeout 10 curl -s --max-time 5 "http://127.0.0.1:$PORT/app.js")
+    [[ $js == *"'Last-Event-ID'"* ]] && [[ $js == *"/ssedge.json"* ]]
+    check $? "GET /app.js: reads the stream with Last-Event-ID, finds it in /ssedge.json"
+    cfg=$(timeout 10 curl -s --max-time 5 "http://127.0.0.1:$PORT/ssedge.json")
+    python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(0 if d["stream"] == "/events"
+        and d["channels"] == ["temp"] and d["source"] == "sh" and d["input"] == "lines" else 1)' "$cfg"
+    check $? "GET /ssedge.json: the stream, its channels, the source ($cfg)"
+    code=$(timeout 10 curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/nope")
+    [ "$code" = 404 ]
+    check $? "another path: 404 ($code)"
+    stop "$PID" TERM
+else
+    not_ok "ssedge --channel temp starts"
 fi
 
 # journald: every line "<N>ssedge: message"
