@@ -169,6 +169,14 @@ bad telemetry --key --key x.pem
 bad telemetry --ca --ca x.pem
 bad ssedge-rpi --root --root
 bad ssedge-rpi --root --root "$LONG"
+bad ssedge-rpi --token --token short
+bad ssedge-rpi --cors-origin --cors-origin a --cors-origin b --cors-origin c \
+    --cors-origin d --cors-origin e
+bad ssedge-rpi --stats --stats stats
+bad ssedge-rpi --stats --stats /events
+bad ssedge-rpi --stats --stats /app.js
+grep -q '^#define CONFIG_SSE_TLS 1' "$B/include/sse_config.h" || bad ssedge-rpi --cert --cert x.pem
+bad ssedge-rpi --key --key x.pem --cert y.pem
 for f in abc 99999 -1 '' ' 80' 80x 0x50; do bad ssedge --port --port "$f"; done
 bad ssedge --port --port
 bad ssedge --bind --bind localhost
@@ -201,7 +209,8 @@ bad ssedge -- --
 # --help), its default.
 declare -A FLAGS=(
     [telemetry]="--port --bind --interval-ms --cors-origin --token --cert --key --ca --help"
-    [ssedge-rpi]="--port --bind --interval-ms --root --help"
+    [ssedge-rpi]="--port --bind --interval-ms --root --token --cors-origin --stats --cert --key
+                  --help"
     [ssedge]="--sse --event --channel --port --bind --cors-origin --token --publish-token --stats
               --cert --key --restart --restart-delay-ms --linger --help"
 )
