@@ -249,7 +249,9 @@ check-presets: | $(DEPS_OK)
 # ---- install ----------------------------------------------------------------
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage: the library, headers
 # (with this build's sse_config.h), ssedge.pc, and on POSIX the ssedge
-# command and the Raspberry Pi daemon with its systemd unit.
+# command with its systemd template unit (ssedge@NAME runs the command line
+# in /etc/ssedge/NAME.conf; an example in share/ssedge) and the Raspberry
+# Pi daemon with its unit.
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCDIR ?= $(PREFIX)/include
@@ -272,6 +274,10 @@ ifneq ($(INSTALL_PROGS),)
 	install -m 755 $(INSTALL_PROGS) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' examples/rpi-daemon/ssedge-rpi.service \
 	    >$(DESTDIR)$(UNITDIR)/ssedge-rpi.service
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' 'tools/ssedge/ssedge@.service' \
+	    >'$(DESTDIR)$(UNITDIR)/ssedge@.service'
+	install -d $(DESTDIR)$(PREFIX)/share/ssedge
+	install -m 644 tools/ssedge/example.conf $(DESTDIR)$(PREFIX)/share/ssedge/
 endif
 
 clean:

@@ -399,6 +399,43 @@ else
     not_ok "ssedge --channel temp starts"
 fi
 
+# ------------------------------------------------------------ systemd units
+# systemd-analyze verify (no running systemd needed) on copies whose
+# ExecStart names the binaries built here; and the command line of
+# tools/ssedge/example.conf, split at white space as systemd does, is one
+# that ssedge takes (its program aside).
+if [ -n "$WRAP" ]; then
+    echo "# skip: the units are checked on the host run"
+elif command -v systemd-analyze >/dev/null 2>&1; then
+    mkdir -p "$TMP/units"
+    sed "s|/usr/local/bin/ssedge|$PWD/$BIN/ssedge|" 'tools/ssedge/ssedge@.service' \
+        >"$TMP/units/ssedge@demo.service"
+    sed "s|/usr/local/bin/ssedge-rpi|$PWD/$BIN/ssedge-rpi|" examples/rpi-daemon/ssedge-rpi.service \
+        >"$TMP/units/ssedge-rpi.service"
+    for u in "ssedge@demo.service" ssedge-rpi.service; do
+        out=$(systemd-analyze verify "$TMP/units/$u" 2>&1)
+        check $? "systemd-analyze verify $u${out:+: $out}"
+    done
+    grep -q '^EnvironmentFile=/etc/ssedge/%i.conf$' 'tools/ssedge/ssedge@.service' &&
+        grep -q '^ExecStart=/usr/local/bin/ssedge $SSEDGE_ARGS$' 'tools/ssedge/ssedge@.service' &&
+        grep -q '^KillMode=mixed$' 'tools/ssedge/ssedge@.service' &&
+        grep -q '^EnvironmentFile=-/etc/default/ssedge-rpi$' examples/rpi-daemon/ssedge-rpi.service
+    check $? "ssedge@.service runs SSEDGE_ARGS of /etc/ssedge/%i.conf (KillMode=mixed); ssedge-rpi reads /etc/default/ssedge-rpi"
+    # shellcheck disable=SC2046 # split at white space, as systemd does
+    args=$(sed -n 's/^SSEDGE_ARGS=//p' tools/ssedge/example.conf |
+           sed -e 's| -- .*| -- sleep 30|' -e 's|--port [0-9]*|--port 0 --bind 127.0.0.1|')
+    # shellcheck disable=SC2086
+    "$SSEDGE" $args </dev/null >/dev/null 2>"$TMP/conf.log" &
+    P=$!
+    pids+=("$P")
+    sleep 0.5
+    stop "$P" TERM
+    [ "$RC" -eq 0 ] && grep -q 'serving http://127.0.0.1:' "$TMP/conf.log"
+    check $? "example.conf's flags are ones ssedge takes (exit $RC)"
+else
+    echo "# skip: no systemd-analyze here"
+fi
+
 # journald: every line "<N>ssedge: message"
 # shellcheck disable=SC2086
 bad=$(cat "$TMP"/*.log | grep -Ev '^<[0-7]>ssedge: ' | head -3)
