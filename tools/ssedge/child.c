@@ -152,7 +152,9 @@ void child_subreaper(void)
     /* What CMD starts and leaves behind becomes ssedge's child, not init's:
      * ssedge reaps it, so none lingers as a zombie where init does not reap
      * (containers), and "the group is empty" can really be waited for. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        logmsg(LOG_NOTICE, "not the reaper of what the program leaves (prctl: %s): init is",
+               strerror(errno));
 #endif
 }
 
