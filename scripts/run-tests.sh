@@ -161,7 +161,9 @@ $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi build/gcc/bin/ssedge >/
 external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
 # The ssedge command: a program's lines, --sse records, stdin, --restart,
 # exit statuses, no process left after SIGTERM, POST /publish, --stats.
-external ssedge tests/ssedge/cmd_test.sh build/gcc/bin
+$MAKE -s BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc build/tls/bin/ssedge \
+    build/tls/bin/ssedge-rpi >/dev/null
+external ssedge tests/ssedge/cmd_test.sh build/gcc/bin build/tls/bin
 # The examples as a user runs them: hello built alone from its source, bad
 # flags named, --help, the runner's own arguments.
 external examples tests/examples/examples_test.sh build/gcc

@@ -7,9 +7,12 @@
 # logged; stdin; --restart with its back-off; CMD's exit status, signal and
 # stderr in the log; SIGTERM leaving no process of CMD's group behind (also
 # one that ignores SIGTERM); POST /publish through the command; --stats as
-# JSON and Prometheus text; --token; the dashboard served from the binary.
+# JSON and Prometheus text; --token; the dashboard served from the binary;
+# with a TLS build, --cert/--key of ssedge and ssedge-rpi over https.
 #
-# Usage: tests/ssedge/cmd_test.sh [BIN_DIR]   (default build/bin; uses BIN_DIR/ssedge)
+# Usage: tests/ssedge/cmd_test.sh [BIN_DIR [TLS_BIN_DIR]]
+#        (default build/bin; uses BIN_DIR/ssedge; TLS_BIN_DIR: a CONFIG_SSE_TLS
+#        build's ssedge and ssedge-rpi, e.g. build/tls/bin; skipped when absent)
 # Env:   WRAP   command that runs the binary, e.g. "qemu-aarch64" (tests/rpi/qemu_test.sh)
 #        NAME   label of the summary line (default ssedge)
 #        QUICK=1  leaves out the 5 s grace-period case (under qemu)
@@ -22,6 +25,7 @@ export LC_ALL=C
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
 BIN=${1:-build/bin}
+TLS_BIN=${2:-}
 SSEDGE=$BIN/ssedge
 WRAP=${WRAP:-}
 NAME=${NAME:-ssedge}
@@ -448,6 +452,38 @@ elif command -v systemd-analyze >/dev/null 2>&1; then
     check $? "example.conf's flags are ones ssedge takes (exit $RC)"
 else
     echo "# skip: no systemd-analyze here"
+fi
+
+# ------------------------------------------------------------ https
+if [ -z "$TLS_BIN" ]; then
+    echo "# skip: no TLS build given (second argument)"
+elif [ ! -x "$TLS_BIN/ssedge" ] || [ ! -x "$TLS_BIN/ssedge-rpi" ]; then
+    not_ok "$TLS_BIN/ssedge and ssedge-rpi are built (CONFIG_SSE_TLS)"
+elif ! scripts/devcert.sh "$TMP/cert" >"$TMP/cert.txt" 2>&1; then
+    not_ok "scripts/devcert.sh makes a test certificate: $(tail -1 "$TMP/cert.txt")"
+else
+    for prog in ssedge ssedge-rpi; do
+        lf=$TMP/tls-$prog.log # ssedge-rpi's lines start <N>ssedge-rpi: (not checked below)
+        [ $prog = ssedge ] || lf=$TMP/tls-$prog.err
+        : >"$lf"
+        if [ $prog = ssedge ]; then set -- -- sh -c 'echo secret; sleep 300'; else set --; fi
+        "$TLS_BIN/$prog" --port 0 --bind 127.0.0.1 --cert "$TMP/cert/server.crt" \
+            --key "$TMP/cert/server.key" "$@" </dev/null >/dev/null 2>"$lf" &
+        P=$!
+        pids+=("$P")
+        port=""
+        for _ in $(seq 1 100); do
+            port=$(sed -n 's|.*serving https://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' "$lf")
+            [ -n "$port" ] && break
+            sleep 0.1
+        done
+        timeout 20 curl -sN --max-time 2 --cacert "$TMP/cert/ca.crt" -H 'Last-Event-ID: 0' \
+            -H 'Accept: text/event-stream' "https://localhost:${port:-1}/events" >"$TMP/tls-$prog.sse"
+        if [ $prog = ssedge ]; then want='^data: secret$'; else want='^event: stats$'; fi
+        grep -q "$want" "$TMP/tls-$prog.sse"
+        check $? "$prog --cert --key: https with the test CA streams (${port:+port $port})"
+        stop "$P" TERM
+    done
 fi
 
 # journald: every line "<N>ssedge: message"
