@@ -144,8 +144,9 @@ static void discard(const sse_http_req_t *rq, const sse_ingest_io_t *io)
 }
 
 /* The body into io->buf[0..len): what came with the head, then the rest
- * within the time left of the header timeout. @return 0, 408 when time
- * ran out, or -1 when the peer left or the server stops. */
+ * within the time left of the header timeout. @return 0; 408 when time
+ * ran out; 400 when the client ended its side first (it may still read
+ * the answer); -1 when the connection failed or the server stops. */
 static int read_body(const sse_http_req_t *rq, const sse_ingest_io_t *io, size_t len)
 {
     size_t have = io->early_len < len ? io->early_len : len;
@@ -168,6 +169,8 @@ static int read_body(const sse_http_req_t *rq, const sse_ingest_io_t *io, size_t
                         ? io->timeout_ms - spent : CONFIG_SSE_ACCEPT_POLL_MS);
         if (r > 0)
             have += (size_t)r;
+        else if (r == SSE_ERR_CLOSED && !io->stopping())
+            return 400;
         else if (r != SSE_ERR_TIMEOUT || io->stopping())
             return -1;
     }
@@ -241,6 +244,8 @@ int sse_ingest_serve(sse_conn_t *c, const sse_http_req_t *rq, const sse_server_c
         return 0;
     if (r == 408)
         return answer(c, io, 408, NULL, "body not complete within the header timeout");
+    if (r == 400)
+        return answer(c, io, 400, NULL, "the body ended before its Content-Length");
     r = sse_publish(ch, event, io->buf, len, &id);
     if (r == SSE_ERR_INVALID)
         return answer(c, io, 400, NULL, "refused by the framer: not UTF-8, or CR/LF in ?event=");

@@ -13,6 +13,13 @@
 /** The path POST publishes to. */
 #define SSE_INGEST_PATH "/publish"
 
+/** A CORS preflight's answer for it, from an allowed origin: a page sends
+ *  the token in Authorization, which only a preflight can allow. */
+#define SSE_INGEST_PREFLIGHT "Allow: POST, OPTIONS\r\n" \
+    "Access-Control-Allow-Methods: POST, OPTIONS\r\n" \
+    "Access-Control-Allow-Headers: Authorization, Content-Type\r\n" \
+    "Access-Control-Max-Age: 600\r\n"
+
 /** What the server lends one publish request. The body is read into the
  *  connection's send buffer: a POST never streams, and every answer goes
  *  out through sse_reply() only after the body was published. */

@@ -413,6 +413,12 @@ static void preflight(struct sse_conn *c, const sse_http_req_t *rq)
                      S.cfg.send_timeout_ms, 0);
         return;
     }
+    if (sse_ingest_wants(&S.cfg, rq)) { /* a page that will POST /publish */
+        answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 204, c->origin,
+                     c->origin.p ? SSE_INGEST_PREFLIGHT : "Allow: POST, OPTIONS\r\n",
+                     S.cfg.send_timeout_ms, 0);
+        return;
+    }
     answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 204, c->origin,
                  c->origin.p ? "Allow: GET, HEAD, OPTIONS\r\n"
                                "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <CUnit/CUnit.h>
 
 #include "ssedge/sse.h"
@@ -289,8 +290,8 @@ static void test_publish_split_and_continue(void)
 }
 
 /* A body trickled byte by byte and then abandoned is reaped at the header
- * timeout (408) with its slot back; one that is cut off frees it at once;
- * neither holds up another publisher meanwhile. */
+ * timeout (408) with its slot back; one that is cut off frees it at once
+ * (a half-close still reads a 400); none holds up another publisher. */
 static void test_publish_trickle_abandoned(void)
 {
     sse_server_cfg_t cfg;
@@ -329,6 +330,13 @@ static void test_publish_trickle_abandoned(void)
     CU_ASSERT_EQUAL(settle(active_i, 0, 1000), 0);
     sse_server_stats(&st);
     CU_ASSERT_EQUAL(st.last_id, last + 1); /* only "meanwhile" */
+    /* One that ends its side mid-body still reads a 400. */
+    c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\n" AUTH "Content-Length: 9\r\n\r\nhalf");
+    CU_ASSERT(shutdown(c->fd, SHUT_WR) == 0);
+    rd_until_eof(c, 3000);
+    CU_ASSERT_EQUAL(status_of(c), 400);
+    CU_ASSERT(strstr(c->buf, "before its Content-Length") != NULL);
+    client_close(c);
     /* A publisher that sends its head and nothing more: 408 as well. */
     c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\n" AUTH "Content-Length: 5\r\n\r\n");
     rd_until_eof(c, 3000);
@@ -401,6 +409,38 @@ static void test_publish_curl(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+/* A page of an allowed origin may POST: the preflight allows POST with
+ * Authorization; the answer carries the origin; others get 403. */
+static void test_publish_cors(void)
+{
+    static const char *const origins[] = { "http://page.test" };
+    sse_server_cfg_t cfg;
+    reader_t *c;
+    char req[512];
+    cfg_publish(&cfg);
+    cfg.cors_origins = origins;
+    cfg.num_cors_origins = 1;
+    start(&cfg);
+    c = roundtrip("OPTIONS /publish HTTP/1.1\r\nHost: t\r\nOrigin: http://page.test\r\n"
+                  "Access-Control-Request-Method: POST\r\n"
+                  "Access-Control-Request-Headers: authorization\r\n\r\n");
+    CU_ASSERT_EQUAL(status_of(c), 204);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://page.test\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Methods: POST, OPTIONS\r\n") != NULL);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Headers: Authorization, Content-Type\r\n")
+              != NULL);
+    client_close(c);
+    c = roundtrip("OPTIONS /publish HTTP/1.1\r\nHost: t\r\nOrigin: http://other.test\r\n\r\n");
+    CU_ASSERT_EQUAL(status_of(c), 403);
+    client_close(c);
+    post_req(req, sizeof req, "", AUTH "Origin: http://page.test\r\n", "from a page");
+    c = roundtrip(req);
+    CU_ASSERT_EQUAL(status_of(c), 201);
+    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://page.test\r\n") != NULL);
+    client_close(c);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
 /* Off unless a token is set; a short token is refused at start. */
 static void test_publish_off(void)
 {
@@ -429,6 +469,7 @@ int test_publish_register(void)
            TEST_ADD(s, test_publish_split_and_continue) ||
            TEST_ADD(s, test_publish_trickle_abandoned) ||
            TEST_ADD(s, test_publish_curl) ||
+           TEST_ADD(s, test_publish_cors) ||
            TEST_ADD(s, test_publish_off);
 }
 

@@ -165,8 +165,10 @@ typedef struct sse_server_cfg {
      *  (chunked included); 413 over the limit (or an event too large for
      *  CONFIG_SSE_MAX_EVENT_BYTES); 415 for another Content-Type; 400 for
      *  a body or name the framer refuses or an unknown channel; 408 when
-     *  head and body together take longer than header_timeout_ms. Every
-     *  other path still refuses request bodies (413). */
+     *  head and body together take longer than header_timeout_ms; 400
+     *  when the client ends its side before the whole body. A CORS
+     *  preflight from an allowed origin allows POST with Authorization.
+     *  Every other path still refuses request bodies (413). */
     const char        *publish_token;
 } sse_server_cfg_t;
 
