@@ -77,9 +77,9 @@ PROGS := $(BIN)/telemetry $(BIN)/sse_bench_server $(BIN)/sse_bench_client \
 endif
 
 # Pieces with make rules of their own (fuzzing, soak, the Raspberry Pi daemon,
-# the hello example, the bench's peer servers).
+# the hello example, the bench's peer servers, the ssedge command).
 -include $(wildcard tests/fuzz/fuzz.mk tests/soak/soak.mk examples/rpi-daemon/rpi.mk \
-                    examples/hello/hello.mk bench/bench.mk)
+                    examples/hello/hello.mk bench/bench.mk tools/ssedge/ssedge.mk)
 
 .PHONY: all lib run run-tls size size-all test test-one bench bench-hub bench-lwip deps defconfig \
         olddefconfig menuconfig savedefconfig check-nomalloc check-prefix check-presets check-kconfig \
@@ -100,7 +100,7 @@ help:
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make defconfig|menuconfig|olddefconfig|savedefconfig|NAME_defconfig (configs/)"
 	@echo "make O=dir ...  out-of-tree: .config and outputs in dir; CROSS_COMPILE=prefix-"
-	@echo "make install    PREFIX=/usr/local DESTDIR=: library, headers, ssedge.pc, daemon, unit"
+	@echo "make install    PREFIX=/usr/local DESTDIR=: library, headers, ssedge.pc, ssedge, daemon, units"
 	@echo "make size-all   the footprint table over every preset"
 	@echo "make check-presets  every preset builds with -Werror and round-trips savedefconfig"
 
@@ -261,14 +261,16 @@ check-presets: | $(DEPS_OK)
 
 # ---- install ----------------------------------------------------------------
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage: the library, headers
-# (with this build's sse_config.h), ssedge.pc, and on POSIX the Raspberry Pi
-# daemon with its systemd unit.
+# (with this build's sse_config.h), ssedge.pc, and on POSIX the ssedge
+# command with its systemd template unit (ssedge@NAME runs the command line
+# in /etc/ssedge/NAME.conf; an example in share/ssedge) and the Raspberry
+# Pi daemon with its unit.
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCDIR ?= $(PREFIX)/include
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 PC_LIBS := -lssedge $(LDLIBS) $(if $(filter lwip,$(PORT)),$(LWIP_LIBS))
-INSTALL_PROGS := $(filter $(BIN)/ssedge-rpi,$(PROGS))
+INSTALL_PROGS := $(filter $(BIN)/ssedge-rpi $(BIN)/ssedge,$(PROGS))
 install: $(LIB) $(CONFIG_H) $(INSTALL_PROGS)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/ssedge
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
@@ -282,9 +284,13 @@ install: $(LIB) $(CONFIG_H) $(INSTALL_PROGS)
 	    >$(DESTDIR)$(LIBDIR)/pkgconfig/ssedge.pc
 ifneq ($(INSTALL_PROGS),)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR)
-	install -m 755 $(BIN)/ssedge-rpi $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(INSTALL_PROGS) $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' examples/rpi-daemon/ssedge-rpi.service \
 	    >$(DESTDIR)$(UNITDIR)/ssedge-rpi.service
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' 'tools/ssedge/ssedge@.service' \
+	    >'$(DESTDIR)$(UNITDIR)/ssedge@.service'
+	install -d $(DESTDIR)$(PREFIX)/share/ssedge
+	install -m 644 tools/ssedge/example.conf $(DESTDIR)$(PREFIX)/share/ssedge/
 endif
 
 clean:

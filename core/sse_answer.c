@@ -5,6 +5,7 @@
 #include <string.h>
 #include "sse_log.h"
 #include "sse_srv.h"
+#include "sse_ingest.h"
 
 /* Discard request bytes already received, so that close() sends FIN, not a
  * RST that could destroy our answer in flight. One read that does not
@@ -116,15 +117,21 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     return r;
 }
 
-/* OPTIONS, for any path: a CORS sse_preflight from an allowed origin gets 204
+/* OPTIONS, for any path: a CORS preflight from an allowed origin gets 204
  * with what may follow; from another origin 403. */
 void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq)
 {
     if (rq->origin.p && !c->origin.p) {
         char who[SSE_PORT_PEER_LEN];
-        SSE_LOG(SSE_LOG_WARN, "%s: sse_preflight from origin %.*s, not allowed: 403",
+        SSE_LOG(SSE_LOG_WARN, "%s: preflight from origin %.*s, not allowed: 403",
                 WHO(&c->sock, who), (int)rq->origin.n, rq->origin.p);
         sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 403, sse_no_origin, NULL,
+                         S.cfg.send_timeout_ms, 0);
+        return;
+    }
+    if (sse_ingest_wants(&S.cfg, rq)) { /* a page that will POST /publish */
+        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 204, c->origin,
+                         c->origin.p ? SSE_INGEST_PREFLIGHT : "Allow: POST, OPTIONS\r\n",
                          S.cfg.send_timeout_ms, 0);
         return;
     }

@@ -6,6 +6,7 @@
 #include "sse_atomic.h"
 #include "sse_timer.h"
 #include "sse_srv.h"
+#include "sse_ingest.h"
 
 static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
@@ -26,10 +27,11 @@ static uint64_t parse_id(sse_str_t s)
     return v;
 }
 
-/* Read and parse the request head. @return parsed length (> 0), 0 if the
- * peer went away or we are stopping, or an HTTP status to answer. */
+/* Read and parse the request head. @return parsed length (> 0; *got says
+ * how much was read, a body's first bytes included), 0 if the peer went
+ * away or we are stopping, or -1 with an HTTP status to answer. */
 int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                        sse_http_req_t *rq, uint32_t timeout_ms, int *status)
+                     sse_http_req_t *rq, uint32_t timeout_ms, int *status, size_t *got)
 {
     uint32_t start = sse_port_now_ms();
     size_t len = 0;
@@ -38,6 +40,7 @@ int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t ca
         int r = len ? sse_http_parse(buf, len, rq, CONFIG_SSE_HTTP_MAX_REQUEST_LINE,
                                      CONFIG_SSE_HTTP_MAX_HEADERS)
                     : SSE_ERR_INCOMPLETE;
+        *got = len;
         if (r > 0)
             return r;
         if (r != SSE_ERR_INCOMPLETE) {
@@ -81,6 +84,8 @@ void sse_conn_thread(void *arg)
     const sse_route_t *route;
     int status = 0, r;
     char who[SSE_PORT_PEER_LEN];
+    uint32_t t0;
+    size_t got;
 
     c->replied = 0;
     c->reply_failed = 0;
@@ -94,8 +99,9 @@ void sse_conn_thread(void *arg)
             goto out;
         }
     }
+    t0 = sse_port_now_ms();
     r = sse_read_request(&c->sock, &c->tls, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
-                         &status);
+                         &status, &got);
     if (r == 0)
         goto out;
     if (r < 0) {
@@ -120,6 +126,14 @@ void sse_conn_thread(void *arg)
     if (sse_method_is(rq.method, "OPTIONS")) {
         sse_preflight(c, &rq);
         goto out;
+    }
+    if (sse_ingest_wants(&S.cfg, &rq)) { /* POST /publish: core/sse_ingest.c */
+        sse_ingest_io_t io = { &c->sock, &c->tls, c->out, sizeof c->out, c->req + r,
+                               got - (size_t)r, t0, S.cfg.header_timeout_ms, sse_srv_stopping };
+        status = sse_ingest_serve(c, &rq, &S.cfg, &io);
+        if (status == 401 || status == 403)
+            sse_count(&S.n.auth_failures);
+        goto answered;
     }
     route = sse_route_match(&rq, &status);
     if (route) {
@@ -187,7 +201,10 @@ void sse_conn_thread(void *arg)
                     c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
         sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
                          S.cfg.send_timeout_ms, c->head_only);
-    } else
+        goto out;
+    }
+answered:
+    if (c->replied)
         sse_drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
 out:
     sse_conn_release(c);

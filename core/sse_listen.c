@@ -15,6 +15,7 @@ static void overload(sse_port_sock_t *s)
 {
     sse_http_req_t rq;
     int status = 0, r;
+    size_t got;
     if (S.tls) {
         /* A handshake would hold the listener; a closed connection is a
          * network error to a browser, which retries. */
@@ -28,7 +29,7 @@ static void overload(sse_port_sock_t *s)
      * time: a browser sends its request with the connect, and one that
      * is cut short sees a network error and retries. */
     r = sse_read_request(s, NULL, S.scratch, sizeof S.scratch, &rq,
-                         S.quiet_streak ? 1u : CONFIG_SSE_OVERLOAD_TIMEOUT_MS, &status);
+                         S.quiet_streak ? 1u : CONFIG_SSE_OVERLOAD_TIMEOUT_MS, &status, &got);
     if (r < 0 && status == 408) {
         /* No request in time: no answer either. A 503 would end an
          * EventSource for good; a closed connection makes it retry. */

@@ -6,6 +6,7 @@
 #include "sse_timer.h"
 #include "sse_srv.h"
 #include "sse_uplink_int.h"
+#include "sse_ingest.h"
 
 void sse_server_cfg_init(sse_server_cfg_t *cfg)
 {
@@ -69,7 +70,7 @@ static int check_cfg(const sse_server_cfg_t *cfg)
     if (cfg->tls)
         BAD_CFG("cfg.tls is set, but this build has no TLS (CONFIG_SSE_TLS)");
 #endif
-    return SSE_OK;
+    return sse_ingest_check(cfg);
 }
 
 int sse_server_start(const sse_server_cfg_t *cfg)

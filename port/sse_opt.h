@@ -95,6 +95,13 @@
 #ifndef CONFIG_SSE_COALESCE_MS
 #define CONFIG_SSE_COALESCE_MS 0
 #endif
+#ifndef CONFIG_SSE_PUBLISH_BODY_MAX
+#if defined(CONFIG_SSE_PORT_LWIP)
+#define CONFIG_SSE_PUBLISH_BODY_MAX 0
+#else
+#define CONFIG_SSE_PUBLISH_BODY_MAX 1024
+#endif
+#endif
 #ifndef CONFIG_SSE_MAX_TIMERS
 #define CONFIG_SSE_MAX_TIMERS 16
 #endif
@@ -151,6 +158,9 @@
 #endif
 #if 2 * CONFIG_SSE_MAX_EVENT_BYTES > CONFIG_SSE_RING_BYTES
 #error "CONFIG_SSE_RING_BYTES must hold at least two largest events; set it in menuconfig"
+#endif
+#if CONFIG_SSE_PUBLISH_BODY_MAX > CONFIG_SSE_MAX_EVENT_BYTES
+#error "CONFIG_SSE_PUBLISH_BODY_MAX must not exceed CONFIG_SSE_MAX_EVENT_BYTES (the body is one event's data, read into the send buffer)"
 #endif
 #if CONFIG_SSE_HTTP_MAX_REQUEST_LINE >= CONFIG_SSE_REQ_BUF_SIZE
 #error "CONFIG_SSE_HTTP_MAX_REQUEST_LINE must be smaller than CONFIG_SSE_REQ_BUF_SIZE"

@@ -66,7 +66,7 @@ for port in ("SSE_PORT_POSIX", "SSE_PORT_LWIP"):
                                 f"Kconfig says {sym.str_value}")
 
 used = {}
-for d in ("core", "port", "include", "tests", "examples", "bench"):
+for d in ("core", "port", "include", "tests", "examples", "bench", "tools"):
     for f in (root / d).rglob("*"):
         if f.suffix not in (".c", ".h") or "node_modules" in f.parts:
             continue

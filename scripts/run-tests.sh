@@ -141,7 +141,8 @@ external() { # name, command...
     passed=$((passed + $2)); failed=$((failed + $4))
     [ $rc -eq 0 ] || [ "$4" -gt 0 ] || failed=$((failed + 1))
 }
-$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server >/dev/null
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server \
+    build/gcc/bin/ssedge >/dev/null
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 # A device's uplink to a hub: Debian's nginx + nchan, two nodes and Redis,
 # outages of each, over http and https (issue 13).
@@ -161,8 +162,13 @@ external presets scripts/check-presets.sh
 external install tests/install/install_test.sh
 # The Raspberry Pi daemon on the host, then both Pi presets cross-built
 # (static) and run under qemu-user: the runner, TLS, streams, the daemon.
-$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi >/dev/null
+$MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi build/gcc/bin/ssedge >/dev/null
 external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
+# The ssedge command: a program's lines, --sse records, stdin, --restart,
+# exit statuses, no process left after SIGTERM, POST /publish, --stats.
+$MAKE -s BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc build/tls/bin/ssedge \
+    build/tls/bin/ssedge-rpi >/dev/null
+external ssedge tests/ssedge/cmd_test.sh build/gcc/bin build/tls/bin
 # The examples as a user runs them: hello built alone from its source, bad
 # flags named, --help, the runner's own arguments.
 external examples tests/examples/examples_test.sh build/gcc

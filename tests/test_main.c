@@ -23,6 +23,7 @@ static const struct {
     { "uplink", test_uplink_register },
     { "tls",    test_tls_register },
     { "fuzz",   test_fuzz_register },
+    { "publish", test_publish_register },
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
 

@@ -17,6 +17,7 @@ int test_contract_register(void); /* what sse.h promises */
 int test_uplink_register(void);   /* the uplink to a hub (none without CONFIG_SSE_UPLINK) */
 int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */
 int test_fuzz_register(void);   /* seeds and fuzz regressions replayed */
+int test_publish_register(void); /* POST /publish (core/sse_ingest.c) */
 
 /* Add a test named after its function (SPDK's CU_ADD_TEST idea). */
 #define TEST_ADD(suite, fn) \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ssedge-rpi: a board-status daemon (CPU temperature, load, memory, uptime as
  * one JSON "stats" event per interval on /events) with an embedded dashboard
- * at /; logs for journald, stops cleanly on SIGTERM/SIGINT. */
+ * at /, server stats for monitoring, a token, CORS and TLS when asked; logs
+ * for journald, stops cleanly on SIGTERM/SIGINT. */
 #define _DEFAULT_SOURCE
 /* 32-bit builds (armhf): 64-bit inode numbers and directory offsets, or
  * glob()'s readdir fails with EOVERFLOW on such file systems (seen with
@@ -19,19 +20,9 @@
 #include <unistd.h>
 #include "ssedge/sse.h"
 #include "../common/args.h"
+#include "../common/stats.h"
+#include "../common/web.h"
 
-/* Same definition as in the generated assets.c (scripts/embed.py). */
-#ifndef SSE_ASSET_DEFINED
-#define SSE_ASSET_DEFINED
-struct sse_asset {
-    const char *path;
-    const char *content_type;
-    const unsigned char *data;
-    size_t len;
-    const unsigned char *gz;
-    size_t gz_len;
-};
-#endif
 extern const struct sse_asset rpi_assets[];
 extern const size_t rpi_assets_count;
 
@@ -42,6 +33,8 @@ enum { LOG_ERR = 3, LOG_WARNING = 4, LOG_INFO = 6 };
 
 static char root[PATH_MAX / 2] = "";    /* --root: prefix for /sys and /proc */
 static char temp_path[PATH_MAX];        /* chosen thermal zone, "" = none */
+static const char *stats_path;          /* --stats: NULL = none */
+static const char *token;               /* --token: streams and stats need it */
 static int temp_failing;                /* log a failing zone once, not per tick */
 
 static void logmsg(int prio, const char *fmt, ...)
@@ -222,66 +215,35 @@ static void publish_stats(void *arg)
         logmsg(LOG_ERR, "publish: %s", sse_strerror(r));
 }
 
-/* 1 if Accept-Encoding admits gzip (listed, or "*", with q other than 0). */
-static int accepts_gzip(sse_str_t ae)
-{
-    size_t i = 0;
-    int gzip = -1, star = -1;
-
-    while (ae.p && i < ae.n) {
-        char item[64];
-        size_t k = 0;
-        const char *q;
-        int yes;
-        while (i < ae.n && ae.p[i] != ',') {
-            if (ae.p[i] != ' ' && ae.p[i] != '\t' && k < sizeof item - 1)
-                item[k++] = (char)(ae.p[i] >= 'A' && ae.p[i] <= 'Z' ? ae.p[i] + 32 : ae.p[i]);
-            i++;
-        }
-        i++;
-        item[k] = '\0';
-        q = strstr(item, ";q=");
-        yes = !q || strtod(q + 3, NULL) > 0;
-        if (q)
-            item[q - item] = '\0';
-        if (strcmp(item, "gzip") == 0 || strcmp(item, "x-gzip") == 0)
-            gzip = yes;
-        else if (strcmp(item, "*") == 0)
-            star = yes;
-    }
-    return gzip >= 0 ? gzip : star > 0;
-}
-
-/* GET / and the dashboard's files; every other path is 404. */
+/* GET / and the dashboard's files, the stats at --stats; else 404. */
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 {
-    sse_str_t path = req->path;
-    size_t i;
+    const struct sse_asset *a;
     (void)user;
-
-    if (path.n == 1 && path.p[0] == '/') {
-        path.p = "/index.html";
-        path.n = strlen(path.p);
+    if (stats_path && strlen(stats_path) == req->path.n &&
+        memcmp(stats_path, req->path.p, req->path.n) == 0) {
+        char buf[3072]; /* 1.7 KB of Prometheus text, 2 KB with 20-digit counters */
+        if (token && !sse_token_ok(req, token))
+            return sse_reply(c, 401, "text/plain", "WWW-Authenticate: Bearer realm=\"ssedge\"\r\n",
+                             "a bearer token is needed\n", 25);
+        return stats_reply(c, req, buf, sizeof buf, NULL, 0);
     }
-    for (i = 0; i < rpi_assets_count; i++) {
-        const struct sse_asset *a = &rpi_assets[i];
-        if (strlen(a->path) != path.n || memcmp(a->path, path.p, path.n) != 0)
-            continue;
-        /* no-cache: a daemon upgrade shows its new page at once */
-        if (a->gz && accepts_gzip(req->accept_encoding))
-            return sse_reply(c, 200, a->content_type, "Content-Encoding: gzip\r\n"
-                             "Vary: Accept-Encoding\r\nCache-Control: no-cache\r\n",
-                             a->gz, a->gz_len);
-        return sse_reply(c, 200, a->content_type, a->gz ?
-                         "Vary: Accept-Encoding\r\nCache-Control: no-cache\r\n" :
-                         "Cache-Control: no-cache\r\n", a->data, a->len);
-    }
+    a = web_find(rpi_assets, rpi_assets_count, req->path);
+    if (a)
+        return web_reply(c, req, a);
     return sse_reply(c, 404, "text/plain", NULL, "not found\n", 10);
 }
 
 #define DEFAULT_PORT 8080
 #define DEFAULT_INTERVAL_MS 1000
 #define MAX_INTERVAL_MS 86400000L /* a day */
+#define MAX_CORS_ORIGINS 4
+/* The library refuses shorter route tokens at start; say so at the flag. */
+#ifdef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
+#define MIN_TOKEN_LEN CONFIG_SSE_AUTH_MIN_TOKEN_LEN
+#else
+#define MIN_TOKEN_LEN 16
+#endif
 
 /* --help: man-page style, on stdout (it was asked for; not an error). */
 static void help(void)
@@ -292,6 +254,8 @@ static void help(void)
            "\n"
            "SYNOPSIS\n"
            "    " NAME " [--port N] [--bind ADDR] [--interval-ms N] [--root DIR]\n"
+           "               [--token TOKEN] [--cors-origin ORIGIN]... [--stats PATH]\n"
+           "               [--cert PEM --key PEM]\n"
            "\n"
            "DESCRIPTION\n"
            "    GET /events streams one JSON \"stats\" event per interval (kept for\n"
@@ -311,6 +275,23 @@ static void help(void)
            "    --root DIR\n"
            "        Read DIR/sys and DIR/proc instead of /sys and /proc (tests), at most\n"
            "        %d characters. Default: none (the real /sys and /proc).\n"
+           "    --token TOKEN\n"
+           "        Streams and stats need this bearer token: \"Authorization: Bearer\n"
+           "        TOKEN\" or ?token=TOKEN (open the dashboard as /?token=TOKEN). At\n"
+           "        least %d characters. Default: none (open to anyone on the LAN).\n"
+           "    --cors-origin ORIGIN\n"
+           "        An origin allowed to read the stream from another site, e.g.\n"
+           "        https://dash.example; \"*\" allows any. Repeatable, up to %d times.\n"
+           "        Default: none (same origin only).\n"
+           "    --stats PATH\n"
+           "        Serve the server's numbers at PATH (e.g. /stats): JSON, or the\n"
+           "        Prometheus text format for \"Accept: text/plain; version=0.0.4\".\n"
+           "        Default: none.\n"
+           "    --cert PEM\n"
+           "        Serve https with this certificate (chain), a PEM file; needs --key\n"
+           "        and a build with CONFIG_SSE_TLS. Default: plain http.\n"
+           "    --key PEM\n"
+           "        The private key of --cert, a PEM file. Default: none.\n"
            "    -h, --help\n"
            "        Print this and exit.\n"
            "\n"
@@ -321,15 +302,19 @@ static void help(void)
            "FILES\n"
            "    /sys/class/thermal/thermal_zone*/temp, /proc/loadavg, /proc/meminfo,\n"
            "    /proc/uptime\n",
-           DEFAULT_PORT, MAX_INTERVAL_MS, DEFAULT_INTERVAL_MS, (int)sizeof root - 1);
+           DEFAULT_PORT, MAX_INTERVAL_MS, DEFAULT_INTERVAL_MS, (int)sizeof root - 1,
+           MIN_TOKEN_LEN, MAX_CORS_ORIGINS);
 }
 
 int main(int argc, char **argv)
 {
-    static const sse_route_t routes[] = {
-        /* open to anyone on the LAN: no callbacks, no token */
+    static sse_route_t routes[] = {
+        /* no callbacks; open to anyone on the LAN unless --token */
         { .path = "/events", .channel = SSE_CHANNEL_NONE },
     };
+    static const char *cors[MAX_CORS_ORIGINS];
+    unsigned num_cors = 0;
+    sse_tls_cfg_t tls;
     sse_server_cfg_t cfg;
     sigset_t stop_sigs;
     long interval_ms = DEFAULT_INTERVAL_MS, port = DEFAULT_PORT;
@@ -337,6 +322,7 @@ int main(int argc, char **argv)
     args_t a;
     int r, sig = 0;
 
+    memset(&tls, 0, sizeof tls);
     sse_server_cfg_init(&cfg);
     cfg.routes = routes;
     cfg.num_routes = 1;
@@ -357,11 +343,45 @@ int main(int argc, char **argv)
             if (strlen(dir) >= sizeof root)
                 args_fail(&a, "longer than %d characters", (int)sizeof root - 1);
             strcpy(root, dir);
+        } else if (args_is(&a, "--token")) {
+            const char *t = args_str(&a, "a bearer token");
+            if (strlen(t) < MIN_TOKEN_LEN)
+                args_fail(&a, "needs at least %d characters", MIN_TOKEN_LEN);
+            token = routes[0].token = t;
+        } else if (args_is(&a, "--cors-origin")) {
+            const char *o = args_str(&a, "an origin (https://host[:port]) or \"*\"");
+            if (num_cors == MAX_CORS_ORIGINS)
+                args_fail(&a, "at most %d origins", MAX_CORS_ORIGINS);
+            cors[num_cors++] = o;
+        } else if (args_is(&a, "--stats")) {
+            const char *p = args_str(&a, "a path, e.g. /stats");
+            if (p[0] != '/' || strcmp(p, "/") == 0 || strcmp(p, "/events") == 0 ||
+                strpbrk(p, "? ") || web_find(rpi_assets, rpi_assets_count,
+                                             (sse_str_t){ p, strlen(p) }))
+                args_fail(&a, "a path of its own starting with '/' (e.g. /stats)");
+            stats_path = p;
+        } else if (args_is(&a, "--cert") || args_is(&a, "--key")) {
+            const char **f = args_is(&a, "--cert") ? &tls.cert_file : &tls.key_file;
+            *f = args_str(&a, "a PEM file");
+#ifndef CONFIG_SSE_TLS
+            args_fail(&a, "this build has no TLS (CONFIG_SSE_TLS)");
+#endif
         } else {
             args_unknown(&a);
         }
     }
     cfg.port = (uint16_t)port;
+    if (tls.cert_file || tls.key_file) {
+        if (!tls.cert_file)
+            args_fail_flag(&a, "--key", "needs --cert too");
+        if (!tls.key_file)
+            args_fail_flag(&a, "--cert", "needs --key too");
+        cfg.tls = &tls;
+    }
+    if (num_cors) {
+        cfg.cors_origins = cors;
+        cfg.num_cors_origins = num_cors;
+    }
 
     /* Block the stop signals before any thread exists: ssedge's threads
      * inherit the mask, so only sigwait() below ever takes them. */
@@ -384,9 +404,9 @@ int main(int argc, char **argv)
         sse_server_stop();
         return 1;
     }
-    logmsg(LOG_INFO, "serving http://%s:%u/ (stream /events, stats every %ld ms)",
-           args_url_host(host, sizeof host, cfg.bind_addr), (unsigned)sse_server_port(),
-           interval_ms);
+    logmsg(LOG_INFO, "serving %s://%s:%u/ (stream /events, stats every %ld ms)",
+           cfg.tls ? "https" : "http", args_url_host(host, sizeof host, cfg.bind_addr),
+           (unsigned)sse_server_port(), interval_ms);
 
     while (sigwait(&stop_sigs, &sig) != 0)
         ;

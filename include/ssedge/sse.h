@@ -151,6 +151,26 @@ typedef struct sse_server_cfg {
      *  handshake would cost the listener too much); a browser's
      *  EventSource treats that as a network error and retries. */
     const sse_tls_cfg_t *tls;
+    /** NULL (default): no publishing over HTTP. Else "POST /publish" with
+     *  this bearer token ("Authorization: Bearer TOKEN" or ?token=, at
+     *  least CONFIG_SSE_AUTH_MIN_TOKEN_LEN characters; kept by pointer,
+     *  so it must outlive the server) publishes its body as one event,
+     *  like sse_publish(): "?event=NAME" names it (default "message"),
+     *  "?ch=NAME" sends it to one channel of channel_names (default: every
+     *  stream). The body needs a Content-Length of at most
+     *  CONFIG_SSE_PUBLISH_BODY_MAX bytes (a build where that is 0 refuses
+     *  this field at start), a Content-Type of text/plain,
+     *  application/octet-stream or none, and must be UTF-8. Answers:
+     *  201 with the event's id as the body; 401 without a token, 403 with
+     *  a wrong one; 405 for another method; 411 without a length
+     *  (chunked included); 413 over the limit (or an event too large for
+     *  CONFIG_SSE_MAX_EVENT_BYTES); 415 for another Content-Type; 400 for
+     *  a body or name the framer refuses or an unknown channel; 408 when
+     *  head and body together take longer than header_timeout_ms; 400
+     *  when the client ends its side before the whole body. A CORS
+     *  preflight from an allowed origin allows POST with Authorization.
+     *  Every other path still refuses request bodies (413). */
+    const char        *publish_token;
 } sse_server_cfg_t;
 
 /** Fill @p cfg with the Kconfig defaults, bind "0.0.0.0", port 8080. */
@@ -161,7 +181,8 @@ void sse_server_cfg_init(sse_server_cfg_t *cfg);
  * connection threads).
  * @return SSE_OK; SSE_ERR_BUSY if already running; SSE_ERR_ARG for a bad
  *         cfg (too many routes, channel out of range, max_connections 0 or
- *         above CONFIG_SSE_MAX_CONNECTIONS, cfg.tls without CONFIG_SSE_TLS);
+ *         above CONFIG_SSE_MAX_CONNECTIONS, cfg.tls without CONFIG_SSE_TLS,
+ *         a publish_token too short or with CONFIG_SSE_PUBLISH_BODY_MAX 0);
  *         SSE_ERR_INVALID if the TLS certificate, key or CA does not parse
  *         or the key does not match the certificate (logged);
  *         SSE_ERR_IO if the port cannot be bound or a TLS file cannot be
@@ -257,7 +278,8 @@ typedef struct sse_stats {
                                    reader or a burst; see CONFIG_SSE_SEND_TIMEOUT_MS) */
     uint64_t bad_requests;    /**< 4xx/5xx answers from the parser */
     uint64_t tls_failures;    /**< TLS handshakes that failed or timed out */
-    uint64_t auth_failures;   /**< stream requests refused 401 (token) */
+    uint64_t auth_failures;   /**< stream requests refused 401 (token), and
+                                   POST /publish refused 401 or 403 */
     uint64_t last_id;         /**< id of the newest event (0 = none yet) */
     uint64_t oldest_id;       /**< id of the oldest event still in the ring */
     /* The uplink to a hub (sse_uplink.h); all 0 while it never ran. */

@@ -4,12 +4,12 @@
 # itself with cc against a build's library, run and read with curl (the boot
 # event replayed, then messages), stopped by SIGINT; telemetry and ssedge-rpi
 # refusing each bad flag with one line and exit 2, --help, a start failure
-# (exit 1, a line saying why), the IPv6 URL; sse_tests refusing what it does
-# not know.
+# (exit 1, a line saying why), the IPv6 URL; the ssedge command the same
+# way; sse_tests refusing what it does not know.
 #
 # Usage: tests/examples/examples_test.sh [BUILD_DIR]   (default build/gcc)
 #        uses BUILD_DIR/libssedge.a, BUILD_DIR/include/sse_config.h and
-#        BUILD_DIR/bin/{telemetry,ssedge-rpi,sse_tests}
+#        BUILD_DIR/bin/{telemetry,ssedge-rpi,ssedge,sse_tests}
 # Env:   KEEP_TMP=1 keeps the temp dir.   Needs: cc, curl, bash >= 5.
 # Last line: "examples: N passed, M failed". Listens on loopback only, on
 # ports the OS picks; every wait is bounded (about 15 s in all).
@@ -23,8 +23,8 @@ SUITE=examples # common.sh: the summary line
 trap 'exit 130' INT TERM
 
 for f in "$B/libssedge.a" "$B/include/sse_config.h" "$B/bin/telemetry" \
-         "$B/bin/ssedge-rpi" "$B/bin/sse_tests"; do
-    [ -e "$f" ] || bail "$f exists (make BUILD=$B $B/bin/telemetry $B/bin/ssedge-rpi $B/bin/sse_tests)"
+         "$B/bin/ssedge-rpi" "$B/bin/ssedge" "$B/bin/sse_tests"; do
+    [ -e "$f" ] || bail "$f exists (make BUILD=$B $B/bin/telemetry $B/bin/ssedge-rpi $B/bin/ssedge $B/bin/sse_tests)"
 done
 command -v curl >/dev/null 2>&1 || bail "curl is installed"
 command -v cc >/dev/null 2>&1 || bail "cc is installed"
@@ -111,10 +111,10 @@ if [ -x "$TMP/hello" ]; then
     run hello-busy "$TMP/hello" "$PORT" 127.0.0.1
     [ $RC -eq 1 ] && grep -q '^hello: cannot start: SSE_ERR_' "$TMP/hello-busy.err"
     check $? "hello on a port in use: exit 1 ($RC), $(grep '^hello:' "$TMP/hello-busy.err")"
-    for p in telemetry ssedge-rpi; do
+    for p in telemetry ssedge-rpi ssedge; do
         run "$p-busy" "$B/bin/$p" --port "$PORT" --bind 127.0.0.1
         [ $RC -eq 1 ] && grep -Eq "$p: cannot (start|serve) on 127\.0\.0\.1:$PORT: SSE_ERR_" "$TMP/$p-busy.err"
-        check $? "$p on a port in use: exit 1 ($RC), $(grep -E "$p: cannot" "$TMP/$p-busy.err")"
+        check $? "$p on a port in use: exit 1 ($RC), $(grep -m1 -E "$p: cannot (start|serve)" "$TMP/$p-busy.err")"
     done
     stop "$HELLO" INT
     [ "$RC" -eq 0 ] && awk -v s="$STOP_S" 'BEGIN { exit !(s < 3) }'
@@ -169,14 +169,52 @@ bad telemetry --key --key x.pem
 bad telemetry --ca --ca x.pem
 bad ssedge-rpi --root --root
 bad ssedge-rpi --root --root "$LONG"
+bad ssedge-rpi --token --token short
+bad ssedge-rpi --cors-origin --cors-origin a --cors-origin b --cors-origin c \
+    --cors-origin d --cors-origin e
+bad ssedge-rpi --stats --stats stats
+bad ssedge-rpi --stats --stats /events
+bad ssedge-rpi --stats --stats /app.js
+grep -q '^#define CONFIG_SSE_TLS 1' "$B/include/sse_config.h" || bad ssedge-rpi --cert --cert x.pem
+bad ssedge-rpi --key --key x.pem --cert y.pem
+for f in abc 99999 -1 '' ' 80' 80x 0x50; do bad ssedge --port --port "$f"; done
+bad ssedge --port --port
+bad ssedge --bind --bind localhost
+bad ssedge --bogus --bogus
+bad ssedge extra extra
+bad ssedge --token --token short
+bad ssedge --publish-token --publish-token short
+bad ssedge --event --event ''
+bad ssedge --event --event $'a\nb'
+bad ssedge --event --event $'\xff'
+bad ssedge --channel --channel 'a,b'
+bad ssedge --channel --channel ''
+bad ssedge --channel --channel 1 --channel 2 --channel 3 --channel 4 --channel 5 --channel 6 \
+    --channel 7 --channel 8 --channel 9
+bad ssedge --stats --stats stats
+bad ssedge --stats --stats /events
+bad ssedge --stats --stats /
+bad ssedge --stats --stats /app.js
+bad ssedge --cors-origin --cors-origin a --cors-origin b --cors-origin c --cors-origin d \
+    --cors-origin e
+grep -q '^#define CONFIG_SSE_TLS 1' "$B/include/sse_config.h" || bad ssedge --cert --cert x.pem
+bad ssedge --key --key x.pem --cert y.pem
+bad ssedge --restart-delay-ms --restart-delay-ms 5
+bad ssedge --restart-delay-ms --restart-delay-ms 1e3
+bad ssedge --restart --restart
+bad ssedge --linger --linger --restart -- true
+bad ssedge -- --
 
 # --help: a manual on stdout, exit 0; every flag and, under each (but
 # --help), its default.
 declare -A FLAGS=(
     [telemetry]="--port --bind --interval-ms --cors-origin --token --cert --key --ca --help"
-    [ssedge-rpi]="--port --bind --interval-ms --root --help"
+    [ssedge-rpi]="--port --bind --interval-ms --root --token --cors-origin --stats --cert --key
+                  --help"
+    [ssedge]="--sse --event --channel --port --bind --cors-origin --token --publish-token --stats
+              --cert --key --restart --restart-delay-ms --linger --help"
 )
-for p in telemetry ssedge-rpi; do
+for p in telemetry ssedge-rpi ssedge; do
     run "$p-help" "$B/bin/$p" --help
     [ $RC -eq 0 ] && [ ! -s "$TMP/$p-help.err" ] && grep -q '^SYNOPSIS' "$TMP/$p-help.out"
     check $? "$p --help: exit 0 ($RC), a manual on stdout, nothing on stderr"
@@ -212,13 +250,23 @@ for p in telemetry ssedge-rpi; do
     stop "$pid" TERM
     check "$RC" "$p: SIGTERM, exit 0 ($RC)"
 done
+"$B/bin/ssedge" --port 0 --bind 127.0.0.1 --linger --restart-delay-ms 3600000 </dev/null \
+    >"$TMP/ssedge-ok.out" 2>"$TMP/ssedge-ok.err" &
+pid=$!
+pids+=("$pid")
+url=$(wait_line "$pid" 's|.*\(http://127\.0\.0\.1:[0-9][0-9]*/\).*|\1|p' "$TMP/ssedge-ok.err")
+[ -n "$url" ] && curl -s --max-time 3 -o /dev/null "$url"
+check $? "ssedge --port 0 --bind 127.0.0.1 --linger --restart-delay-ms 3600000 serves (${url:-no URL logged})"
+stop "$pid" TERM
+check "$RC" "ssedge: SIGTERM, exit 0 ($RC)"
 
 # The URL printed for an IPv6 address carries brackets.
 if ! grep -q '^0\{31\}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
     echo "# skip: no IPv6 loopback (::1) here"
 else
-    for p in telemetry ssedge-rpi; do
-        "$B/bin/$p" --port 0 --bind ::1 >"$TMP/$p-v6.out" 2>"$TMP/$p-v6.err" &
+    for p in telemetry ssedge-rpi ssedge; do
+        "$B/bin/$p" --port 0 --bind ::1 $([ $p = ssedge ] && echo --linger) </dev/null \
+            >"$TMP/$p-v6.out" 2>"$TMP/$p-v6.err" &
         pid=$!
         pids+=("$pid")
         url=$(wait_line "$pid" 's|.*\(http://\[::1\]:[0-9][0-9]*/\).*|\1|p' \

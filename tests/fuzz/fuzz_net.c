@@ -134,6 +134,9 @@ int fz_conn_start(void)
     cfg.send_timeout_ms = 1000;
     /* Never reached (the client's FIN comes at once): a 408 would be a bug. */
     cfg.header_timeout_ms = 5000;
+#if CONFIG_SSE_PUBLISH_BODY_MAX > 0
+    cfg.publish_token = FZ_TOKEN; /* POST /publish: bodies read, events made */
+#endif
     server_why = NULL;
     sse_server_stats(&st);
     last_bad = st.bad_requests;
@@ -286,7 +289,19 @@ static const char *answer_ok(const answer_t *a, int parse_rc, const sse_http_req
     const char *end, *cl, *b;
     size_t head_len, body_len, i;
     int status;
+    answer_t view;
+    sse_str_t expect;
 
+    /* POST /publish answers "100 Continue" first when asked (Expect): the
+     * checks below are about the final answer after it. */
+    if (a->len >= 25 && memcmp(a->buf, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0) {
+        if (parse_rc <= 0 || !sse_http_header(rq, "Expect", &expect))
+            return "conn: 100 Continue without an Expect";
+        view = *a;
+        view.buf += 25;
+        view.len -= 25;
+        a = &view;
+    }
     if (a->len < 13 || memcmp(a->buf, "HTTP/1.1 ", 9) != 0 || a->buf[12] != ' ')
         return "conn: answer does not start with \"HTTP/1.1 NNN \"";
     for (i = 9, status = 0; i < 12; i++) {

@@ -22,11 +22,15 @@ else
     tail -20 "$D/log"; bad "make install"
 fi
 for f in lib/libssedge.a lib/pkgconfig/ssedge.pc include/ssedge/sse.h \
-         include/ssedge/sse_version.h include/ssedge/sse_config.h bin/ssedge-rpi lib/systemd/system/ssedge-rpi.service; do
+         include/ssedge/sse_version.h include/ssedge/sse_config.h bin/ssedge-rpi bin/ssedge \
+         lib/systemd/system/ssedge-rpi.service lib/systemd/system/ssedge@.service \
+         share/ssedge/example.conf; do
     if [ -f "$D/stage$PREFIX/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
 done
 grep -q "^ExecStart=$PREFIX/bin/ssedge-rpi" "$D/stage$PREFIX/lib/systemd/system/ssedge-rpi.service" \
     && ok "unit's ExecStart names $PREFIX/bin" || bad "unit's ExecStart"
+grep -q "^ExecStart=$PREFIX/bin/ssedge \$SSEDGE_ARGS\$" "$D/stage$PREFIX/lib/systemd/system/ssedge@.service" \
+    && ok "ssedge@.service's ExecStart names $PREFIX/bin" || bad "ssedge@.service's ExecStart"
 
 # pkg-config sees the staged tree as its sysroot.
 PC="env PKG_CONFIG_SYSROOT_DIR=$D/stage PKG_CONFIG_LIBDIR=$D/stage$PREFIX/lib/pkgconfig pkg-config"

@@ -2,7 +2,8 @@
 # Checks the ssedge-rpi daemon (examples/rpi-daemon) from the outside with
 # curl: JSON "stats" events with the four fields at about 1 Hz, values read
 # from a fake /sys and /proc, the dashboard page, journald-style log lines,
-# and SIGTERM/SIGINT ending the streams and the process with exit code 0.
+# SIGTERM/SIGINT ending the streams and the process with exit code 0, and
+# --token, --cors-origin, --stats (JSON and Prometheus text).
 #
 # Usage: tests/rpi/daemon_test.sh [BIN_DIR]   (default build/rpi-host/bin; uses BIN_DIR/ssedge-rpi)
 # Env:   WRAP  command that runs the binary, e.g. "qemu-aarch64" for a cross
@@ -173,7 +174,7 @@ tr -d '\r' <"$TMP/page.headers" | grep -qi '^content-type: text/html' &&
 check $r "GET / serves the dashboard page (200 text/html loading app.js)"
 js=$(timeout 10 curl -s --max-time 5 "http://127.0.0.1:$REAL_PORT/app.js")
 r=1
-[[ $js == *"new EventSource('/events')"* ]] && [[ $js == *"addEventListener('stats'"* ]] && r=0
+[[ $js == *"new EventSource('/events'"* ]] && [[ $js == *"addEventListener('stats'"* ]] && r=0
 check $r "GET /app.js: the page's EventSource on /events listening for stats"
 gz=$(timeout 10 curl -s --max-time 5 --compressed -D "$TMP/gz.headers" "http://127.0.0.1:$REAL_PORT/")
 r=1
@@ -249,9 +250,48 @@ else
     LOGS="$TMP/real.log"
 fi
 
-# journald: every line "<N>ident: message", no timestamps.
+# ---------------------------------------------------------------- --token, --stats, --cors-origin
+TOK=rpi-0123456789abcdef
+if start guarded --token "$TOK" --stats /stats --cors-origin http://dash.test; then
+    G_PID=$PID
+    code=$(timeout 10 curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+        -H 'Accept: text/event-stream' "http://127.0.0.1:$PORT/events")
+    [ "$code" = 401 ]
+    check $? "--token: a stream without it: 401 ($code)"
+    timeout 10 curl -sN --max-time 2.5 -D "$TMP/tok.headers" -H 'Accept: text/event-stream' \
+        -H 'Origin: http://dash.test' "http://127.0.0.1:$PORT/events?token=$TOK" >"$TMP/tok.out"
+    tr -d '\r' <"$TMP/tok.headers" | grep -qx 'Access-Control-Allow-Origin: http://dash.test' &&
+        grep -q '^event: stats' "$TMP/tok.out"
+    check $? "--token with ?token= streams stats; --cors-origin echoes the allowed origin"
+    code=$(timeout 10 curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/stats")
+    [ "$code" = 401 ]
+    check $? "--stats behind --token: 401 without it ($code)"
+    timeout 10 curl -s --max-time 5 -H "Authorization: Bearer $TOK" \
+        "http://127.0.0.1:$PORT/stats" >"$TMP/stats.json"
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["event_last_id"] >= 1 and d["auth_failures"] >= 1 and
+         d["connections_accepted"] >= 3 else 1)' "$TMP/stats.json"
+    check $? "--stats: JSON ($(head -c 90 "$TMP/stats.json")...)"
+    timeout 10 curl -s --max-time 5 -D "$TMP/prom.headers" -H "Authorization: Bearer $TOK" \
+        -H 'Accept: text/plain; version=0.0.4' "http://127.0.0.1:$PORT/stats" >"$TMP/stats.prom"
+    tr -d '\r' <"$TMP/prom.headers" | grep -qi '^content-type: text/plain; version=0.0.4' &&
+        grep -qx '# TYPE ssedge_auth_failures_total counter' "$TMP/stats.prom" &&
+        grep -Eqx 'ssedge_streams_active [0-9]+' "$TMP/stats.prom"
+    check $? "--stats with Accept: text/plain; version=0.0.4: Prometheus text"
+    stop "$G_PID" TERM
+    [ "$RC" -eq 0 ]
+    check $? "SIGTERM: exit code $RC (want 0)"
+    LOGS="$LOGS $TMP/guarded.log"
+else
+    not_ok "ssedge-rpi starts with --token --stats --cors-origin"
+fi
+
+# journald: every line "<N>ident: message", no timestamps (a line about a
+# client starts with its address).
 # shellcheck disable=SC2086
-bad=$(grep -hEv '^<[0-7]>ssedge(-rpi)?: [^0-9]' $LOGS | head -3)
+bad=$(grep -hEv '^<[0-7]>ssedge(-rpi)?: ([^0-9[]|[0-9.]+:[0-9]+: |\[[0-9a-f:]+\]:[0-9]+: )' $LOGS | head -3)
 [ -z "$bad" ]
 check $? "every log line is '<priority>ssedge-rpi: message' (journald)"
 [ -z "$bad" ] || echo "#   ${bad//$'\n'/$'\n#   '}"

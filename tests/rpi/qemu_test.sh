@@ -1,9 +1,11 @@
 #!/bin/bash
 # Raspberry Pi builds under emulation: cross-builds the rpi presets (aarch64,
-# armhf; static, see below), runs the CUnit runner under qemu-user, streams
-# from the emulated telemetry example with host curl (ids, Last-Event-ID
-# resume), runs tests/rpi/daemon_test.sh against the emulated ssedge-rpi,
-# and runs the tls suite of a TLS build of each preset.
+# armhf; static, see below), runs the CUnit runner under qemu-user (its
+# publish suite: POST /publish with curl), streams from the emulated
+# telemetry example with host curl (ids, Last-Event-ID resume), runs
+# tests/rpi/daemon_test.sh against the emulated ssedge-rpi and
+# tests/ssedge/cmd_test.sh against the emulated ssedge command (its program
+# a host shell), and runs the tls suite of a TLS build of each preset.
 #
 # Usage: tests/rpi/qemu_test.sh [BUILD_AARCH64 [BUILD_ARMHF]]
 #        (defaults build/rpi-aarch64 build/rpi-armhf; "-" skips that arch)
@@ -218,19 +220,39 @@ daemon() {
     failed=$((failed + ${line%% failed}))
 }
 
+# command_test ARCH QEMU BUILD: tests/ssedge/cmd_test.sh against the emulated
+# ssedge (QUICK: without the 5 s grace-period case)
+command_test() {
+    local arch=$1 qemu=$2 b=$3 line
+    WRAP=$qemu QUICK=1 NAME="ssedge ($arch)" run timeout 240 "$TOP/tests/ssedge/cmd_test.sh" \
+        "$b/bin" >"$TMP/$arch.command" 2>&1
+    sed "s/^\(not \)\{0,1\}ok - /&$arch: ssedge: /" "$TMP/$arch.command" | grep -v '^ssedge ('
+    line=$(grep -E '^ssedge \(.*\): [0-9]+ passed, [0-9]+ failed$' "$TMP/$arch.command" | tail -1)
+    if [ -z "$line" ]; then
+        not_ok "$arch: cmd_test.sh printed no summary"
+        return
+    fi
+    line=${line##*: }           # "N passed, M failed"
+    passed=$((passed + ${line%% passed*}))
+    line=${line#*passed, }
+    failed=$((failed + ${line%% failed}))
+}
+
 for spec in "aarch64 $B_AARCH64 aarch64-linux-gnu qemu-aarch64 AArch64" \
             "armhf $B_ARMHF arm-linux-gnueabihf qemu-arm ARM"; do
     read -r arch b triplet qemu mach <<<"$spec"
     [ "$b" = "-" ] && continue
     echo "=== $arch ($b)"
     build "$arch" "$b" "configs/rpi_${arch}_defconfig" "$triplet" \
-        "$b/bin/sse_tests" "$b/bin/telemetry" "$b/bin/ssedge-rpi" || continue
-    machine "$b/bin/sse_tests" "$mach" && machine "$b/bin/ssedge-rpi" "$mach"
-    check $? "$arch: sse_tests and ssedge-rpi are static $mach executables"
+        "$b/bin/sse_tests" "$b/bin/telemetry" "$b/bin/ssedge-rpi" "$b/bin/ssedge" || continue
+    machine "$b/bin/sse_tests" "$mach" && machine "$b/bin/ssedge-rpi" "$mach" &&
+        machine "$b/bin/ssedge" "$mach"
+    check $? "$arch: sse_tests, ssedge-rpi and ssedge are static $mach executables"
     # shellcheck disable=SC2086
     runner "$arch" "$qemu" "$b" $SUITES
     telemetry "$arch" "$qemu" "$b"
     daemon "$arch" "$qemu" "$b"
+    command_test "$arch" "$qemu" "$b"
     # mbedTLS on the target (its 32-bit bignum code on armhf): the tls suite,
     # host curl and openssl s_client against the emulated server.
     [ "$TLS" = 0 ] && continue

@@ -38,7 +38,10 @@ function duration(s) {
   return (d ? d + 'd ' : '') + hms;
 }
 
-const es = new EventSource('/events');
+// A daemon started with --token wants it: the page passes on its own
+// ?token= (EventSource cannot send an Authorization header).
+const token = new URLSearchParams(location.search).get('token');
+const es = new EventSource('/events' + (token ? '?token=' + encodeURIComponent(token) : ''));
 es.onopen = () => {
   if (opened++) $('reconnects').textContent = opened - 1;
   $('state').textContent = 'live'; $('state').className = 'open';
