@@ -3,7 +3,12 @@
 # ssedge, libmicrohttpd, CivetWeb, nginx + nchan) under the same client, prints one Markdown table.
 #
 # Usage: scripts/bench.sh BIN_DIR        (make bench: scripts/bench.sh build/bin)
-# Env:   BENCH_SECONDS (5)  measuring window per run
+# Env:   BENCH_RUNS (3; 1 with BENCH_MODE=lwip)  runs of every server at each
+#                           point, interleaved (floor, ssedge, ..., then
+#                           again floor, ssedge, ...): the table shows the
+#                           medians of the runs that went through, CPU with
+#                           its min-max; the stall and TLS rows run once
+#        BENCH_SECONDS (5)  measuring window per run
 #        BENCH_WARMUP (2)   warm-up before the window
 #        BENCH_SERVERS ("floor ssedge mhd civetweb nchan")  which servers, in
 #                           this order at every point; a missing one is n/a
@@ -67,9 +72,15 @@ if [ "$MODE" = lwip ]; then
     # The peers run on Linux, not behind the tap link: only ssedge here.
     SERVERS=ssedge
     DEFAULT_POINTS="10:1000:0 100:1000:0 300:100:0"
+    RUNS=${BENCH_RUNS:-1}   # make bench-lwip is slow
 else
     SERVERS=${BENCH_SERVERS:-floor ssedge mhd civetweb nchan}
     DEFAULT_POINTS="10:1000 100:1000 1000:100 1000:1000 3000:10"
+    RUNS=${BENCH_RUNS:-3}
+fi
+if ! [[ $RUNS =~ ^[0-9]+$ ]] || [ "$RUNS" -lt 1 ]; then
+    echo "bench: BENCH_RUNS must be a whole number of runs, 1 or more: '$RUNS'" >&2
+    exit 2
 fi
 POINTS=${BENCH_POINTS:-$DEFAULT_POINTS}
 for s in $SERVERS; do
@@ -260,19 +271,22 @@ kv() { # key line -> value ("-" if absent)
 
 # ---- the runs and their rows -------------------------------------------------
 
+# A row is one server (label) at one point; it holds one or more runs. A
+# point's rows run BENCH_RUNS times, interleaved; the stall and TLS rows once.
 failed=0
 nrows=0
 groups=()                  # group keys in the order first seen
 declare -A group_title     # key -> "100 × 1000"
 declare -A group_rows      # key -> "id id ..."
-declare -A r_label r_kind r_state r_line r_log
+declare -A r_label r_kind r_srv r_clients r_rate r_co r_name r_multi r_tls r_nruns r_remark
+# Per run, keyed "row,n": state (failed: nothing measured or no server;
+# short: measured, but something went short, the reasons in why; ok),
+# the client's line, what went short.
+declare -A rr_state rr_line rr_why
 notes=()
-# KiB/conn and CPU us/event of ssedge per "tls|plain clients rate", for the
-# TLS summary
-declare -A rss_of cpu_of
 
-new_row() { # group title label kind -> row id in $row
-    local grp=$1
+new_row() { # group title label server clients rate coalesce multi -> row id in $row
+    local grp=$1 kind=peer
     if [ -z "${group_title[$grp]+x}" ]; then
         groups+=("$grp")
         group_title[$grp]=$2
@@ -281,39 +295,56 @@ new_row() { # group title label kind -> row id in $row
     row=$nrows
     nrows=$((nrows + 1))
     group_rows[$grp]+="$row "
+    [ "$4" = floor ] && kind=floor
+    [ "$4" = ssedge ] && kind=ssedge
     r_label[$row]=$3
-    r_kind[$row]=$4
-    r_state[$row]=na
-    r_line[$row]=""
-    r_log[$row]=""
+    r_kind[$row]=$kind
+    r_srv[$row]=$4
+    r_clients[$row]=$5
+    r_rate[$row]=$6
+    r_co[$row]=$7
+    r_multi[$row]=$8           # 1: its logs carry .runN
+    r_tls[$row]=$tls_mode
+    r_nruns[$row]=0            # runs that ran (not n/a)
+    r_remark[$row]=""
+    r_name[$row]="$([ "$tls_mode" = 1 ] && echo tls_)c${5}_r${6}_${4}$([ "$7" != 0 ] && echo "_co$7")"
 }
 
-# One server at one point: start it, run the client, stop it, keep the row.
-run_server() { # group title server label clients rate coalesce [client args...]
-    local grp=$1 title=$2 srv=$3 label=$4 clients=$5 rate=$6 co=$7
-    local name line status limit rc kind=peer own slots over="" cs extra=()
-    shift 7
-    [ "$srv" = floor ] && kind=floor
-    [ "$srv" = ssedge ] && kind=ssedge
-    own=$([ "$kind" = ssedge ] && echo 1 || echo 0)
-    new_row "$grp" "$title" "$label" "$kind"
-    if [ -n "${na_why[$srv]+x}" ]; then
-        return
+# The log files of a row's run n, without .{server,client}.log.
+log_base() { # row n
+    if [ "${r_multi[$1]}" = 1 ]; then
+        printf '%s' "$LOG_DIR/${r_name[$1]}.run$2"
+    else
+        printf '%s' "$LOG_DIR/${r_name[$1]}"
     fi
-    name="$([ "$tls_mode" = 1 ] && echo tls_)c${clients}_r${rate}_${srv}$([ "$co" != 0 ] && echo "_co$co")$([ $# -gt 0 ] && echo _stall)"
-    r_log[$row]="$LOG_DIR/$name.*.log"
-    echo "== $title: $label" >&2
+}
+
+# One run of a row's server: start it, run the client, stop it, keep the run.
+run_one() { # row n [client args...]
+    local id=$1 n=$2
+    local srv=${r_srv[$1]} label=${r_label[$1]} clients=${r_clients[$1]} rate=${r_rate[$1]} co=${r_co[$1]}
+    local base line status limit rc slots over="" cs why="" extra=() title own=0 k
+    shift 2
+    [ "$srv" = ssedge ] && own=1
+    # n/a (missing, or it said it cannot run here): no run.
+    [ -n "${na_why[$srv]+x}" ] && return
+    title=${group_title[$(grp_of "$id")]}
+    base=$(log_base "$id" "$n")
+    echo "== $title: $label$([ "${r_multi[$id]}" = 1 ] && echo " (run $n of $RUNS)")" >&2
     server_path=-
-    start_server "$srv" "$rate" "$co" "$LOG_DIR/$name.server.log"
+    start_server "$srv" "$rate" "$co" "$base.server.log"
     rc=$?
     if [ "$rc" -eq 77 ]; then
         # The program says it cannot run on this machine: n/a from now on.
-        na_why[$srv]="$(grep -v '^listening ' "$LOG_DIR/$name.server.log" | tail -n 1)"
+        na_why[$srv]="$(grep -v '^listening ' "$base.server.log" | tail -n 1)"
         [ -n "${na_why[$srv]}" ] || na_why[$srv]="${prog_of[$srv]#"$ROOT"/} cannot run here (exit 77)"
         return
-    elif [ "$rc" -ne 0 ]; then
-        r_state[$row]=failed
-        notes+=("$label at $title: failed, the server did not come up (log: $LOG_DIR/$name.server.log)")
+    fi
+    r_nruns[$id]=$((r_nruns[$id] + 1))
+    rr_line["$id,$n"]=""
+    if [ "$rc" -ne 0 ]; then
+        rr_state["$id,$n"]=failed
+        rr_why["$id,$n"]="the server did not come up"
         [ "$own" = 1 ] && failed=1
         return
     fi
@@ -327,32 +358,22 @@ run_server() { # group title server label clients rate coalesce [client args...]
         --rate "$rate" --seconds "$SECONDS_W" --warmup "$WARMUP" \
         --server-pid "$server_pids" ${extra[@]+"${extra[@]}"} \
         ${cli_extra[@]+"${cli_extra[@]}"} "$@" \
-        >"$LOG_DIR/$name.client.log" 2>&1 &
+        >"$base.client.log" 2>&1 &
     client_pid=$!
     wait "$client_pid"
     status=$?
     client_pid=""
     stop_server
-    grep -v '^clients=' "$LOG_DIR/$name.client.log" | sed 's/^/  /' >&2
-    line=$(grep '^clients=' "$LOG_DIR/$name.client.log" | tail -n 1)
+    grep -v '^clients=' "$base.client.log" | sed 's/^/  /' >&2
+    line=$(grep '^clients=' "$base.client.log" | tail -n 1)
     [ -n "$line" ] && echo "  $line" >&2
-    echo "  server: $(grep '^stopped' "$LOG_DIR/$name.server.log" | tail -n 1)" >&2
-    r_line[$row]=$line
-    # Nothing measured: no line, no window, or not one stream in.
-    if [ -z "$line" ] || [ "$(kv connected "$line")" = 0 ] ||
-       [ "$(kv connected "$line")" = - ] ||
-       awk -v w="$(kv window_s "$line")" 'BEGIN { exit !(w + 0 <= 0) }'; then
-        r_state[$row]=failed
-    elif [ "$(kv status "$line")" = ok ]; then
-        r_state[$row]=ok
-    else
-        r_state[$row]=partial
-    fi
+    echo "  server: $(grep '^stopped' "$base.server.log" | tail -n 1)" >&2
+    rr_line["$id,$n"]=$line
     cs=$(kv connected "$line")
-    # ssedge's default host build has 1024 slots: past them its overload
-    # answer turns the extra clients away; that is its configuration, not a
-    # failed run.
-    slots=$([ "$kind" = ssedge ] && slots_of "$srv_bin")
+    # ssedge's build has CONFIG_SSE_MAX_CONNECTIONS slots: past them its
+    # overload answer turns the extra clients away; that is its
+    # configuration, not a failed run (the row says it once).
+    slots=$([ "$own" = 1 ] && slots_of "$srv_bin")
     if [ -n "$slots" ] && [ "$clients" -gt "$slots" ]; then
         over=" ($slots slots: CONFIG_SSE_MAX_CONNECTIONS of $(dirname "$(dirname "$srv_bin")")/.config)"
     fi
@@ -367,33 +388,52 @@ run_server() { # group title server label clients rate coalesce [client args...]
             fi
         fi
     fi
-    if [ "${r_state[$row]}" = failed ]; then
-        notes+=("$label at $title: failed, client exit $status, server exit $server_status (logs: $LOG_DIR/$name.{server,client}.log)")
-    else
-        local why=""
-        [ "$cs" != "$clients" ] && why+=", $cs of $clients streams connected$over"
-        [ "$(kv broken "$line")" != 0 ] && why+=", $(kv broken "$line") streams broken"
-        [ "$(kv end "$line")" != "done" ] && why+=", client ended by $(kv end "$line")"
-        for k in lost dup id_mismatch malformed; do
-            [ "$(kv "$k" "$line")" != 0 ] && why+=", $k=$(kv "$k" "$line")"
-        done
-        # Short of 95 % of the rate by more than one event over the window.
-        awk -v p="$(kv published_per_s "$line")" -v r="$rate" -v w="$(kv window_s "$line")" \
-            'BEGIN { exit !(p * w < 0.95 * r * w - 1) }' &&
-            why+=", the publisher reached $(kv published_per_s "$line") of $rate ev/s"
-        [ "$status" -ne 0 ] && why+=", client exit $status"
-        [ "$server_status" -ne 0 ] && why+=", server exit $server_status"
-        [ -n "$why" ] && notes+=("$label at $title: ${why#, } (logs: $LOG_DIR/$name.{server,client}.log)")
+    # Nothing measured: no line, no window, or not one stream in.
+    if [ -z "$line" ] || [ "$cs" = 0 ] || [ "$cs" = - ] ||
+       awk -v w="$(kv window_s "$line")" 'BEGIN { exit !(w + 0 <= 0) }'; then
+        rr_state["$id,$n"]=failed
+        rr_why["$id,$n"]="client exit $status, server exit $server_status"
+        return
     fi
-    if [ "$kind" = ssedge ] && [ "$co" = 0 ] && [ $# -eq 0 ]; then
-        local m=plain
-        [ "$tls_mode" = 1 ] && m=tls
-        rss_of["$m $clients $rate"]=$(kv rss_kib_per_conn "$line")
-        cpu_of["$m $clients $rate"]=$(kv cpu_us_per_event "$line")
+    # Turned away by the slots alone: every slot streaming, nothing broken.
+    local slots_only=0
+    if [ -n "$over" ] && [ "$cs" = "$slots" ] && [ "$server_status" -eq 0 ] &&
+       [ "$(kv broken "$line")" = 0 ] && [ "$(kv end "$line")" = "done" ]; then
+        slots_only=1
+        r_remark[$id]="$cs of $clients streams connected$over"
+    fi
+    [ "$cs" != "$clients" ] && [ "$slots_only" = 0 ] && why+=", $cs of $clients streams connected$over"
+    [ "$(kv broken "$line")" != 0 ] && why+=", $(kv broken "$line") streams broken"
+    [ "$(kv end "$line")" != "done" ] && why+=", client ended by $(kv end "$line")"
+    for k in lost dup id_mismatch malformed; do
+        [ "$(kv "$k" "$line")" != 0 ] && why+=", $k=$(kv "$k" "$line")"
+    done
+    # Short of 95 % of the rate by more than one event over the window.
+    awk -v p="$(kv published_per_s "$line")" -v r="$rate" -v w="$(kv window_s "$line")" \
+        'BEGIN { exit !(p * w < 0.95 * r * w - 1) }' &&
+        why+=", the publisher reached $(kv published_per_s "$line") of $rate ev/s"
+    [ "$status" -ne 0 ] && [ "$slots_only" = 0 ] && why+=", client exit $status"
+    [ "$server_status" -ne 0 ] && why+=", server exit $server_status"
+    # The client's own verdict, should it see more than the checks above.
+    [ -z "$why" ] && [ "$slots_only" = 0 ] && [ "$(kv status "$line")" != ok ] &&
+        why+=", client status $(kv status "$line")"
+    if [ -n "$why" ]; then
+        rr_state["$id,$n"]=short
+        rr_why["$id,$n"]=${why#, }
+    else
+        rr_state["$id,$n"]=ok
+        rr_why["$id,$n"]=""
     fi
     if [ "$tls_mode" = 1 ]; then
         echo "  TLS: $(kv tls_version "$line") $(kv tls_suite "$line"), handshake avg $(kv tls_hs_avg_ms "$line") ms (client side, $(kv tls_handshakes "$line") done), server CPU while connecting $(kv connect_server_cpu_us_per_conn "$line") us/conn" >&2
     fi
+}
+
+declare -A grp_of_row
+grp_of() { printf '%s' "${grp_of_row[$1]}"; }
+add_row() { # group title server label clients rate coalesce multi
+    new_row "$1" "$2" "$4" "$3" "$5" "$6" "$7" "$8"
+    grp_of_row[$row]=$1
 }
 
 ssedge_label() { # coalesce_ms
@@ -414,25 +454,41 @@ for pt in $POINTS; do
         echo "bench: bad point '$pt' in BENCH_POINTS (clients:rate[:coalesce_ms])" >&2
         exit 2
     fi
+done
+for pt in $POINTS; do
+    IFS=: read -r pc pr pco <<<"$pt"
+    pco=${pco:-0}
     grp="$pc $pr"
     title="$pc × $pr"
+    ids=()
     for s in $SERVERS; do
         if [ "$s" = ssedge ]; then
-            run_server "$grp" "$title" ssedge "$(ssedge_label "$pco")" "$pc" "$pr" "$pco"
+            add_row "$grp" "$title" ssedge "$(ssedge_label "$pco")" "$pc" "$pr" "$pco" 1
+            ids+=("$row")
             if [ "$COALESCE" != 0 ] && [ "$COALESCE" != "$pco" ]; then
-                run_server "$grp" "$title" ssedge "$(ssedge_label "$COALESCE")" "$pc" "$pr" "$COALESCE"
+                add_row "$grp" "$title" ssedge "$(ssedge_label "$COALESCE")" "$pc" "$pr" "$COALESCE" 1
+                ids+=("$row")
             fi
         else
-            run_server "$grp" "$title" "$s" "$s" "$pc" "$pr" 0
+            add_row "$grp" "$title" "$s" "$s" "$pc" "$pr" 0 1
+            ids+=("$row")
         fi
+    done
+    # Interleaved: every server once, then every server again, so a slow
+    # drift of the machine weighs on all of them alike.
+    for ((n = 1; n <= RUNS; n++)); do
+        for id in "${ids[@]}"; do
+            run_one "$id" "$n"
+        done
     done
 done
 
 # One reader of 100 stops reading: ssedge's RSS and whether it drops it.
 if [ "$STALL" != 0 ]; then
-    run_server "stall" "100 × $STALL_RATE + stall" ssedge \
-        "$(ssedge_label 0)" 100 "$STALL_RATE" 0 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
-    stall_log=${r_log[$row]%.\*.log}.client.log
+    add_row "stall" "100 × $STALL_RATE + stall" ssedge "$(ssedge_label 0)" 100 "$STALL_RATE" 0 0
+    r_name[$row]+=_stall
+    stall_log=$(log_base "$row" 1).client.log
+    run_one "$row" 1 --stall-one "$STALL" --stall-rcvbuf "$STALL_RCVBUF"
 fi
 
 # The same over TLS (mbedTLS), from the CONFIG_SSE_TLS build, with a
@@ -481,10 +537,135 @@ else
     cli_extra=(--tls --cafile "$cert_dir/ca.crt")
     for pt in "100 1000" "1000 100"; do
         read -r pc pr <<<"$pt"
-        run_server "$pc $pr" "$pc × $pr" ssedge "$(ssedge_label 0)" "$pc" "$pr" 0
+        add_row "$pc $pr" "$pc × $pr" ssedge "$(ssedge_label 0)" "$pc" "$pr" 0 0
+        run_one "$row" 1
     done
     rm_cert_dir
 fi
+
+# ---- the medians -------------------------------------------------------------
+
+# The runs that make a row's figures: those that went through clean; when
+# none did but some measured (a saturated publisher at every run, say), those,
+# and the row says so. Sets use (the run numbers), nuse, nclean, nmeasured.
+pick_runs() { # row
+    local n
+    use="" nuse=0 nclean=0 nmeasured=0
+    for ((n = 1; n <= RUNS; n++)); do
+        case ${rr_state["$1,$n"]:-} in
+        ok) nclean=$((nclean + 1)); nmeasured=$((nmeasured + 1)) ;;
+        short) nmeasured=$((nmeasured + 1)) ;;
+        esac
+    done
+    for ((n = 1; n <= RUNS; n++)); do
+        case ${rr_state["$1,$n"]:-} in
+        ok) ;;
+        short) [ "$nclean" = 0 ] || continue ;;
+        *) continue ;;
+        esac
+        use+="$n "
+        nuse=$((nuse + 1))
+    done
+}
+
+# The medians over some client lines (key=value ...), one line of key=value:
+# each figure's median with the decimals the client gives it ("-" when no
+# run has it), and cpu_min/cpu_max.
+medians() { # lines on stdin
+    awk -v keys="delivered_per_s delivered_share cpu_us_per_event p50_ms p99_ms rss_kib_per_conn connected" '
+    BEGIN { nk = split(keys, key, " "); for (i = 1; i <= nk; i++) want[key[i]] = 1 }
+    {
+        for (f = 1; f <= NF; f++) {
+            e = index($f, "=")
+            if (e == 0) continue
+            k = substr($f, 1, e - 1); v = substr($f, e + 1)
+            if (!(k in want) || v !~ /^[0-9]+(\.[0-9]+)?$/) continue
+            m = ++cnt[k]; val[k, m] = v + 0
+            d = index(v, ".") ? length(v) - index(v, ".") : 0
+            if (d > dec[k]) dec[k] = d
+        }
+    }
+    END {
+        out = ""
+        for (i = 1; i <= nk; i++) {
+            k = key[i]; m = cnt[k] + 0
+            if (m == 0) { out = out " " k "=-"; continue }
+            for (a = 2; a <= m; a++)          # insertion sort, a handful of runs
+                for (b = a; b > 1 && val[k, b - 1] > val[k, b]; b--) {
+                    t = val[k, b]; val[k, b] = val[k, b - 1]; val[k, b - 1] = t
+                }
+            med = (m % 2) ? val[k, (m + 1) / 2] : (val[k, m / 2] + val[k, m / 2 + 1]) / 2
+            fmt = "%." (dec[k] + 0) "f"
+            out = out " " k "=" sprintf(fmt, med)
+            if (k == "cpu_us_per_event")
+                out = out " cpu_min=" sprintf(fmt, val[k, 1]) " cpu_max=" sprintf(fmt, val[k, m])
+        }
+        print substr(out, 2)
+    }'
+}
+
+# Per row: state (na, failed, ok, partial) and the medians' line.
+declare -A r_state r_med
+# KiB/conn and CPU us/event of ssedge per "tls|plain clients rate", for the
+# TLS summary
+declare -A rss_of cpu_of
+for ((id = 0; id < nrows; id++)); do
+    pick_runs "$id"
+    if [ "${r_nruns[$id]}" = 0 ]; then
+        r_state[$id]=na
+        continue
+    fi
+    if [ "$nuse" = 0 ]; then
+        r_state[$id]=failed
+    else
+        r_med[$id]=$(for n in $use; do printf '%s\n' "${rr_line["$id,$n"]}"; done | medians)
+        if [ "$nclean" = 0 ] || [ "$nuse" != "${r_nruns[$id]}" ] || [ -n "${r_remark[$id]}" ]; then
+            r_state[$id]=partial
+        else
+            r_state[$id]=ok
+        fi
+    fi
+    title=${group_title[$(grp_of "$id")]}
+    label=${r_label[$id]}
+    # The note: what went short, run by run, and which runs the row is made of.
+    why="" bad=""
+    for ((n = 1; n <= RUNS; n++)); do
+        case ${rr_state["$id,$n"]:-} in
+        failed) why+="; $([ "${r_nruns[$id]}" -gt 1 ] && echo "run $n: ")failed, ${rr_why["$id,$n"]}"; bad+="$n," ;;
+        short) why+="; $([ "${r_nruns[$id]}" -gt 1 ] && echo "run $n: ")${rr_why["$id,$n"]}"; bad+="$n," ;;
+        esac
+    done
+    why=${why#; }
+    bad=${bad%,}
+    [ -n "${r_remark[$id]}" ] && why="${r_remark[$id]}${why:+; $why}"
+    if [ -n "$why" ]; then
+        if [ "${r_multi[$id]}" = 1 ]; then
+            if [ -z "$bad" ]; then logs="$LOG_DIR/${r_name[$id]}.run*"
+            elif [[ $bad == *,* ]]; then logs="$LOG_DIR/${r_name[$id]}.run{$bad}"
+            else logs="$LOG_DIR/${r_name[$id]}.run$bad"
+            fi
+        else
+            logs="$LOG_DIR/${r_name[$id]}"
+        fi
+        head=""
+        if [ "${r_nruns[$id]}" -gt 1 ]; then
+            if [ "$nuse" = 0 ]; then
+                head="failed in all ${r_nruns[$id]} runs: "
+            elif [ "$nclean" = 0 ]; then
+                head="0 of ${r_nruns[$id]} runs clean, the figures are the medians of the $nuse that measured: "
+            elif [ "$nuse" != "${r_nruns[$id]}" ]; then
+                head="$nuse of ${r_nruns[$id]} runs: "
+            fi
+        fi
+        notes+=("$label at $title: $head$why (logs: $logs.{server,client}.log)")
+    fi
+    if [ "${r_kind[$id]}" = ssedge ] && [ "${r_co[$id]}" = 0 ] && [ "$(grp_of "$id")" != stall ]; then
+        m=plain
+        [ "${r_tls[$id]}" = 1 ] && m=tls
+        rss_of["$m ${r_clients[$id]} ${r_rate[$id]}"]=$(kv rss_kib_per_conn "${r_med[$id]:-}")
+        cpu_of["$m ${r_clients[$id]} ${r_rate[$id]}"]=$(kv cpu_us_per_event "${r_med[$id]:-}")
+    fi
+done
 
 # ---- the table ----------------------------------------------------------------
 
@@ -495,7 +676,9 @@ where="loopback"
 [ "$MODE" = lwip ] && where="ssedge on the lwIP port over a tap link"
 
 # Markdown, with the columns padded so the terminal shows it aligned too.
-cols=("clients × ev/s" server "delivered ev/s (share)" "CPU µs/ev" "× floor" "p50 / p99 ms" "KiB/conn")
+cpu_col="CPU µs/ev"
+[ "$RUNS" -gt 1 ] && cpu_col="CPU µs/ev (min–max)"
+cols=("clients × ev/s" server "delivered ev/s (share)" "$cpu_col" "× floor" "p50 / p99 ms" "KiB/conn")
 cells=()   # row-major, ${#cols[@]} per row
 num() { # value -> itself if a number, else "–"
     [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf '–'
@@ -504,12 +687,11 @@ for grp in "${groups[@]}"; do
     floor_cpu="" floor_p99=""
     for id in ${group_rows[$grp]}; do
         if [ "${r_kind[$id]}" = floor ] && [ "${r_state[$id]}" != failed ] && [ "${r_state[$id]}" != na ]; then
-            floor_cpu=$(kv cpu_us_per_event "${r_line[$id]}")
-            floor_p99=$(kv p99_ms "${r_line[$id]}")
+            floor_cpu=$(kv cpu_us_per_event "${r_med[$id]}")
+            floor_p99=$(kv p99_ms "${r_med[$id]}")
         fi
     done
     for id in ${group_rows[$grp]}; do
-        line=${r_line[$id]}
         case ${r_state[$id]} in
         na)
             cells+=("${group_title[$grp]}" "${r_label[$id]}" "n/a" "" "" "" "")
@@ -518,14 +700,20 @@ for grp in "${groups[@]}"; do
             cells+=("${group_title[$grp]}" "${r_label[$id]}" "failed ¹" "" "" "" "")
             continue ;;
         esac
+        line=${r_med[$id]}
         d=$(num "$(kv delivered_per_s "$line")")
         sh=$(kv delivered_share "$line")
-        [ "$sh" != - ] && [ "$sh" != na ] && d="$d ($sh %)"
+        [ "$sh" != - ] && d="$d ($sh %)"
         cs=$(kv connected "$line")
-        cc=$(kv clients "$line")
+        cc=${r_clients[$id]}
         [ "$cs" != "$cc" ] && d="$d, $cs/$cc streams"
         [ "${r_state[$id]}" = partial ] && d="$d ¹"
         cpu=$(num "$(kv cpu_us_per_event "$line")")
+        cpu_cell=$cpu
+        pick_runs "$id"
+        if [ "$nuse" -gt 1 ] && [ "$cpu" != – ]; then
+            cpu_cell="$cpu ($(kv cpu_min "$line")–$(kv cpu_max "$line"))"
+        fi
         p50=$(num "$(kv p50_ms "$line")")
         p99=$(num "$(kv p99_ms "$line")")
         xf=$(awk -v k="${r_kind[$id]}" -v c="$cpu" -v p="$p99" -v fc="$floor_cpu" -v fp="$floor_p99" 'BEGIN {
@@ -535,7 +723,7 @@ for grp in "${groups[@]}"; do
             if (p ~ /^[0-9.]+$/ && fp ~ /^[0-9.]+$/)
                 s = s (s == "" ? "" : ", ") sprintf("p99 %+.2f ms", p - fp)
             print (s == "" ? "–" : s) }')
-        cells+=("${group_title[$grp]}" "${r_label[$id]}" "$d" "$cpu" "$xf" "$p50 / $p99" \
+        cells+=("${group_title[$grp]}" "${r_label[$id]}" "$d" "$cpu_cell" "$xf" "$p50 / $p99" \
                 "$(num "$(kv rss_kib_per_conn "$line")")")
     done
 done
@@ -562,10 +750,18 @@ md_row() { # cells...
     printf '%s\n' "$out"
 }
 
+if [ "$RUNS" -gt 1 ]; then
+    single=""
+    [ "$STALL" != 0 ] && single="stall"
+    [ "$tls_mode" = 1 ] && single="${single:+$single and }TLS"
+    runs_say="$RUNS runs of each server per point, interleaved; cells are the medians of the runs that went through, CPU µs/ev with its range (min–max)${single:+; the $single rows are one run}"
+else
+    runs_say="one run of each server per point"
+fi
 echo
 echo "ssedge fan-out, $(date -u +%F), $(nproc) cores ($cpu_model), Linux $(uname -r), ssedge $commit:" \
      "$where, one epoll client on the same cores, window ${SECONDS_W} s after ${WARMUP} s warm-up," \
-     "CPU of the server's processes per delivered event (logs: $LOG_DIR)"
+     "$runs_say; CPU of the server's processes per delivered event (logs: $LOG_DIR)"
 echo
 md_row "${cols[@]}"
 sep="|"
@@ -580,7 +776,7 @@ for ((i = 0; i < ${#cells[@]}; i += ncol)); do
 done
 echo
 echo "share: events delivered / (events published in the window × streams); × floor: CPU µs/ev against the" \
-     "floor's at the same point, and p99 minus the floor's; ¹ see below."
+     "floor's at the same point$([ "$RUNS" -gt 1 ] && echo " (ratio of the medians)"), and p99 minus the floor's; ¹ see below."
 for s in $SERVERS; do
     [ -n "${na_why[$s]+x}" ] && echo "- $s: n/a, ${na_why[$s]}"
 done
@@ -604,14 +800,14 @@ else
         read -r _ c r <<<"$key"
         p="plain $c $r"
         awk -v c="$c" -v r="$r" -v pr="${rss_of[$p]:--}" -v tr="${rss_of[$key]}" \
-            -v pc="${cpu_of[$p]:--}" -v tc="${cpu_of[$key]}" 'BEGIN {
+            -v pc="${cpu_of[$p]:--}" -v tc="${cpu_of[$key]}" -v med="$([ "$RUNS" -gt 1 ] && echo " (median)")" 'BEGIN {
             if (!(pr ~ /^[0-9.]+$/ && tr ~ /^[0-9.]+$/ && pc ~ /^[0-9.]+$/ && tc ~ /^[0-9.]+$/)) {
                 printf "  %4d × %-4d  no comparison: a TLS or plain run has no figures\n", c, r
                 exit
             }
             d = sprintf("%+.1f", tr - pr)
-            printf "  %4d × %-4d  server RSS per connection: TLS %s KiB, plain %s KiB (%s KiB for TLS);" \
-                   " CPU per event: TLS %s µs, plain %s µs\n", c, r, tr, pr, d, tc, pc }'
+            printf "  %4d × %-4d  server RSS per connection: TLS %s KiB, plain%s %s KiB (%s KiB for TLS);" \
+                   " CPU per event: TLS %s µs, plain%s %s µs\n", c, r, tr, med, pr, d, tc, med, pc }'
     done | sort -n
 fi
 exit "$failed"
