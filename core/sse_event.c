@@ -25,23 +25,17 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     unsigned c = s[0], lo = 0x80, hi = 0xBF;
     size_t len, k;
 
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
+    if (c < 0xC2 || c > 0xF4)
         return 0; /* continuation byte, C0/C1 or F5..FF */
-    }
+    len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF4)
+        hi = 0x8F;
     if (n < len || s[1] < lo || s[1] > hi)
         return 0;
     for (k = 2; k < len; k++)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* HTTP/1.x request-head parser, header lookup, Accept negotiation, query lookup and reason phrases. */
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include "ssedge/sse_http.h"
 
@@ -188,6 +189,16 @@ static int parse_content_length(const char *p, size_t n, int64_t *out)
  * chunked (never returned: the head is refused). */
 #define TE_NOT_CHUNKED 2
 
+/* Headers kept as they are, the last copy winning. */
+static const struct { const char *name; size_t off; } kept[] = {
+    { "accept", offsetof(sse_http_req_t, accept) },
+    { "last-event-id", offsetof(sse_http_req_t, last_event_id) },
+    { "connection", offsetof(sse_http_req_t, connection) },
+    { "origin", offsetof(sse_http_req_t, origin) },
+    { "authorization", offsetof(sse_http_req_t, authorization) },
+    { "accept-encoding", offsetof(sse_http_req_t, accept_encoding) },
+};
+
 /* Store one header if ssedge uses it; reject the framing conflicts. */
 static int keep_header(sse_http_req_t *req, const char *name, size_t nlen,
                        const char *val, size_t vlen)
@@ -219,18 +230,13 @@ static int keep_header(sse_http_req_t *req, const char *name, size_t nlen,
         if (req->host.p != NULL) /* RFC 9112 3.2: more than one is a 400 */
             return fail(req, SSE_ERR_INVALID, 400);
         req->host = v;
-    } else if (ieq(name, nlen, "accept")) {
-        req->accept = v;
-    } else if (ieq(name, nlen, "last-event-id")) {
-        req->last_event_id = v;
-    } else if (ieq(name, nlen, "connection")) {
-        req->connection = v;
-    } else if (ieq(name, nlen, "origin")) {
-        req->origin = v;
-    } else if (ieq(name, nlen, "authorization")) {
-        req->authorization = v;
-    } else if (ieq(name, nlen, "accept-encoding")) {
-        req->accept_encoding = v;
+    } else {
+        size_t i;
+        for (i = 0; i < sizeof kept / sizeof kept[0]; i++)
+            if (ieq(name, nlen, kept[i].name)) {
+                *(sse_str_t *)(void *)((char *)req + kept[i].off) = v;
+                break;
+            }
     }
     return 0;
 }

@@ -214,18 +214,25 @@ static unsigned long header_num(const char *line)
     return v;
 }
 
+/* Receive up to @p max bytes into U.buf + @p at, within the answer's time
+ * counted from @p start. @return bytes read (> 0), or an sse_err_t. */
+static int recv_by(size_t at, size_t max, uint32_t start)
+{
+    uint32_t spent = sse_port_now_ms() - start;
+    int r;
+    if (spent >= CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS)
+        return SSE_ERR_TIMEOUT;
+    r = io_recv(U.buf + at, max, CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS - spent);
+    return r == 0 ? SSE_ERR_CLOSED : r;
+}
+
 /* Read and skip @p n bytes of body; @p have already read. */
 static int skip_body(unsigned long n, size_t have, uint32_t start)
 {
     while (have < n) {
-        uint32_t spent = sse_port_now_ms() - start;
-        int r;
-        if (spent >= CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS)
-            return SSE_ERR_TIMEOUT;
-        r = io_recv(U.buf, n - have < sizeof U.buf ? n - have : sizeof U.buf,
-                    CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS - spent);
-        if (r <= 0)
-            return r == 0 ? SSE_ERR_CLOSED : r;
+        int r = recv_by(0, n - have < sizeof U.buf ? n - have : sizeof U.buf, start);
+        if (r < 0)
+            return r;
         have += (size_t)r;
     }
     return SSE_OK;
@@ -244,16 +251,11 @@ static int read_answer(int *keep)
     *keep = 1;
     for (;;) {
         char *e;
-        uint32_t spent = sse_port_now_ms() - start;
         int r;
-        if (spent >= CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS)
-            return SSE_ERR_TIMEOUT;
         if (len == sizeof U.buf - 1)
             return SSE_ERR_TOO_LARGE;
-        r = io_recv(U.buf + len, sizeof U.buf - 1 - len,
-                    CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS - spent);
-        if (r <= 0)
-            return r == 0 ? SSE_ERR_CLOSED : r;
+        if ((r = recv_by(len, sizeof U.buf - 1 - len, start)) < 0)
+            return r;
         len += (size_t)r;
         U.buf[len] = 0;
         if ((e = strstr(U.buf, "\r\n\r\n")) != NULL) {
@@ -279,18 +281,13 @@ static int read_answer(int *keep)
         memmove(U.buf, U.buf + head, len);
         U.buf[len] = 0;
         while (!strstr(U.buf, "0\r\n\r\n")) {
-            uint32_t spent = sse_port_now_ms() - start;
             int r;
-            if (spent >= CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS)
-                return SSE_ERR_TIMEOUT;
             if (len >= sizeof U.buf - 1) { /* keep the tail: the end marker may straddle */
                 memmove(U.buf, U.buf + len - 8, 8);
                 len = 8;
             }
-            r = io_recv(U.buf + len, sizeof U.buf - 1 - len,
-                        CONFIG_SSE_UPLINK_ANSWER_TIMEOUT_MS - spent);
-            if (r <= 0)
-                return r == 0 ? SSE_ERR_CLOSED : r;
+            if ((r = recv_by(len, sizeof U.buf - 1 - len, start)) < 0)
+                return r;
             len += (size_t)r;
             U.buf[len] = 0;
         }
