@@ -118,8 +118,9 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
 }
 
 /* OPTIONS, for any path: a CORS preflight from an allowed origin gets 204
- * with what may follow; from another origin 403. */
-void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq)
+ * with what may follow (POST when @p publish: the path is POST /publish's);
+ * from another origin 403. */
+void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq, int publish)
 {
     if (rq->origin.p && !c->origin.p) {
         char who[SSE_PORT_PEER_LEN];
@@ -129,7 +130,7 @@ void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq)
                          S.cfg.send_timeout_ms, 0);
         return;
     }
-    if (sse_ingest_wants(&S.cfg, rq)) { /* a page that will POST /publish */
+    if (publish) { /* a page that will POST /publish */
         sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 204, c->origin,
                          c->origin.p ? SSE_INGEST_PREFLIGHT : "Allow: POST, OPTIONS\r\n",
                          S.cfg.send_timeout_ms, 0);

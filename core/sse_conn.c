@@ -124,7 +124,7 @@ void sse_conn_thread(void *arg)
     c->head_only = sse_method_is(rq.method, "HEAD");
     c->origin = sse_cors_origin(&rq);
     if (sse_method_is(rq.method, "OPTIONS")) {
-        sse_preflight(c, &rq);
+        sse_preflight(c, &rq, sse_ingest_wants(&S.cfg, &rq));
         goto out;
     }
     if (sse_ingest_wants(&S.cfg, &rq)) { /* POST /publish: core/sse_ingest.c */

@@ -82,7 +82,7 @@ int  sse_cors_headers(char *buf, size_t cap, sse_str_t origin);
 void sse_answer_close(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
                       int status, sse_str_t origin, const char *extra,
                       uint32_t timeout_ms, int head);
-void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq);
+void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq, int publish);
 void sse_refuse(struct sse_conn *c, int status);
 
 /* ---- sse_route.c ---- */
