@@ -85,7 +85,8 @@ int main(int argc, char **argv)
     int i, stall = 0;
 
     g.warmup = 2;
-    g.host.s_addr = htonl(INADDR_LOOPBACK);
+    g.addr.sin_family = AF_INET;
+    g.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     g.max_inflight = 16; /* ssedge's default listen backlog: never overrun it */
     g.path = "/events";
     g.connect_timeout = -1;
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
         if (strcmp(a, "--port") == 0)
             g.port = (unsigned)parse_num(argv[++i], 1, 65535, argv[0]);
         else if (strcmp(a, "--host") == 0) {
-            if (inet_pton(AF_INET, argv[++i], &g.host) != 1)
+            if (inet_pton(AF_INET, argv[++i], &g.addr.sin_addr) != 1)
                 usage(argv[0]);
         }
         else if (strcmp(a, "--clients") == 0)
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
     if (g.port == 0 || g.clients == 0 || g.seconds <= 0 || g.path[0] != '/' ||
         strlen(g.path) > 256)
         usage(argv[0]);
+    g.addr.sin_port = htons((uint16_t)g.port);
     if (g.connect_timeout < 0)
         g.connect_timeout = 10.0 + g.clients / 50.0;
 

@@ -4,6 +4,7 @@
 #define BENCH_CLIENT_H
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,7 +80,7 @@ typedef struct conn {
 extern struct client {
     /* options */
     unsigned port, clients, max_inflight, rate;
-    struct in_addr host; /* --host, default 127.0.0.1 */
+    struct sockaddr_in addr; /* --host (default 127.0.0.1) and --port */
     double   seconds, warmup, connect_timeout;
     long     server_pid[MAX_PIDS]; /* --server-pid: CPU and RSS are summed */
     unsigned npids;

@@ -139,7 +139,6 @@ static void tcp_connected(conn_t *c, ll now)
 
 void start_connect(conn_t *c, ll now)
 {
-    struct sockaddr_in sa;
     int fd, rc;
 
     fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -167,11 +166,7 @@ void start_connect(conn_t *c, ll now)
         return;
     }
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)g.port);
-    sa.sin_addr = g.host;
-    rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    rc = connect(fd, (const struct sockaddr *)&g.addr, sizeof(g.addr));
     if (rc == 0) {
         set_events(c, EPOLLIN, EPOLL_CTL_ADD);
         tcp_connected(c, now);
