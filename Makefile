@@ -137,8 +137,9 @@ $(PRESETS): | $(DEPS_OK)
 $(BUILD)/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+BENCH_CLIENT_OBJS := $(patsubst %.c,$(BUILD)/%.o,bench/sse_bench_client.c $(wildcard bench/client/*.c))
 APP_OBJS := $(BUILD)/examples/telemetry/main.o $(BUILD)/bench/sse_bench_server.o \
-            $(BUILD)/bench/sse_bench_client.o $(BUILD)/tests/e2e/e2e_server.o \
+            $(BENCH_CLIENT_OBJS) $(BUILD)/tests/e2e/e2e_server.o \
             $(BUILD)/examples/lwip_host/main.o
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(TEST_OBJS) $(APP_OBJS))
 
@@ -170,7 +171,7 @@ $(BIN)/sse_bench_server: $(BUILD)/bench/sse_bench_server.o $(BACKEND_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
 
-$(BIN)/sse_bench_client: $(BUILD)/bench/sse_bench_client.o
+$(BIN)/sse_bench_client: $(BENCH_CLIENT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 

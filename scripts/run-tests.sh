@@ -164,6 +164,7 @@ external install tests/install/install_test.sh
 # (static) and run under qemu-user: the runner, TLS, streams, the daemon.
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/ssedge-rpi build/gcc/bin/ssedge >/dev/null
 external rpi-daemon tests/rpi/daemon_test.sh build/gcc/bin
+external rpi-uplink tests/rpi/uplink_test.sh build/gcc/bin
 # The ssedge command: a program's lines, --sse records, stdin, --restart,
 # exit statuses, no process left after SIGTERM, POST /publish, --stats.
 $MAKE -s BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc build/tls/bin/ssedge \

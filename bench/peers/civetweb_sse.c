@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse_bench_civetweb: the fan-out bench's CivetWeb peer (one worker thread per stream, looping in its request handler). */
 #define _GNU_SOURCE /* clock_nanosleep, sigaction */
 
@@ -13,33 +14,11 @@
 #include <civetweb.h>
 
 #include "pace.h"
+#include "ring.h"
 
 /* Worker threads: one per stream (CivetWeb's model), 3000 streams plus a
  * few for other requests. */
 #define NUM_THREADS "3016"
-
-/* The newest frames, for streams that are a few events behind; a stream
- * further behind than this is ended. */
-#define RING 4096
-#define FRAME_MAX 96
-
-static struct {
-    size_t len;
-    char buf[FRAME_MAX];
-} g_ring[RING];                  /* frame of seq s is g_ring[s % RING] */
-static uint64_t g_latest;        /* seq of the newest frame; 0: none yet */
-static int g_stopping;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER; /* a new frame, or stop */
-static uint64_t g_fell_behind;   /* streams ended for falling out of the ring */
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 /* Every request ("**"): a GET asking for text/event-stream streams until
  * the server stops or the client goes away; anything else gets 404. */
@@ -48,7 +27,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *accept = mg_get_header(conn, "Accept");
     char buf[4096];
-    uint64_t next;
+    ring_pos_t pos;
+    long n;
 
     (void)cbdata;
     if (strcmp(ri->request_method, "GET") != 0 || accept == NULL ||
@@ -62,33 +42,11 @@ static int on_request(struct mg_connection *conn, void *cbdata)
                     "Cache-Control: no-cache\r\n"
                     "\r\n");
 
-    pthread_mutex_lock(&g_lock);
-    next = g_latest + 1; /* starts with the next event */
-    for (;;) {
-        size_t n = 0;
-
-        while (!g_stopping && next > g_latest)
-            pthread_cond_wait(&g_cond, &g_lock);
-        if (g_stopping)
-            break;
-        if (g_latest - next >= RING) { /* its next frame was overwritten */
-            g_fell_behind++;
-            break;
-        }
-        /* The new frame, or every frame it missed while writing. */
-        while (next <= g_latest && n + g_ring[next % RING].len <= sizeof(buf)) {
-            memcpy(buf + n, g_ring[next % RING].buf, g_ring[next % RING].len);
-            n += g_ring[next % RING].len;
-            next++;
-        }
-        pthread_mutex_unlock(&g_lock);
-        if (mg_write(conn, buf, n) <= 0) { /* the client went away */
-            pthread_mutex_lock(&g_lock);
-            break;
-        }
-        pthread_mutex_lock(&g_lock);
-    }
-    pthread_mutex_unlock(&g_lock);
+    ring_pos_init(&pos);
+    /* Until the server stops, the stream falls out of the ring (n < 0) or
+     * the client goes away. */
+    while ((n = ring_read(&pos, buf, sizeof(buf))) > 0 && mg_write(conn, buf, (size_t)n) > 0)
+        ;
     return 200;
 }
 
@@ -97,11 +55,10 @@ int main(int argc, char **argv)
     struct mg_callbacks callbacks;
     struct mg_server_port ports[4];
     struct mg_context *ctx;
-    struct sigaction act;
     pace_args_t args;
     pace_t pace;
     sigset_t sigs;
-    char listen_on[300], extra[64];
+    char listen_on[300];
     const char *options[] = {
         "listening_ports", listen_on,
         "num_threads", NUM_THREADS,
@@ -115,17 +72,7 @@ int main(int argc, char **argv)
 
     /* Stop signals land on this (the publishing) thread: CivetWeb's
      * threads inherit the mask set before they start. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    memset(&act, 0, sizeof(act));
-    act.sa_handler = on_signal; /* no SA_RESTART: the sleep returns EINTR */
-    sigemptyset(&act.sa_mask);
-    sigaction(SIGINT, &act, NULL);
-    sigaction(SIGTERM, &act, NULL);
-    act.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &act, NULL);
+    pace_signals(&sigs);
 
     mg_init_library(0);
     memset(&callbacks, 0, sizeof(callbacks));
@@ -136,37 +83,15 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_set_request_handler(ctx, "**", on_request, NULL);
-    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    pace_signals_unblock(&sigs);
     nports = mg_get_server_ports(ctx, (int)(sizeof(ports) / sizeof(ports[0])),
                                  ports);
     pace_print_listening(nports > 0 ? (unsigned)ports[0].port : args.port,
                          (long)getpid());
 
-    pace_start(&pace, args.rate);
-    while (!g_stop) {
-        uint64_t seq, t;
-
-        if (pace_sleep(&pace) == EINTR)
-            continue; /* the loop condition sees g_stop */
-        seq = pace_begin(&pace);
-        t = pace_now();
-        pthread_mutex_lock(&g_lock);
-        g_ring[seq % RING].len = (size_t)pace_frame(g_ring[seq % RING].buf,
-                                                    FRAME_MAX, seq, t);
-        g_latest = seq;
-        pthread_cond_broadcast(&g_cond);
-        pthread_mutex_unlock(&g_lock);
-        pace_end(&pace, t);
-    }
-
-    pthread_mutex_lock(&g_lock);
-    g_stopping = 1;
-    pthread_cond_broadcast(&g_cond);
-    pthread_mutex_unlock(&g_lock);
+    ring_publish(&pace, args.rate);
     mg_stop(ctx);
     mg_exit_library();
-    snprintf(extra, sizeof(extra), " fell_behind=%llu",
-             (unsigned long long)g_fell_behind);
-    pace_print_stopped(&pace, extra);
+    ring_print_stopped(&pace);
     return 0;
 }

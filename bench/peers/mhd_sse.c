@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse_bench_mhd: the fan-out bench's libmicrohttpd peer (thread per connection, one blocking content reader per stream). */
 #define _GNU_SOURCE /* clock_nanosleep, sigaction, ssize_t for microhttpd.h */
 
@@ -17,71 +18,19 @@
 #include <microhttpd.h>
 
 #include "pace.h"
-
-/* The newest frames, for streams that are a few events behind; a stream
- * further behind than this is ended. */
-#define RING 4096
-#define FRAME_MAX 96
-
-static struct {
-    size_t len;
-    char buf[FRAME_MAX];
-} g_ring[RING];                  /* frame of seq s is g_ring[s % RING] */
-static uint64_t g_latest;        /* seq of the newest frame; 0: none yet */
-static int g_stopping;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER; /* a new frame, or stop */
-static uint64_t g_fell_behind;   /* streams ended for falling out of the ring */
-
-static volatile sig_atomic_t g_stop;
-
-/* One stream: the next seq it sends, and how much of that frame is out. */
-struct stream {
-    uint64_t next;
-    size_t off;
-};
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
+#include "ring.h"
 
 /* MHD's content reader, on the stream's own connection thread: wait for
  * the next event, then hand MHD every frame the stream has not sent yet. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct stream *s = cls;
-    size_t n = 0;
+    long n = ring_read(cls, buf, max);
 
     (void)pos;
-    pthread_mutex_lock(&g_lock);
-    while (!g_stopping && s->next > g_latest)
-        pthread_cond_wait(&g_cond, &g_lock);
-    if (g_stopping) {
-        pthread_mutex_unlock(&g_lock);
+    if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    }
-    if (g_latest - s->next >= RING) { /* its next frame was overwritten */
-        g_fell_behind++;
-        pthread_mutex_unlock(&g_lock);
+    if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-    while (s->next <= g_latest && n < max) {
-        const char *f = g_ring[s->next % RING].buf;
-        size_t len = g_ring[s->next % RING].len, take = len - s->off;
-
-        if (take > max - n)
-            take = max - n;
-        memcpy(buf + n, f + s->off, take);
-        n += take;
-        s->off += take;
-        if (s->off < len)
-            break; /* MHD's buffer is full */
-        s->next++;
-        s->off = 0;
-    }
-    pthread_mutex_unlock(&g_lock);
     return (ssize_t)n;
 }
 
@@ -93,7 +42,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_ACCEPT);
     struct MHD_Response *r;
-    struct stream *s;
+    ring_pos_t *s;
     enum MHD_Result ret;
 
     (void)cls;
@@ -112,10 +61,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
     if ((s = malloc(sizeof(*s))) == NULL)
         return MHD_NO;
-    pthread_mutex_lock(&g_lock);
-    s->next = g_latest + 1; /* starts with the next event */
-    pthread_mutex_unlock(&g_lock);
-    s->off = 0;
+    ring_pos_init(s);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, stream_read,
                                           s, free);
     if (r == NULL) {
@@ -136,28 +82,16 @@ int main(int argc, char **argv)
 {
     const union MHD_DaemonInfo *info;
     struct MHD_Daemon *d;
-    struct sigaction act;
     pace_args_t args;
     pace_t pace;
     sigset_t sigs;
-    char extra[64];
 
     pace_parse(argc, argv, &args);
     pace_raise_nofile();
 
     /* Stop signals land on this (the publishing) thread: MHD's threads
      * inherit the mask set before they start. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    memset(&act, 0, sizeof(act));
-    act.sa_handler = on_signal; /* no SA_RESTART: the sleep returns EINTR */
-    sigemptyset(&act.sa_mask);
-    sigaction(SIGINT, &act, NULL);
-    sigaction(SIGTERM, &act, NULL);
-    act.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &act, NULL);
+    pace_signals(&sigs);
 
     /* poll() rather than select(): thousands of fds are above FD_SETSIZE.
      * No MHD_USE_ERROR_LOG: it logs every client that hangs up on its
@@ -174,34 +108,12 @@ int main(int argc, char **argv)
                 args.bind_addr, args.port);
         return 1;
     }
-    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    pace_signals_unblock(&sigs);
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     pace_print_listening(info != NULL ? info->port : args.port, (long)getpid());
 
-    pace_start(&pace, args.rate);
-    while (!g_stop) {
-        uint64_t seq, t;
-
-        if (pace_sleep(&pace) == EINTR)
-            continue; /* the loop condition sees g_stop */
-        seq = pace_begin(&pace);
-        t = pace_now();
-        pthread_mutex_lock(&g_lock);
-        g_ring[seq % RING].len = (size_t)pace_frame(g_ring[seq % RING].buf,
-                                                    FRAME_MAX, seq, t);
-        g_latest = seq;
-        pthread_cond_broadcast(&g_cond);
-        pthread_mutex_unlock(&g_lock);
-        pace_end(&pace, t);
-    }
-
-    pthread_mutex_lock(&g_lock);
-    g_stopping = 1;
-    pthread_cond_broadcast(&g_cond);
-    pthread_mutex_unlock(&g_lock);
+    ring_publish(&pace, args.rate);
     MHD_stop_daemon(d);
-    snprintf(extra, sizeof(extra), " fell_behind=%llu",
-             (unsigned long long)g_fell_behind);
-    pace_print_stopped(&pace, extra);
+    ring_print_stopped(&pace);
     return 0;
 }

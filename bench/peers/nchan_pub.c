@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse_bench_nchan_pub: the publisher of the fan-out bench's nginx + nchan peer: POSTs each event to /pub (or --path) over one keep-alive connection. */
 #define _GNU_SOURCE /* clock_nanosleep, sigaction, memmem, strncasecmp */
 
@@ -18,19 +19,11 @@
 
 #define CONNECT_TRIES 100 /* 10 s for nginx to answer */
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 static int connect_to(const struct sockaddr_in *sa)
 {
     int i, one = 1;
 
-    for (i = 0; i < CONNECT_TRIES && !g_stop; i++) {
+    for (i = 0; i < CONNECT_TRIES && !pace_stop; i++) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
         if (fd < 0)
@@ -51,7 +44,7 @@ static int write_all(int fd, const char *p, size_t n)
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
         if (w < 0)
-            return -1; /* EINTR included: g_stop is set */
+            return -1; /* EINTR included: pace_stop is set */
         p += w;
         n -= (size_t)w;
     }
@@ -134,7 +127,6 @@ static int take_own_flags(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct sigaction act;
     pace_args_t args;
     pace_t pace;
     uint64_t errors = 0, reconnects = 0;
@@ -146,13 +138,7 @@ int main(int argc, char **argv)
     if (args.port == 0)
         pace_usage(argv[0], "--port must name nginx's port");
 
-    memset(&act, 0, sizeof(act));
-    act.sa_handler = on_signal; /* no SA_RESTART: sleep and read return EINTR */
-    sigemptyset(&act.sa_mask);
-    sigaction(SIGINT, &act, NULL);
-    sigaction(SIGTERM, &act, NULL);
-    act.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &act, NULL);
+    pace_signals(NULL); /* sleep and read return EINTR */
 
     if ((fd = connect_to(&args.addr)) < 0) {
         fprintf(stderr, "%s: cannot connect to %s:%u\n", argv[0], args.bind_addr,
@@ -163,13 +149,13 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     pace_start(&pace, args.rate);
-    while (!g_stop) {
+    while (!pace_stop) {
         char body[64], req[512];
         uint64_t seq, t;
         int n, status = -1, attempt;
 
         if (pace_sleep(&pace) == EINTR)
-            continue; /* the loop condition sees g_stop */
+            continue; /* the loop condition sees pace_stop */
         seq = pace_begin(&pace);
         t = pace_now();
         n = pace_data(body, sizeof(body), seq, t);
@@ -183,11 +169,11 @@ int main(int argc, char **argv)
                      "\r\n%s", g_path, g_auth, n, body);
         /* One keep-alive connection; should nginx close it anyway, the
          * event goes again on a new one (nginx had not taken it). */
-        for (attempt = 0; attempt < 2 && !g_stop; attempt++) {
+        for (attempt = 0; attempt < 2 && !pace_stop; attempt++) {
             if (write_all(fd, req, (size_t)n) == 0 &&
                 (status = read_response(fd)) > 0)
                 break;
-            if (g_stop)
+            if (pace_stop)
                 break;
             close(fd);
             reconnects++;
@@ -197,7 +183,7 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        if (g_stop && status < 0)
+        if (pace_stop && status < 0)
             break; /* cut short by the stop signal */
         /* nchan: 201 with subscribers, 202 when none are there. */
         if (status < 200 || status > 299) {

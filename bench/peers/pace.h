@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pace.h: command line, publishing schedule and stop line the bench's peer servers share with sse_bench_server. */
 #ifndef BENCH_PEERS_PACE_H
 #define BENCH_PEERS_PACE_H
@@ -7,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,47 @@ typedef struct {
     uint64_t seq, skipped;
     uint64_t late_max, pub_sum, pub_max; /* ns */
 } pace_t;
+
+/* Set by SIGINT or SIGTERM: the publishing loop ends. */
+static volatile sig_atomic_t pace_stop;
+
+static void pace_on_signal(int sig)
+{
+    (void)sig;
+    pace_stop = 1;
+}
+
+/* SIGINT and SIGTERM set pace_stop, without SA_RESTART so the publisher's
+ * sleep returns EINTR; SIGPIPE is ignored (clients hang up at the end of
+ * every run: a write to a closed socket must cost an error return, not the
+ * process). With @p sigs, the stop signals are also blocked in this thread
+ * until pace_signals_unblock(sigs): threads the server starts meanwhile
+ * inherit the mask, so the signals land on the publishing thread and cut
+ * its sleep short instead of waking a random connection thread. */
+static inline void pace_signals(sigset_t *sigs)
+{
+    struct sigaction act;
+
+    if (sigs != NULL) {
+        sigemptyset(sigs);
+        sigaddset(sigs, SIGINT);
+        sigaddset(sigs, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    }
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = pace_on_signal;
+    sigemptyset(&act.sa_mask);
+    sigaction(SIGINT, &act, NULL);
+    sigaction(SIGTERM, &act, NULL);
+    act.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &act, NULL);
+}
+
+/* The server's threads are up: the stop signals may come to this one. */
+static inline void pace_signals_unblock(const sigset_t *sigs)
+{
+    pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+}
 
 static inline uint64_t pace_now(void)
 {

@@ -25,6 +25,7 @@
 
 #include "ssedge/sse.h"
 #include "../common/args.h"
+#include "../common/uplink.h"
 
 /* As in port/lwip: lwIP and board headers may trip -Wundef/-Wshadow. */
 #if defined(__GNUC__)
@@ -205,16 +206,13 @@ int main(int argc, char **argv)
             cfg.max_connections = (unsigned)args_long(&a, 1, CONFIG_SSE_MAX_CONNECTIONS);
         } else if (args_is(&a, "--idle-check-ms")) {
             cfg.idle_check_ms = (uint32_t)args_long(&a, 10, 600000L);
-        } else if (args_is(&a, "--uplink")) {
-            uplink.url = args_str(&a, "a URL http://HOST:PORT/PATH");
-        } else if (args_is(&a, "--uplink-token")) {
-            uplink.token = args_str(&a, "a bearer token");
+        } else if (uplink_flag(&a, &uplink, 0)) {
+            continue;
         } else {
             args_unknown(&a);
         }
     }
-    if (uplink.token && !uplink.url)
-        args_fail_flag(&a, "--uplink-token", "needs --uplink too");
+    uplink_check(&a, &uplink);
 
     /* Signals are taken synchronously by this thread only: block them
      * before lwIP starts its threads (they inherit the mask), so no
@@ -234,9 +232,8 @@ int main(int argc, char **argv)
                 (unsigned)cfg.port, sse_strerror(r));
         return 1;
     }
-    if (uplink.url && (r = sse_uplink_start(&uplink)) != SSE_OK) {
+    if ((r = uplink_start_or_stop(&uplink)) != SSE_OK) {
         fprintf(stderr, "lwip_host: --uplink %s: %s\n", uplink.url, sse_strerror(r));
-        sse_server_stop();
         return 1;
     }
     r = sse_timer_add(interval_ms, hello, NULL);
@@ -274,8 +271,7 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (uplink.url)
-        sse_uplink_stop();
+    uplink_stop(&uplink);
     sse_server_stop();
     printf("stopped\n");
     fflush(stdout);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ssedge-rpi: a board-status daemon (CPU temperature, load, memory, uptime as
  * one JSON "stats" event per interval on /events) with an embedded dashboard
- * at /, server stats for monitoring, a token, CORS and TLS when asked; logs
- * for journald, stops cleanly on SIGTERM/SIGINT. */
+ * at /, server stats for monitoring, a token, CORS, TLS and an uplink to a
+ * hub when asked; logs for journald, stops cleanly on SIGTERM/SIGINT. */
 #define _DEFAULT_SOURCE
 /* 32-bit builds (armhf): 64-bit inode numbers and directory offsets, or
  * glob()'s readdir fails with EOVERFLOW on such file systems (seen with
@@ -20,7 +20,10 @@
 #include <unistd.h>
 #include "ssedge/sse.h"
 #include "../common/args.h"
+#include "../common/log.h"
+#include "../common/serve.h"
 #include "../common/stats.h"
+#include "../common/uplink.h"
 #include "../common/web.h"
 
 extern const struct sse_asset rpi_assets[];
@@ -28,34 +31,20 @@ extern const size_t rpi_assets_count;
 
 #define NAME "ssedge-rpi"
 
-/* journald reads a "<N>" line prefix as the syslog priority. */
-enum { LOG_ERR = 3, LOG_WARNING = 4, LOG_INFO = 6 };
-
 static char root[PATH_MAX / 2] = "";    /* --root: prefix for /sys and /proc */
 static char temp_path[PATH_MAX];        /* chosen thermal zone, "" = none */
 static const char *stats_path;          /* --stats: NULL = none */
 static const char *token;               /* --token: streams and stats need it */
 static int temp_failing;                /* log a failing zone once, not per tick */
 
+ARGS_PRINTF(2, 3)
 static void logmsg(int prio, const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
-    int n = snprintf(line, sizeof line, "<%d>" NAME ": ", prio), m;
 
     va_start(ap, fmt);
-    m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    log_vline(NAME, prio, fmt, ap);
     va_end(ap);
-    if (m < 0)
-        m = 0;
-    n += m;
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    /* one write per line: lines from several threads never interleave */
-    if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-        /* nowhere left to report it */
-    }
 }
 
 static FILE *open_under_root(const char *path)
@@ -167,19 +156,6 @@ static int read_uptime(double *s)
     return ok ? 0 : -1;
 }
 
-/* Appends to buf at *n; a field that cannot be read is null. */
-static void put(char *buf, size_t size, int *n, const char *fmt, ...)
-{
-    va_list ap;
-    int m;
-    if (*n < 0 || (size_t)*n >= size)
-        return;
-    va_start(ap, fmt);
-    m = vsnprintf(buf + *n, size - (size_t)*n, fmt, ap);
-    va_end(ap);
-    *n = m < 0 ? -1 : *n + m;
-}
-
 /* Timer thread: one event for everyone; it stays in the ring, so a
  * dashboard that reconnects with Last-Event-ID gets what it missed. */
 static void publish_stats(void *arg)
@@ -190,24 +166,24 @@ static void publish_stats(void *arg)
     int n = 0, r;
     (void)arg;
 
-    put(json, sizeof json, &n, "{\"temp_c\":");
+    stats_put(json, sizeof json, &n, "{\"temp_c\":");
     if (read_temp(&temp) == 0)
-        put(json, sizeof json, &n, "%.1f", temp);
+        stats_put(json, sizeof json, &n, "%.1f", temp);
     else
-        put(json, sizeof json, &n, "null");
+        stats_put(json, sizeof json, &n, "null");
     if (read_loadavg(load) == 0)
-        put(json, sizeof json, &n, ",\"load\":[%.2f,%.2f,%.2f]", load[0], load[1], load[2]);
+        stats_put(json, sizeof json, &n, ",\"load\":[%.2f,%.2f,%.2f]", load[0], load[1], load[2]);
     else
-        put(json, sizeof json, &n, ",\"load\":null");
+        stats_put(json, sizeof json, &n, ",\"load\":null");
     if (read_meminfo(&total, &avail) == 0)
-        put(json, sizeof json, &n, ",\"mem\":{\"total_kb\":%lu,\"available_kb\":%lu}",
+        stats_put(json, sizeof json, &n, ",\"mem\":{\"total_kb\":%lu,\"available_kb\":%lu}",
             total, avail);
     else
-        put(json, sizeof json, &n, ",\"mem\":null");
+        stats_put(json, sizeof json, &n, ",\"mem\":null");
     if (read_uptime(&up) == 0)
-        put(json, sizeof json, &n, ",\"uptime_s\":%.0f}", up);
+        stats_put(json, sizeof json, &n, ",\"uptime_s\":%.0f}", up);
     else
-        put(json, sizeof json, &n, ",\"uptime_s\":null}");
+        stats_put(json, sizeof json, &n, ",\"uptime_s\":null}");
     if (n < 0 || (size_t)n >= sizeof json)
         return; /* cannot happen with these fields; never send half a JSON */
     r = sse_publish(SSE_CHANNEL_ALL, "stats", json, (size_t)n, NULL);
@@ -237,13 +213,6 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 #define DEFAULT_PORT 8080
 #define DEFAULT_INTERVAL_MS 1000
 #define MAX_INTERVAL_MS 86400000L /* a day */
-#define MAX_CORS_ORIGINS 4
-/* The library refuses shorter route tokens at start; say so at the flag. */
-#ifdef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
-#define MIN_TOKEN_LEN CONFIG_SSE_AUTH_MIN_TOKEN_LEN
-#else
-#define MIN_TOKEN_LEN 16
-#endif
 
 /* --help: man-page style, on stdout (it was asked for; not an error). */
 static void help(void)
@@ -256,6 +225,7 @@ static void help(void)
            "    " NAME " [--port N] [--bind ADDR] [--interval-ms N] [--root DIR]\n"
            "               [--token TOKEN] [--cors-origin ORIGIN]... [--stats PATH]\n"
            "               [--cert PEM --key PEM]\n"
+           "               [--uplink URL [--uplink-token TOKEN] [--uplink-ca PEM]]\n"
            "\n"
            "DESCRIPTION\n"
            "    GET /events streams one JSON \"stats\" event per interval (kept for\n"
@@ -292,6 +262,7 @@ static void help(void)
            "        and a build with CONFIG_SSE_TLS. Default: plain http.\n"
            "    --key PEM\n"
            "        The private key of --cert, a PEM file. Default: none.\n"
+           UPLINK_HELP("the stats events")
            "    -h, --help\n"
            "        Print this and exit.\n"
            "\n"
@@ -316,6 +287,7 @@ int main(int argc, char **argv)
     unsigned num_cors = 0;
     sse_tls_cfg_t tls;
     sse_server_cfg_t cfg;
+    sse_uplink_cfg_t uplink;
     sigset_t stop_sigs;
     long interval_ms = DEFAULT_INTERVAL_MS, port = DEFAULT_PORT;
     char host[64];
@@ -327,6 +299,7 @@ int main(int argc, char **argv)
     cfg.routes = routes;
     cfg.num_routes = 1;
     cfg.handler = handler;
+    sse_uplink_cfg_init(&uplink);
     args_init(&a, NAME, argc, argv);
     while (args_next(&a)) {
         if (args_is_help(&a)) {
@@ -344,15 +317,9 @@ int main(int argc, char **argv)
                 args_fail(&a, "longer than %d characters", (int)sizeof root - 1);
             strcpy(root, dir);
         } else if (args_is(&a, "--token")) {
-            const char *t = args_str(&a, "a bearer token");
-            if (strlen(t) < MIN_TOKEN_LEN)
-                args_fail(&a, "needs at least %d characters", MIN_TOKEN_LEN);
-            token = routes[0].token = t;
+            token = routes[0].token = serve_token(&a);
         } else if (args_is(&a, "--cors-origin")) {
-            const char *o = args_str(&a, "an origin (https://host[:port]) or \"*\"");
-            if (num_cors == MAX_CORS_ORIGINS)
-                args_fail(&a, "at most %d origins", MAX_CORS_ORIGINS);
-            cors[num_cors++] = o;
+            serve_cors_origin(&a, cors, &num_cors);
         } else if (args_is(&a, "--stats")) {
             const char *p = args_str(&a, "a path, e.g. /stats");
             if (p[0] != '/' || strcmp(p, "/") == 0 || strcmp(p, "/events") == 0 ||
@@ -366,22 +333,15 @@ int main(int argc, char **argv)
 #ifndef CONFIG_SSE_TLS
             args_fail(&a, "this build has no TLS (CONFIG_SSE_TLS)");
 #endif
+        } else if (uplink_flag(&a, &uplink, 1)) {
+            continue;
         } else {
             args_unknown(&a);
         }
     }
     cfg.port = (uint16_t)port;
-    if (tls.cert_file || tls.key_file) {
-        if (!tls.cert_file)
-            args_fail_flag(&a, "--key", "needs --cert too");
-        if (!tls.key_file)
-            args_fail_flag(&a, "--cert", "needs --key too");
-        cfg.tls = &tls;
-    }
-    if (num_cors) {
-        cfg.cors_origins = cors;
-        cfg.num_cors_origins = num_cors;
-    }
+    serve_finish(&a, &cfg, &tls, cors, num_cors);
+    uplink_check(&a, &uplink);
 
     /* Block the stop signals before any thread exists: ssedge's threads
      * inherit the mask, so only sigwait() below ever takes them. */
@@ -398,21 +358,29 @@ int main(int argc, char **argv)
                args_url_host(host, sizeof host, cfg.bind_addr), port, sse_strerror(r));
         return 1;
     }
+    if ((r = uplink_start_or_stop(&uplink)) != SSE_OK) {
+        /* ssedge logged why on the line before */
+        logmsg(LOG_ERR, "--uplink %s: %s", uplink.url, sse_strerror(r));
+        return 1;
+    }
     r = sse_timer_add((uint32_t)interval_ms, publish_stats, NULL);
     if (r < 0) {
         logmsg(LOG_ERR, "no timer: %s", sse_strerror(r));
+        uplink_stop(&uplink);
         sse_server_stop();
         return 1;
     }
-    logmsg(LOG_INFO, "serving %s://%s:%u/ (stream /events, stats every %ld ms)",
+    logmsg(LOG_INFO, "serving %s://%s:%u/ (stream /events, stats every %ld ms%s%s)",
            cfg.tls ? "https" : "http", args_url_host(host, sizeof host, cfg.bind_addr),
-           (unsigned)sse_server_port(), interval_ms);
+           (unsigned)sse_server_port(), interval_ms, uplink.url ? ", uplink to " : "",
+           uplink.url ? uplink.url : "");
 
     while (sigwait(&stop_sigs, &sig) != 0)
         ;
     logmsg(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     /* Ends every stream (clients see the response end) and returns once all
      * of ssedge's threads have finished. */
+    uplink_stop(&uplink);
     r = sse_server_stop();
     if (r != SSE_OK) {
         logmsg(LOG_ERR, "stop: %s", sse_strerror(r));

@@ -12,19 +12,9 @@
 #include <unistd.h>
 #include "ssedge/sse.h"
 #include "../common/args.h"
-
-/* Same definition as in the generated assets.c (scripts/embed.py). */
-#ifndef SSE_ASSET_DEFINED
-#define SSE_ASSET_DEFINED
-struct sse_asset {
-    const char *path;
-    const char *content_type;
-    const unsigned char *data;
-    size_t len;
-    const unsigned char *gz;
-    size_t gz_len;
-};
-#endif
+#include "../common/serve.h"
+#include "../common/uplink.h"
+#include "../common/web.h"
 extern const struct sse_asset telemetry_assets[];
 extern const size_t telemetry_assets_count;
 
@@ -32,13 +22,6 @@ extern const size_t telemetry_assets_count;
 #define DEFAULT_INTERVAL_MS 2000
 #define MAX_INTERVAL_MS 86400000L /* a day */
 
-#define MAX_CORS_ORIGINS 4
-/* The library refuses shorter route tokens at start; say so at the flag. */
-#ifdef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
-#define MIN_TOKEN_LEN CONFIG_SSE_AUTH_MIN_TOKEN_LEN
-#else
-#define MIN_TOKEN_LEN 16
-#endif
 
 static const char *const channel_names[] = { "load", "mem", "clients" };
 enum { CH_LOAD, CH_MEM, CH_CLIENTS, NUM_CH };
@@ -132,84 +115,16 @@ static void telemetry(void *arg)
     publish_value(channels[CH_CLIENTS], "clients", (double)st.streams, 0, t_ms);
 }
 
-/* 1 if an Accept-Encoding value admits gzip: "gzip" (or "x-gzip") listed
- * with q > 0, or absent from the list and "*" with q > 0. */
-static int accepts_gzip(sse_str_t ae)
-{
-    const char *p = ae.p, *end = ae.p + ae.n;
-    int gzip_q = -1, star_q = -1;
-
-    if (!ae.p)
-        return 0;
-    while (p < end) {
-        const char *tok, *tok_end;
-        int q = 1;
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-            p++;
-        tok = p;
-        while (p < end && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
-            p++;
-        tok_end = p;
-        /* parameters: only q matters; q=0, 0., 0.0, 0.00, 0.000 refuse */
-        while (p < end && *p != ',') {
-            const char *v;
-            if (*p != ';') {
-                p++;
-                continue;
-            }
-            p++;
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            if (end - p < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
-                continue;
-            v = p + 2;
-            if (v < end && *v == '0') {
-                v++;
-                if (v < end && *v == '.')
-                    for (v++; v < end && *v == '0'; v++)
-                        ;
-                q = !(v == end || *v == ',' || *v == ';' || *v == ' ' || *v == '\t');
-            }
-            p = v;
-        }
-        {
-            sse_str_t t;
-            t.p = tok;
-            t.n = (size_t)(tok_end - tok);
-            if (sse_str_ieq(t, "gzip") || sse_str_ieq(t, "x-gzip"))
-                gzip_q = q;
-            else if (t.n == 1 && tok[0] == '*')
-                star_q = q;
-        }
-    }
-    return gzip_q >= 0 ? gzip_q : star_q > 0;
-}
-
-static const struct sse_asset *find_asset(sse_str_t path)
-{
-    size_t i;
-    if (path.n == 1 && path.p[0] == '/') {
-        path.p = "/index.html";
-        path.n = strlen(path.p);
-    }
-    for (i = 0; i < telemetry_assets_count; i++) {
-        const struct sse_asset *a = &telemetry_assets[i];
-        if (strlen(a->path) == path.n && memcmp(a->path, path.p, path.n) == 0)
-            return a;
-    }
-    return NULL;
-}
-
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 {
-    const struct sse_asset *a = find_asset(req->path);
+    const struct sse_asset *a = web_find(telemetry_assets, telemetry_assets_count, req->path);
     char headers[128];
     int html;
     (void)user;
     if (!a)
         return sse_reply(c, 200, "text/plain", NULL, "ok\n", 3);
     html = strncmp(a->content_type, "text/html", 9) == 0;
-    if (a->gz && accepts_gzip(req->accept_encoding)) {
+    if (a->gz && web_accepts_gzip(req->accept_encoding)) {
         snprintf(headers, sizeof headers, "Content-Encoding: gzip\r\n"
                  "Vary: Accept-Encoding\r\n%s", html ? "Cache-Control: no-cache\r\n" : "");
         return sse_reply(c, 200, a->content_type, headers, a->gz, a->gz_len);
@@ -265,18 +180,7 @@ static void help(void)
            "    --ca PEM\n"
            "        With --cert: require client certificates signed by this CA (mutual\n"
            "        TLS). Default: none (no client certificate asked for).\n"
-           "    --uplink URL\n"
-           "        Also forward its events (those for every stream and the three\n"
-           "        channels) to a hub such as nginx + nchan (examples/nchan): POST to\n"
-           "        http[s]://HOST[:PORT]/PATH, one\n"
-           "        keep-alive connection, everything the hub has not acknowledged sent\n"
-           "        again after an outage. Needs a build with CONFIG_SSE_UPLINK.\n"
-           "        Default: none.\n"
-           "    --uplink-token TOKEN\n"
-           "        \"Authorization: Bearer TOKEN\" on every POST to the hub. Default: none.\n"
-           "    --uplink-ca PEM\n"
-           "        For an https hub: the CA its certificate must chain to (required\n"
-           "        then). Default: none.\n"
+           UPLINK_HELP("its events (those for every stream and the three channels)")
            "    -h, --help\n"
            "        Print this and exit.\n"
            "\n"
@@ -331,21 +235,11 @@ int main(int argc, char **argv)
         } else if (args_is(&a, "--interval-ms")) {
             interval_ms = (uint32_t)args_long(&a, 1, MAX_INTERVAL_MS);
         } else if (args_is(&a, "--token")) {
-            const char *t = args_str(&a, "a bearer token");
-            if (strlen(t) < MIN_TOKEN_LEN)
-                args_fail(&a, "needs at least %d characters", MIN_TOKEN_LEN);
-            routes[0].token = routes[1].token = t;
-        } else if (args_is(&a, "--uplink")) {
-            uplink.url = args_str(&a, "a URL http[s]://HOST[:PORT]/PATH");
-        } else if (args_is(&a, "--uplink-token")) {
-            uplink.token = args_str(&a, "a bearer token");
-        } else if (args_is(&a, "--uplink-ca")) {
-            uplink.ca_file = args_str(&a, "a PEM file");
+            routes[0].token = routes[1].token = serve_token(&a);
+        } else if (uplink_flag(&a, &uplink, 1)) {
+            continue;
         } else if (args_is(&a, "--cors-origin")) {
-            const char *o = args_str(&a, "an origin (https://host[:port]) or \"*\"");
-            if (num_cors == MAX_CORS_ORIGINS)
-                args_fail(&a, "at most %d origins", MAX_CORS_ORIGINS);
-            cors[num_cors++] = o;
+            serve_cors_origin(&a, cors, &num_cors);
         } else if (args_is(&a, "--cert") || args_is(&a, "--key") || args_is(&a, "--ca")) {
             const char **f = args_is(&a, "--cert") ? &tls.cert_file
                            : args_is(&a, "--key") ? &tls.key_file : &tls.ca_file;
@@ -357,19 +251,8 @@ int main(int argc, char **argv)
             args_unknown(&a);
         }
     }
-    if (tls.cert_file || tls.key_file || tls.ca_file) {
-        if (!tls.cert_file)
-            args_fail_flag(&a, tls.key_file ? "--key" : "--ca", "needs --cert too");
-        if (!tls.key_file)
-            args_fail_flag(&a, "--cert", "needs --key too");
-        cfg.tls = &tls; /* https */
-    }
-    if ((uplink.token || uplink.ca_file) && !uplink.url)
-        args_fail_flag(&a, uplink.token ? "--uplink-token" : "--uplink-ca", "needs --uplink too");
-    if (num_cors > 0) {
-        cfg.cors_origins = cors;
-        cfg.num_cors_origins = num_cors;
-    }
+    serve_finish(&a, &cfg, &tls, cors, num_cors);
+    uplink_check(&a, &uplink);
     clock_gettime(CLOCK_MONOTONIC, &started);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -397,10 +280,9 @@ int main(int argc, char **argv)
         }
     }
     uplink.routes = uplink_routes;
-    if (uplink.url && (r = sse_uplink_start(&uplink)) != SSE_OK) {
+    if ((r = uplink_start_or_stop(&uplink)) != SSE_OK) {
         /* ssedge logged why on the line before */
         fprintf(stderr, "telemetry: --uplink %s: %s\n", uplink.url, sse_strerror(r));
-        sse_server_stop();
         return 1;
     }
     tid = sse_timer_add(interval_ms, telemetry, NULL);
@@ -412,8 +294,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     while (!quit)
         usleep(100 * 1000);
-    if (uplink.url)
-        sse_uplink_stop();
+    uplink_stop(&uplink);
     sse_server_stop();
     return 0;
 }

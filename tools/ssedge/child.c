@@ -20,23 +20,11 @@
 
 void logmsg(int prio, const char *fmt, ...)
 {
-    char line[640];
     va_list ap;
-    int n = snprintf(line, sizeof line, "<%d>ssedge: ", prio), m;
 
     va_start(ap, fmt);
-    m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    log_vline("ssedge", prio, fmt, ap);
     va_end(ap);
-    if (m < 0)
-        m = 0;
-    n += m;
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    /* one write per line: lines from several threads never interleave */
-    if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-        /* nowhere left to report it */
-    }
 }
 
 uint64_t mono_ms(void)

@@ -17,6 +17,7 @@
 #include "ssedge/sse.h"
 #include "ssedge.h"
 #include "../../examples/common/args.h"
+#include "../../examples/common/serve.h"
 #include "../../examples/common/stats.h"
 #include "../../examples/common/web.h"
 
@@ -30,12 +31,6 @@ extern const size_t ssedge_assets_count;
 #define HEALTHY_MS 10000         /* a program that ran this long restarts at once-ish */
 #define STOP_GRACE_MS 5000       /* SIGTERM to the program, then SIGKILL */
 #define DRAIN_MS 1000            /* output held open after the program exited */
-#define MAX_CORS_ORIGINS 4
-#ifdef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
-#define MIN_TOKEN_LEN CONFIG_SSE_AUTH_MIN_TOKEN_LEN
-#else
-#define MIN_TOKEN_LEN 16
-#endif
 #ifdef CONFIG_SSE_MAX_CHANNELS
 #define MAX_CHANNELS CONFIG_SSE_MAX_CHANNELS
 #else
@@ -511,9 +506,7 @@ int main(int argc, char **argv)
                 args_fail(&a, "at most %d channels (CONFIG_SSE_MAX_CHANNELS)", MAX_CHANNELS);
             web.channels[web.num_channels++] = ch;
         } else if (args_is(&a, "--token") || args_is(&a, "--publish-token")) {
-            const char *t = args_str(&a, "a bearer token");
-            if (strlen(t) < MIN_TOKEN_LEN)
-                args_fail(&a, "needs at least %d characters", MIN_TOKEN_LEN);
+            const char *t = serve_token(&a);
             if (args_is(&a, "--token"))
                 web.token = routes[0].token = t;
             else
@@ -523,10 +516,7 @@ int main(int argc, char **argv)
                 args_fail(&a, "this build has no POST /publish (CONFIG_SSE_PUBLISH_BODY_MAX 0)");
 #endif
         } else if (args_is(&a, "--cors-origin")) {
-            const char *o = args_str(&a, "an origin (https://host[:port]) or \"*\"");
-            if (num_cors == MAX_CORS_ORIGINS)
-                args_fail(&a, "at most %d origins", MAX_CORS_ORIGINS);
-            cors[num_cors++] = o;
+            serve_cors_origin(&a, cors, &num_cors);
         } else if (args_is(&a, "--stats")) {
             const char *p = args_str(&a, "a path, e.g. /stats");
             if (p[0] != '/' || strchr(p, '?') || strchr(p, ' ') || strcmp(p, "/") == 0 ||
@@ -558,17 +548,7 @@ int main(int argc, char **argv)
         args_fail_flag(&a, "--restart", "needs a command (-- CMD ARGS...) to start again");
     if (restart && linger)
         args_fail_flag(&a, "--linger", "has no use with --restart (the input never ends)");
-    if (tls.cert_file || tls.key_file) {
-        if (!tls.cert_file)
-            args_fail_flag(&a, "--key", "needs --cert too");
-        if (!tls.key_file)
-            args_fail_flag(&a, "--cert", "needs --key too");
-        cfg.tls = &tls;
-    }
-    if (num_cors) {
-        cfg.cors_origins = cors;
-        cfg.num_cors_origins = num_cors;
-    }
+    serve_finish(&a, &cfg, &tls, cors, num_cors);
     if (web.num_channels) {
         cfg.channel_names = web.channels;
         cfg.num_channel_names = web.num_channels;

@@ -17,9 +17,8 @@
 #define FEED_MAX 1024
 #endif
 
-/* journald reads a "<N>" line prefix as the syslog priority; the library's
- * own lines (port/posix) look the same. */
-enum { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6 };
+/* LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO: journald's priorities. */
+#include "../../examples/common/log.h"
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
