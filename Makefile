@@ -225,6 +225,7 @@ bench: all bench-peers | $(DEPS_OK)
 	    DEFCONFIG=configs/posix_tls_defconfig $(TLS_BUILD)/bin/sse_bench_server \
 	    $(TLS_BUILD)/bin/sse_bench_client
 	@scripts/bench.sh $(BIN)
+	@bench/cmd_bench.sh $(BIN)
 
 # The hub (issue 13): events/s one uplink gets through nginx + nchan, and
 # fan-out through two nodes to 2000 subscribers next to ssedge directly.

@@ -518,12 +518,13 @@ else
     # make bench does not rebuild build/tls: say so when it is older than
     # the sources it is built from.
     # (each program against its own sources: the server is the library's,
-    # the client is one file)
+    # the client is bench/sse_bench_client.c and bench/client/)
     tls_abs=$(cd "$TLS_BIN" && pwd)
     stale=$(cd "$ROOT" && {
         find include core port/posix tests/backend bench/sse_bench_server.c -name '*.[ch]' \
             -newer "$tls_abs/sse_bench_server" 2>/dev/null
-        find bench/sse_bench_client.c -newer "$tls_abs/sse_bench_client" 2>/dev/null
+        find bench/sse_bench_client.c bench/client -name '*.[ch]' \
+            -newer "$tls_abs/sse_bench_client" 2>/dev/null
     } | head -n 3 | tr '\n' ' ' | sed 's/ $//')
     if [ -n "$stale" ]; then
         tls_stale="warning: $TLS_BIN is older than $stale; rebuild it:
