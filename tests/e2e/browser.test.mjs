@@ -5,6 +5,7 @@
 
 import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertNamedEvents, assertResumedFrom, ids } from './checks.mjs';
 import { E2EServer, launchChromium, range, sleep, waitFor } from './helpers.mjs';
 
 // Installed into the page: opens EventSources and records what they see.
@@ -79,8 +80,6 @@ describe('Chromium EventSource', { timeout: 90_000 }, () => {
       { what: 'server on_open', timeout: 5000 });
   }
 
-  const ids = (events) => events.map((e) => Number(e.id));
-
   it('delivers named events with ids, in order', T, async () => {
     await setup({ retryMs: 1000 });
     await open('s', '/events', ['message', 'custom']);
@@ -90,10 +89,7 @@ describe('Chromium EventSource', { timeout: 90_000 }, () => {
     await waitPage(() => window.streams.s.events.length >= 8);
     await sleep(200); // nothing more may follow
     const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(m.first, c.last));
-    assert.deepEqual(r.events.map((e) => e.type),
-      [...Array(5).fill('message'), ...Array(3).fill('custom')]);
-    for (const e of r.events) assert.match(e.data, /^n\d+$/);
+    assertNamedEvents(r.events, m, c, 5, 3);
     assert.equal(r.opens.length, 1);
     assert.equal(r.errors.length, 0);
     assert.equal(await readyState('s'), 1);
@@ -127,11 +123,7 @@ describe('Chromium EventSource', { timeout: 90_000 }, () => {
       'every id once, in order');
     assert.equal(r.opens.length, 2);
 
-    const log = await server.log();
-    assert.equal(log.leids[0], '-', 'first request has no Last-Event-ID');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent by Chromium');
+    await assertResumedFrom(server, logStopped, lastSeen, 'Chromium');
   });
 
   it('reconnects after the retry delay the server sent', T, async (t) => {

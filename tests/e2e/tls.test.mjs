@@ -22,6 +22,9 @@ import { promisify } from 'node:util';
 import { EventSource } from 'eventsource';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
+  assertNamedEvents, assertResumedFrom, ids, recordSource,
+} from './checks.mjs';
+import {
   E2EServer, Program, freePort, launchChromium, range, repoRoot, sleep, waitFor,
 } from './helpers.mjs';
 
@@ -73,7 +76,6 @@ const startTls = (opts) => E2EServer.start({
   ...opts, file: requireTlsBin('sse_e2e_server'), tls: { cert: cert.crt, key: cert.key },
 });
 
-const ids = (events) => events.map((e) => Number(e.id));
 const T = { timeout: 30_000 }; // each test; every describe has its own bound
 
 describe('eventsource package over https', { timeout: 90_000 }, () => {
@@ -94,21 +96,14 @@ describe('eventsource package over https', { timeout: 90_000 }, () => {
   // @p trustCa: fetch through an undici Agent trusting the test CA; else the
   // package's default (Node's global fetch, system trust store only).
   function record(url, types, { trustCa }) {
-    const rec = { events: [], opens: 0, errors: [] };
     let opts;
     if (trustCa) {
       agent = new Agent({ connect: { ca: cert.caPem } });
       const dispatcher = agent;
       opts = { fetch: (input, init) => undiciFetch(input, { ...init, dispatcher }) };
     }
-    es = new EventSource(url, opts);
-    for (const type of types) {
-      es.addEventListener(type, (e) => {
-        rec.events.push({ type: e.type, id: e.lastEventId, data: e.data });
-      });
-    }
-    es.addEventListener('open', () => { rec.opens++; });
-    es.addEventListener('error', (e) => { rec.errors.push(e.message ?? String(e)); });
+    const rec = recordSource(url, types, opts);
+    es = rec.es;
     return rec;
   }
 
@@ -128,9 +123,7 @@ describe('eventsource package over https', { timeout: 90_000 }, () => {
     const c = await server.publish(2, 'custom');
     await waitFor(() => rec.events.length >= 6, { what: '6 events' });
     await sleep(150); // nothing more may follow
-    assert.deepEqual(ids(rec.events), range(m.first, c.last));
-    assert.deepEqual(rec.events.map((e) => e.type),
-      ['message', 'message', 'message', 'message', 'custom', 'custom']);
+    assertNamedEvents(rec.events, m, c, 4, 2);
     assert.equal(rec.events[0].data, 'n1');
     assert.equal(es.readyState, EventSource.OPEN);
     assert.deepEqual(rec.errors, []);
@@ -161,11 +154,7 @@ describe('eventsource package over https', { timeout: 90_000 }, () => {
 
     assert.deepEqual(ids(rec.events), range(first.first, live.last), 'every id once, in order');
     assert.equal(rec.opens, 2);
-    const log = await server.log();
-    assert.equal(log.leids[0], '-', 'first request has no Last-Event-ID');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent over https');
+    await assertResumedFrom(server, logStopped, lastSeen, 'eventsource over https');
     const st = await server.cmd('stats');
     assert.equal(st.tls_failures, '0', 'no failed handshake with the right CA');
   });
@@ -280,10 +269,7 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
     await waitPage(() => window.streams.s.events.length >= 8);
     await sleep(200); // nothing more may follow
     const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(m.first, c.last));
-    assert.deepEqual(r.events.map((e) => e.type),
-      [...Array(5).fill('message'), ...Array(3).fill('custom')]);
-    for (const e of r.events) assert.match(e.data, /^n\d+$/);
+    assertNamedEvents(r.events, m, c, 5, 3);
     assert.equal(r.opens, 1);
     assert.equal(r.errors, 0);
   });
@@ -312,11 +298,7 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
     const r = await stream('s');
     assert.deepEqual(ids(r.events), range(before1.first, live.last), 'every id once, in order');
     assert.equal(r.opens, 2);
-    const log = await server.log();
-    assert.equal(log.leids[0], '-', 'first request has no Last-Event-ID');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent by Chromium over https');
+    await assertResumedFrom(server, logStopped, lastSeen, 'Chromium over https');
     assert.equal((await server.cmd('stats')).tls_failures, '0');
   });
 
