@@ -19,6 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
 B=${1:-build/gcc}
 SUITE=examples # the summary line
+# shellcheck source=tests/lib/common.sh
 . tests/lib/common.sh # checks, pids, TMP, cleanup, waits, stop
 
 for f in "$B/libssedge.a" "$B/include/sse_config.h" "$B/bin/telemetry" \

@@ -24,7 +24,7 @@ HUB_CERT_KEY=${HUB_CERT_KEY:-}
 HUB_SUB_ADDR=${HUB_SUB_ADDR:-127.0.0.1}    # where subscribe servers listen
 HUB_PUB_ALSO=${HUB_PUB_ALSO:-}             # publish servers also listen here
 
-# shellcheck source=../lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$HUB_HERE/../lib/common.sh"
 CLEANUP_TENTHS=30
 declare -A NODE_MASTER NODE_WORKER NODE_PUB NODE_SUB NODE_TLS NODE_ADDR

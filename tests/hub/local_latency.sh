@@ -27,7 +27,7 @@ SLACK_MS=${LAT_SLACK_MS:-10}
 INTERVAL_MS=20
 
 SUITE=latency
-# shellcheck source=../lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh" # pids, TMP, cleanup, ports, waits
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-latency.XXXXXX") || exit 1
 

@@ -45,7 +45,7 @@ MIN_DELIVERIES=6           # arrivals separated by >= 100 ms: ~13 expected
 SUITE=nginx # the summary line
 CLEANUP_TENTHS=80 # sse_server_stop() waits for every stream thread; one
                   # blocked in send can take CONFIG_SSE_SEND_TIMEOUT_MS (5 s)
-# shellcheck source=../lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$HERE/../lib/common.sh" # checks, pids (nginx, telemetry, curls, readers), TMP, cleanup, ports
 
 # ---------------------------------------------------------------- prerequisites
@@ -74,6 +74,7 @@ done
 # answers NAME URL [PID]: 0 once URL answers (5 s at most, less if PID
 # exits); else NAME's logs are shown.
 answers() {
+    # shellcheck disable=SC2086 # --pid PID, or nothing
     wait_until 50 ${3:+--pid "$3"} timeout 2 curl -s -o /dev/null --max-time 1 "$2" && return 0
     sed 's/^/# /' "$TMP/$1.log" "$TMP/$1/logs/error.log" "$TMP/$1/logs/stdout.log" 2>/dev/null
     return 1
@@ -155,7 +156,7 @@ done
 # $TMP/NAME.lines ("SECONDS LINE"); $TMP/NAME.t0 is when curl started.
 declare -A CURL_PID
 stream() {
-    stamp_stream "$1" $(($3 + 3)) --max-time "$3" "${@:4}" "$2"
+    stamp_stream "$1" "$(($3 + 3))" --max-time "$3" "${@:4}" "$2"
     CURL_PID[$1]=$STREAM_PID
 }
 # finish NAME: waits for the curl, sets RC
