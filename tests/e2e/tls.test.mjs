@@ -27,6 +27,7 @@ import {
 import {
   E2EServer, Program, freePort, launchChromium, range, repoRoot, sleep, waitFor,
 } from './helpers.mjs';
+import { checkNamed, checkResume, installRecorder, pageStreams } from './page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tlsBinDir = path.resolve(process.env.SSE_TLS_BIN || path.join(here, '../../build/tls/bin'));
@@ -203,21 +204,6 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
   let server;
   let app;
 
-  // Installed into the page: opens an EventSource and records what it sees.
-  function installRecorder() {
-    window.streams = {};
-    window.openStream = (name, url, types) => {
-      const es = new EventSource(url);
-      const r = { events: [], opens: 0, errors: 0 };
-      window.streams[name] = r;
-      for (const type of types) {
-        es.addEventListener(type, (e) => { r.events.push({ type: e.type, id: e.lastEventId, data: e.data }); });
-      }
-      es.addEventListener('open', () => { r.opens++; });
-      es.addEventListener('error', () => { r.errors++; });
-    };
-  }
-
   before(async () => {
     requireTlsBin('sse_e2e_server');
     browser = await launchChromium([`--ignore-certificate-errors-spki-list=${cert.spki}`]);
@@ -234,9 +220,8 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
     app = undefined;
   });
 
-  const stream = (n) => page.evaluate((name) => window.streams[name], n);
-  const waitPage = (fn, arg, timeout = 10_000) =>
-    page.waitForFunction(fn, arg, { timeout, polling: 20 });
+  const streams = pageStreams(() => page, () => server);
+  const { open } = streams;
 
   async function setup(opts) {
     server = await startTls(opts);
@@ -254,51 +239,15 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
     await page.evaluate(installRecorder);
   }
 
-  async function open(name, url, types, opensBefore = 0) {
-    await page.evaluate(([n, u, t]) => window.openStream(n, u, t), [name, url, types]);
-    await waitPage((n) => window.streams[n].opens >= 1, name);
-    await waitFor(async () => (await server.log()).opens > opensBefore,
-      { what: 'server on_open', timeout: 5000 });
-  }
-
   it('loads the page on https and receives named events with ids', T, async () => {
     await setup({ retryMs: 1000 });
-    await open('s', '/events', ['message', 'custom']);
-    const m = await server.publish(5);
-    const c = await server.publish(3, 'custom');
-    await waitPage(() => window.streams.s.events.length >= 8);
-    await sleep(200); // nothing more may follow
-    const r = await stream('s');
-    assertNamedEvents(r.events, m, c, 5, 3);
-    assert.equal(r.opens, 1);
-    assert.equal(r.errors, 0);
+    await checkNamed(streams, server);
   });
 
   it('resumes after stop/start with Last-Event-ID over https: no gap, no duplicate', T, async () => {
     await setup({ retryMs: 400 });
     await open('s', '/events', ['message']);
-    const before1 = await server.publish(3);
-    await waitPage(() => window.streams.s.events.length >= 3);
-    const lastSeen = Number((await stream('s')).events.at(-1).id);
-    assert.equal(lastSeen, before1.last);
-
-    await server.cmd('stop');
-    await waitPage(() => window.streams.s.errors >= 1, undefined, 5000);
-    const missed = await server.publish(7);
-    assert.equal(missed.first, lastSeen + 1);
-    const logStopped = await server.log();
-    await server.cmd('start');
-
-    await waitPage(() => window.streams.s.opens >= 2, undefined, 10_000);
-    await waitPage(() => window.streams.s.events.length >= 10, undefined, 5000);
-    const live = await server.publish(2);
-    await waitPage(() => window.streams.s.events.length >= 12, undefined, 5000);
-    await sleep(200);
-
-    const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(before1.first, live.last), 'every id once, in order');
-    assert.equal(r.opens, 2);
-    await assertResumedFrom(server, logStopped, lastSeen, 'Chromium over https');
+    await checkResume(streams, server, 'Chromium over https');
     assert.equal((await server.cmd('stats')).tls_failures, '0');
   });
 
