@@ -6,7 +6,7 @@
 # everything it starts in the background to pids: at exit each one still a
 # child of this shell gets SIGTERM, then SIGKILL after CLEANUP_TENTHS/10 s.
 # Every wait here is bounded in tries and in time.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # RC, STOP_S, PID, PORT...: for the sourcing script
 
 # ---------------------------------------------------------------- counting
 passed=0

@@ -25,6 +25,7 @@ NAME=${NAME:-rpi-daemon}
 WINDOW_S=4.5               # a stream is read this long: 1 Hz gives 4 or 5 events
 
 SUITE=$NAME # the summary line
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh" # checks, pids, TMP, cleanup, waits
 
 [ -x "$DAEMON" ] || bail "daemon built ($DAEMON missing: make BUILD=${BIN%/bin} ${BIN%/bin}/bin/ssedge-rpi)"

@@ -44,6 +44,7 @@ INTERVAL_MS=300            # telemetry's publishing period
 WINDOW_S=2.5               # the telemetry stream is read this long
 
 SUITE=rpi # the summary line
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$HERE/../lib/common.sh" # checks, pids, TMP, cleanup, waits, stop
 
 # ---------------------------------------------------------------- cleanup

@@ -34,6 +34,7 @@ PUB=pub-0123456789abcdef
 TOK=tok-0123456789abcdef
 
 SUITE=$NAME # the summary line
+# shellcheck source=tests/lib/common.sh
 . tests/lib/common.sh # checks, pids, TMP, cleanup, waits, stop, serve
 
 [ -x "$SSEDGE" ] || bail "ssedge built ($SSEDGE missing: make ${BIN%/bin}/bin/ssedge)"
