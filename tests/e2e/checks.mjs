@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-// What the e2e tests check the same way for every client (the eventsource
-// package, Chromium, over http and https): an eventsource-package source
-// that records what it sees, the named events a test published, and a
-// resume that carried Last-Event-ID.
+// The checks every e2e client gets the same way (eventsource package, Chromium; http, https).
+// An eventsource-package source that records what it sees, the named events
+// a test published, and a resume that carried Last-Event-ID.
 
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Chromium's side of the e2e tests (browser.test.mjs, tls.test.mjs): the
-// recorder installed into the page, and the calls a test makes on it.
+// Chromium's side of the e2e tests: the page's EventSource recorder and the checks run through it.
+// Used by browser.test.mjs (http) and tls.test.mjs (https) alike.
 
 import assert from 'node:assert/strict';
 import { assertNamedEvents, assertResumedFrom, ids } from './checks.mjs';

@@ -33,9 +33,9 @@ pids=()
 CLEANUP_TENTHS=${CLEANUP_TENTHS:-50}
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# stop_pids TENTHS PID...: SIGTERM to all at once, then SIGKILL to any still
-# there after TENTHS/10 s; only PIDs that are still running children of this
-# shell (one waited for already may belong to someone else by now).
+# stop_pids TENTHS PID...: SIGTERM to all at once, then each is given up to
+# TENTHS/10 s before SIGKILL; only PIDs that are still running children of
+# this shell (one waited for already may belong to someone else by now).
 stop_pids() {
     local n=$1 p live
     shift
