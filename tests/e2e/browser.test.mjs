@@ -5,32 +5,9 @@
 
 import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { ids } from './checks.mjs';
 import { E2EServer, launchChromium, range, sleep, waitFor } from './helpers.mjs';
-
-// Installed into the page: opens EventSources and records what they see.
-function installRecorder() {
-  window.streams = {};
-  window.sources = {};
-  window.openStream = (name, url, types) => {
-    const es = new EventSource(url);
-    const r = { events: [], opens: [], errors: [], states: [es.readyState] };
-    window.streams[name] = r;
-    window.sources[name] = es;
-    for (const type of types) {
-      es.addEventListener(type, (e) => {
-        r.events.push({ type: e.type, id: e.lastEventId, data: e.data, t: Date.now() });
-      });
-    }
-    es.addEventListener('open', () => {
-      r.opens.push(Date.now());
-      r.states.push(es.readyState);
-    });
-    es.addEventListener('error', () => {
-      r.errors.push({ t: Date.now(), readyState: es.readyState });
-      r.states.push(es.readyState);
-    });
-  };
-}
+import { checkNamed, checkResume, installRecorder, pageStreams } from './page.mjs';
 
 const T = { timeout: 30_000 }; // each test; the file as a whole has its own bound
 
@@ -66,72 +43,20 @@ describe('Chromium EventSource', { timeout: 90_000 }, () => {
     await page.evaluate(installRecorder);
   }
 
-  const stream = (name) => page.evaluate((n) => window.streams[n], name);
-  const readyState = (name) => page.evaluate((n) => window.sources[n].readyState, name);
-  const waitPage = (fn, arg, timeout = 10_000) =>
-    page.waitForFunction(fn, arg, { timeout, polling: 20 });
-
-  // Open stream @p name and wait until both the page and the server saw it open.
-  async function open(name, url, types, opensBefore = 0) {
-    await page.evaluate(([n, u, t]) => window.openStream(n, u, t), [name, url, types]);
-    await waitPage((n) => window.streams[n].opens.length >= 1, name);
-    await waitFor(async () => (await server.log()).opens > opensBefore,
-      { what: 'server on_open', timeout: 5000 });
-  }
-
-  const ids = (events) => events.map((e) => Number(e.id));
+  const streams = pageStreams(() => page, () => server);
+  const { stream, readyState, waitPage, open } = streams;
 
   it('delivers named events with ids, in order', T, async () => {
     await setup({ retryMs: 1000 });
-    await open('s', '/events', ['message', 'custom']);
-    const m = await server.publish(5);
-    const c = await server.publish(3, 'custom');
+    const { m, c } = await checkNamed(streams, server);
     assert.equal(c.first, m.last + 1);
-    await waitPage(() => window.streams.s.events.length >= 8);
-    await sleep(200); // nothing more may follow
-    const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(m.first, c.last));
-    assert.deepEqual(r.events.map((e) => e.type),
-      [...Array(5).fill('message'), ...Array(3).fill('custom')]);
-    for (const e of r.events) assert.match(e.data, /^n\d+$/);
-    assert.equal(r.opens.length, 1);
-    assert.equal(r.errors.length, 0);
     assert.equal(await readyState('s'), 1);
   });
 
   it('resumes after a server restart with Last-Event-ID: no gap, no duplicate', T, async () => {
     await setup({ retryMs: 400 });
     await open('s', '/events', ['message']);
-    const before1 = await server.publish(3);
-    await waitPage(() => window.streams.s.events.length >= 3);
-    const seen = await stream('s');
-    const lastSeen = Number(seen.events.at(-1).id);
-    assert.equal(lastSeen, before1.last);
-
-    await server.cmd('stop');
-    await waitPage(() => window.streams.s.errors.length >= 1, undefined, 5000);
-    const missed = await server.publish(7);
-    assert.equal(missed.first, lastSeen + 1);
-    const logStopped = await server.log();
-    await server.cmd('start');
-
-    // The browser comes back by itself and gets exactly the 7 missed events.
-    await waitPage(() => window.streams.s.opens.length >= 2, undefined, 10_000);
-    await waitPage(() => window.streams.s.events.length >= 10, undefined, 5000);
-    const live = await server.publish(2);
-    await waitPage(() => window.streams.s.events.length >= 12, undefined, 5000);
-    await sleep(200);
-
-    const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(before1.first, live.last),
-      'every id once, in order');
-    assert.equal(r.opens.length, 2);
-
-    const log = await server.log();
-    assert.equal(log.leids[0], '-', 'first request has no Last-Event-ID');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent by Chromium');
+    await checkResume(streams, server, 'Chromium');
   });
 
   it('reconnects after the retry delay the server sent', T, async (t) => {

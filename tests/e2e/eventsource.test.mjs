@@ -5,6 +5,9 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
+import {
+  assertNamedEvents, assertResumedFrom, ids, recordSource,
+} from './checks.mjs';
 import { E2EServer, range, sleep, waitFor } from './helpers.mjs';
 
 const T = { timeout: 30_000 }; // each test; the file as a whole has its own bound
@@ -20,21 +23,13 @@ describe('eventsource package', { timeout: 60_000 }, () => {
     server = undefined;
   });
 
-  // Open a source that records every event of @p types, errors and opens.
+  // Open a source that records every event of @p types, errors and opens
+  // (closed after the test).
   function record(url, types, init) {
-    const rec = { events: [], opens: 0, errors: [] };
-    es = new EventSource(url, init);
-    for (const type of types) {
-      es.addEventListener(type, (e) => {
-        rec.events.push({ type: e.type, id: e.lastEventId, data: e.data });
-      });
-    }
-    es.addEventListener('open', () => { rec.opens++; });
-    es.addEventListener('error', (e) => { rec.errors.push(e.message ?? String(e)); });
+    const rec = recordSource(url, types, init);
+    es = rec.es;
     return rec;
   }
-
-  const ids = (events) => events.map((e) => Number(e.id));
 
   async function openedOn(s, rec, n = 1) {
     await waitFor(() => rec.opens >= n, { what: `client open #${n}`, timeout: 10_000 });
@@ -49,9 +44,7 @@ describe('eventsource package', { timeout: 60_000 }, () => {
     const c = await server.publish(2, 'custom');
     await waitFor(() => rec.events.length >= 6, { what: '6 events' });
     await sleep(150);
-    assert.deepEqual(ids(rec.events), range(m.first, c.last));
-    assert.deepEqual(rec.events.map((e) => e.type),
-      ['message', 'message', 'message', 'message', 'custom', 'custom']);
+    assertNamedEvents(rec.events, m, c, 4, 2);
     assert.equal(rec.events[0].data, 'n1');
     assert.equal(es.readyState, EventSource.OPEN);
   });
@@ -103,11 +96,7 @@ describe('eventsource package', { timeout: 60_000 }, () => {
 
     assert.equal(missed.first, lastSeen + 1);
     assert.deepEqual(ids(rec.events), range(first.first, live.last), 'every id once, in order');
-    const log = await server.log();
-    assert.equal(log.leids[0], '-');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent by eventsource');
+    await assertResumedFrom(server, logStopped, lastSeen, 'eventsource');
     assert.equal(rec.opens, 2);
   });
 });

@@ -22,8 +22,12 @@ import { promisify } from 'node:util';
 import { EventSource } from 'eventsource';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
+  assertNamedEvents, assertResumedFrom, ids, recordSource,
+} from './checks.mjs';
+import {
   E2EServer, Program, freePort, launchChromium, range, repoRoot, sleep, waitFor,
 } from './helpers.mjs';
+import { checkNamed, checkResume, installRecorder, pageStreams } from './page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tlsBinDir = path.resolve(process.env.SSE_TLS_BIN || path.join(here, '../../build/tls/bin'));
@@ -73,7 +77,6 @@ const startTls = (opts) => E2EServer.start({
   ...opts, file: requireTlsBin('sse_e2e_server'), tls: { cert: cert.crt, key: cert.key },
 });
 
-const ids = (events) => events.map((e) => Number(e.id));
 const T = { timeout: 30_000 }; // each test; every describe has its own bound
 
 describe('eventsource package over https', { timeout: 90_000 }, () => {
@@ -94,21 +97,14 @@ describe('eventsource package over https', { timeout: 90_000 }, () => {
   // @p trustCa: fetch through an undici Agent trusting the test CA; else the
   // package's default (Node's global fetch, system trust store only).
   function record(url, types, { trustCa }) {
-    const rec = { events: [], opens: 0, errors: [] };
     let opts;
     if (trustCa) {
       agent = new Agent({ connect: { ca: cert.caPem } });
       const dispatcher = agent;
       opts = { fetch: (input, init) => undiciFetch(input, { ...init, dispatcher }) };
     }
-    es = new EventSource(url, opts);
-    for (const type of types) {
-      es.addEventListener(type, (e) => {
-        rec.events.push({ type: e.type, id: e.lastEventId, data: e.data });
-      });
-    }
-    es.addEventListener('open', () => { rec.opens++; });
-    es.addEventListener('error', (e) => { rec.errors.push(e.message ?? String(e)); });
+    const rec = recordSource(url, types, opts);
+    es = rec.es;
     return rec;
   }
 
@@ -128,9 +124,7 @@ describe('eventsource package over https', { timeout: 90_000 }, () => {
     const c = await server.publish(2, 'custom');
     await waitFor(() => rec.events.length >= 6, { what: '6 events' });
     await sleep(150); // nothing more may follow
-    assert.deepEqual(ids(rec.events), range(m.first, c.last));
-    assert.deepEqual(rec.events.map((e) => e.type),
-      ['message', 'message', 'message', 'message', 'custom', 'custom']);
+    assertNamedEvents(rec.events, m, c, 4, 2);
     assert.equal(rec.events[0].data, 'n1');
     assert.equal(es.readyState, EventSource.OPEN);
     assert.deepEqual(rec.errors, []);
@@ -161,11 +155,7 @@ describe('eventsource package over https', { timeout: 90_000 }, () => {
 
     assert.deepEqual(ids(rec.events), range(first.first, live.last), 'every id once, in order');
     assert.equal(rec.opens, 2);
-    const log = await server.log();
-    assert.equal(log.leids[0], '-', 'first request has no Last-Event-ID');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent over https');
+    await assertResumedFrom(server, logStopped, lastSeen, 'eventsource over https');
     const st = await server.cmd('stats');
     assert.equal(st.tls_failures, '0', 'no failed handshake with the right CA');
   });
@@ -214,21 +204,6 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
   let server;
   let app;
 
-  // Installed into the page: opens an EventSource and records what it sees.
-  function installRecorder() {
-    window.streams = {};
-    window.openStream = (name, url, types) => {
-      const es = new EventSource(url);
-      const r = { events: [], opens: 0, errors: 0 };
-      window.streams[name] = r;
-      for (const type of types) {
-        es.addEventListener(type, (e) => { r.events.push({ type: e.type, id: e.lastEventId, data: e.data }); });
-      }
-      es.addEventListener('open', () => { r.opens++; });
-      es.addEventListener('error', () => { r.errors++; });
-    };
-  }
-
   before(async () => {
     requireTlsBin('sse_e2e_server');
     browser = await launchChromium([`--ignore-certificate-errors-spki-list=${cert.spki}`]);
@@ -245,9 +220,8 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
     app = undefined;
   });
 
-  const stream = (n) => page.evaluate((name) => window.streams[name], n);
-  const waitPage = (fn, arg, timeout = 10_000) =>
-    page.waitForFunction(fn, arg, { timeout, polling: 20 });
+  const streams = pageStreams(() => page, () => server);
+  const { open } = streams;
 
   async function setup(opts) {
     server = await startTls(opts);
@@ -265,58 +239,15 @@ describe('Chromium over https (test key pinned by SPKI hash)', { timeout: 120_00
     await page.evaluate(installRecorder);
   }
 
-  async function open(name, url, types, opensBefore = 0) {
-    await page.evaluate(([n, u, t]) => window.openStream(n, u, t), [name, url, types]);
-    await waitPage((n) => window.streams[n].opens >= 1, name);
-    await waitFor(async () => (await server.log()).opens > opensBefore,
-      { what: 'server on_open', timeout: 5000 });
-  }
-
   it('loads the page on https and receives named events with ids', T, async () => {
     await setup({ retryMs: 1000 });
-    await open('s', '/events', ['message', 'custom']);
-    const m = await server.publish(5);
-    const c = await server.publish(3, 'custom');
-    await waitPage(() => window.streams.s.events.length >= 8);
-    await sleep(200); // nothing more may follow
-    const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(m.first, c.last));
-    assert.deepEqual(r.events.map((e) => e.type),
-      [...Array(5).fill('message'), ...Array(3).fill('custom')]);
-    for (const e of r.events) assert.match(e.data, /^n\d+$/);
-    assert.equal(r.opens, 1);
-    assert.equal(r.errors, 0);
+    await checkNamed(streams, server);
   });
 
   it('resumes after stop/start with Last-Event-ID over https: no gap, no duplicate', T, async () => {
     await setup({ retryMs: 400 });
     await open('s', '/events', ['message']);
-    const before1 = await server.publish(3);
-    await waitPage(() => window.streams.s.events.length >= 3);
-    const lastSeen = Number((await stream('s')).events.at(-1).id);
-    assert.equal(lastSeen, before1.last);
-
-    await server.cmd('stop');
-    await waitPage(() => window.streams.s.errors >= 1, undefined, 5000);
-    const missed = await server.publish(7);
-    assert.equal(missed.first, lastSeen + 1);
-    const logStopped = await server.log();
-    await server.cmd('start');
-
-    await waitPage(() => window.streams.s.opens >= 2, undefined, 10_000);
-    await waitPage(() => window.streams.s.events.length >= 10, undefined, 5000);
-    const live = await server.publish(2);
-    await waitPage(() => window.streams.s.events.length >= 12, undefined, 5000);
-    await sleep(200);
-
-    const r = await stream('s');
-    assert.deepEqual(ids(r.events), range(before1.first, live.last), 'every id once, in order');
-    assert.equal(r.opens, 2);
-    const log = await server.log();
-    assert.equal(log.leids[0], '-', 'first request has no Last-Event-ID');
-    const resumed = log.leids.slice(logStopped.leids.length);
-    assert.ok(resumed.length >= 1, `a request after the restart (log: ${JSON.stringify(log)})`);
-    for (const v of resumed) assert.equal(v, String(lastSeen), 'Last-Event-ID sent by Chromium over https');
+    await checkResume(streams, server, 'Chromium over https');
     assert.equal((await server.cmd('stats')).tls_failures, '0');
   });
 

@@ -18,9 +18,9 @@ export LC_ALL=C
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
 B=${1:-build/gcc}
-SUITE=examples # common.sh: the summary line
-. tests/rpi/common.sh # ok/not_ok/check/summary/bail, pids, TMP, cleanup
-trap 'exit 130' INT TERM
+SUITE=examples # the summary line
+# shellcheck source=tests/lib/common.sh
+. tests/lib/common.sh # checks, pids, TMP, cleanup, waits, stop
 
 for f in "$B/libssedge.a" "$B/include/sse_config.h" "$B/bin/telemetry" \
          "$B/bin/ssedge-rpi" "$B/bin/ssedge" "$B/bin/sse_tests"; do
@@ -31,37 +31,19 @@ command -v cc >/dev/null 2>&1 || bail "cc is installed"
 [ "${BASH_VERSINFO[0]}" -ge 5 ] || bail "bash >= 5 (EPOCHREALTIME)"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-examples.XXXXXX") || bail "mktemp -d"
 
-# wait_line PID SED_EXPR FILE...: prints what SED_EXPR prints from the
-# FILEs once it prints something (5 s at most; less if PID exits).
-wait_line() {
-    local pid=$1 expr=$2 v
-    shift 2
-    for _ in $(seq 1 50); do
-        v=$(sed -n "$expr" "$@" | head -1)
-        if [ -n "$v" ]; then echo "$v"; return 0; fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    sed -n "$expr" "$@" | head -1
-}
-# stop PID SIGNAL: sets RC (exit code; 999 = still running after 3 s, then
-# killed) and STOP_S (seconds it took).
-stop() {
-    local t0=$EPOCHREALTIME
-    kill "-$2" "$1" 2>/dev/null
-    for _ in $(seq 1 150); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.02
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -KILL "$1" 2>/dev/null
-        wait "$1" 2>/dev/null
-        RC=999
-    else
-        wait "$1"
-        RC=$?
-    fi
-    STOP_S=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+# serves NAME ADDR_RE LABEL CMD...: CMD in the background prints (stdout or
+# stderr: $TMP/NAME.out, .err) a URL http://ADDR_RE:PORT/ that curl reaches
+# (a check), then SIGTERM; RC is its exit status (999: not within 3 s).
+serves() {
+    local name=$1 addr=$2 label=$3 pid url
+    shift 3
+    "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    pid=$!
+    pids+=("$pid")
+    url=$(wait_line 50 "$pid" "s|.*\\(http://$addr:[0-9][0-9]*/\\).*|\\1|p" "$TMP/$name.out" "$TMP/$name.err")
+    [ -n "$url" ] && curl -sg --max-time 3 -o /dev/null "$url"
+    check $? "$label (${url:-no URL printed: $(cat "$TMP/$name.out" "$TMP/$name.err" | head -2)})"
+    stop "$pid" TERM 3
 }
 # run NAME CMD...: runs CMD (5 s at most) with its stdout and stderr in
 # $TMP/NAME.out and .err; sets RC.
@@ -92,7 +74,7 @@ if [ -x "$TMP/hello" ]; then
     "$TMP/hello" 0 127.0.0.1 >"$TMP/hello.out" 2>"$TMP/hello.err" &
     HELLO=$!
     pids+=("$HELLO")
-    PORT=$(wait_line "$HELLO" 's/^hello: port \([0-9][0-9]*\)$/\1/p' "$TMP/hello.out")
+    PORT=$(wait_line 50 "$HELLO" 's/^hello: port \([0-9][0-9]*\)$/\1/p' "$TMP/hello.out")
     [ -n "$PORT" ]
     check $? "hello 0 127.0.0.1 starts and prints its port (${PORT:-none})"
     PORT=${PORT:-1}
@@ -116,7 +98,7 @@ if [ -x "$TMP/hello" ]; then
         [ $RC -eq 1 ] && grep -Eq "$p: cannot (start|serve) on 127\.0\.0\.1:$PORT: SSE_ERR_" "$TMP/$p-busy.err"
         check $? "$p on a port in use: exit 1 ($RC), $(grep -m1 -E "$p: cannot (start|serve)" "$TMP/$p-busy.err")"
     done
-    stop "$HELLO" INT
+    stop "$HELLO" INT 3
     [ "$RC" -eq 0 ] && awk -v s="$STOP_S" 'BEGIN { exit !(s < 3) }'
     check $? "SIGINT: hello exits 0 within 3 s (exit $RC in $STOP_S s)"
 fi
@@ -239,25 +221,12 @@ done
 # Good values are taken (the refusals above are not blanket): the edges of
 # each range, then SIGTERM ends it with exit 0.
 for p in telemetry ssedge-rpi; do
-    "$B/bin/$p" --port 0 --bind 127.0.0.1 --interval-ms 86400000 \
-        >"$TMP/$p-ok.out" 2>"$TMP/$p-ok.err" &
-    pid=$!
-    pids+=("$pid")
-    url=$(wait_line "$pid" 's|.*\(http://127\.0\.0\.1:[0-9][0-9]*/\).*|\1|p' \
-          "$TMP/$p-ok.out" "$TMP/$p-ok.err")
-    [ -n "$url" ] && curl -s --max-time 3 -o /dev/null "$url"
-    check $? "$p --port 0 --bind 127.0.0.1 --interval-ms 86400000 serves (${url:-no URL printed})"
-    stop "$pid" TERM
+    serves "$p-ok" '127\.0\.0\.1' "$p --port 0 --bind 127.0.0.1 --interval-ms 86400000 serves" \
+        "$B/bin/$p" --port 0 --bind 127.0.0.1 --interval-ms 86400000
     check "$RC" "$p: SIGTERM, exit 0 ($RC)"
 done
-"$B/bin/ssedge" --port 0 --bind 127.0.0.1 --linger --restart-delay-ms 3600000 </dev/null \
-    >"$TMP/ssedge-ok.out" 2>"$TMP/ssedge-ok.err" &
-pid=$!
-pids+=("$pid")
-url=$(wait_line "$pid" 's|.*\(http://127\.0\.0\.1:[0-9][0-9]*/\).*|\1|p' "$TMP/ssedge-ok.err")
-[ -n "$url" ] && curl -s --max-time 3 -o /dev/null "$url"
-check $? "ssedge --port 0 --bind 127.0.0.1 --linger --restart-delay-ms 3600000 serves (${url:-no URL logged})"
-stop "$pid" TERM
+serves ssedge-ok '127\.0\.0\.1' "ssedge --port 0 --bind 127.0.0.1 --linger --restart-delay-ms 3600000 serves" \
+    "$B/bin/ssedge" --port 0 --bind 127.0.0.1 --linger --restart-delay-ms 3600000
 check "$RC" "ssedge: SIGTERM, exit 0 ($RC)"
 
 # The URL printed for an IPv6 address carries brackets.
@@ -265,15 +234,9 @@ if ! grep -q '^0\{31\}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
     echo "# skip: no IPv6 loopback (::1) here"
 else
     for p in telemetry ssedge-rpi ssedge; do
-        "$B/bin/$p" --port 0 --bind ::1 $([ $p = ssedge ] && echo --linger) </dev/null \
-            >"$TMP/$p-v6.out" 2>"$TMP/$p-v6.err" &
-        pid=$!
-        pids+=("$pid")
-        url=$(wait_line "$pid" 's|.*\(http://\[::1\]:[0-9][0-9]*/\).*|\1|p' \
-              "$TMP/$p-v6.out" "$TMP/$p-v6.err")
-        [ -n "$url" ] && curl -sg --max-time 3 -o /dev/null "$url"
-        check $? "$p --bind ::1 prints a URL with brackets that curl reaches (${url:-$(cat "$TMP/$p-v6.out" "$TMP/$p-v6.err" | head -2)})"
-        stop "$pid" TERM
+        # shellcheck disable=SC2046 # one word or none
+        serves "$p-v6" '\[::1\]' "$p --bind ::1 prints a URL with brackets that curl reaches" \
+            "$B/bin/$p" --port 0 --bind ::1 $([ $p = ssedge ] && echo --linger)
     done
 fi
 

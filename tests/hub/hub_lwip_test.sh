@@ -43,42 +43,22 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-hub-lwip.XXXXXX") || bail "mktemp -d"
 HUB_CERT=$TMP/cert/server.crt
 HUB_CERT_KEY=$TMP/cert/server.key
 HUB_ALLOW=192.168.77.0/24 # as shipped: the device network
-redis_start || bail "redis-server runs on 127.0.0.1:$REDIS_PORT"
-if ! node_define A "$HOST_IP" || ! node_define B "$HOST_IP"; then
-    bail "free ports for two nodes"
-fi
-if ! node_conf A || ! node_conf B; then
-    bail "examples/nchan/hub.conf has every ADAPT line the test sets"
-fi
-timeout 10 "$NGINX" -t -q -p "$TMP/A" -c "$TMP/A/nginx.conf" -e "$TMP/A/error.log" \
-    >"$TMP/nginx-t.log" 2>&1
-r=$?
-[ $r -ne 0 ] && sed 's/^/# /' "$TMP/nginx-t.log"
-check $r "nginx -t accepts examples/nchan/hub.conf with the publish servers on $HOST_IP"
-for n in A B; do
-    node_start "$n" || { node_errors "$n"; bail "nginx node $n answers"; }
-done
+hub_up "$HOST_IP" "with the publish servers on $HOST_IP"
 wait_port "$HOST_IP" "${NODE_PUB[A]}" 50 || bail "node A's publish server listens on $HOST_IP:${NODE_PUB[A]}"
 ok "node A's publish server listens on the tap link's address $HOST_IP:${NODE_PUB[A]}"
 
 PUB_A=http://$HOST_IP:${NODE_PUB[A]}/pub
 SUB_B=http://127.0.0.1:${NODE_SUB[B]}/sub
 AUTH="Authorization: Bearer $HUB_TOKEN"
-status() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@"; }
 
-s=$(status --interface 127.0.0.1 -H "$AUTH" --data x "$PUB_A/$CHANNEL")
-check "$([ "$s" = 403 ] && echo 0 || echo 1)" "publish from 127.0.0.1, outside the device network: 403 (got $s)"
-s=$(status --interface "$HOST_IP" -H "$AUTH" -H 'X-EventSource-Event: hub-probe' --data probe "$PUB_A/$CHANNEL")
-r=1
-case "$s" in 2??) r=0 ;; esac
-check $r "publish from inside the device network ($HOST_IP) with the token: $s"
+expect_status 403 "publish from 127.0.0.1, outside the device network: 403" \
+    --interface 127.0.0.1 -H "$AUTH" --data x "$PUB_A/$CHANNEL"
+expect_status '2??' "publish from inside the device network ($HOST_IP) with the token: 2xx" \
+    --interface "$HOST_IP" -H "$AUTH" -H 'X-EventSource-Event: hub-probe' --data probe "$PUB_A/$CHANNEL"
 
 # ---------------------------------------------------------------- the device
 curl_sub sub "$SUB_B/$CHANNEL"
-for _ in $(seq 1 50); do
-    [ -s "$TMP/sub.sse" ] && break
-    sleep 0.1
-done
+wait_until 50 test -s "$TMP/sub.sse"
 UPLINK_URL=$PUB_A/$CHANNEL
 dev_args=(--ip "$LWIP_IP" --netmask "${SSE_LWIP_NETMASK:-255.255.255.0}" --gw "$HOST_IP"
     --port "$DEV_PORT" --interval-ms "$INTERVAL_MS")
@@ -90,12 +70,8 @@ fi
 "$LWIP_BIN/sse_lwip_host" "${dev_args[@]}" >"$TMP/device.out" 2>&1 &
 DEV_PID=$!
 pids+=("$DEV_PID")
-r=1
-for _ in $(seq 1 100); do
-    grep -q '^ready$' "$TMP/device.out" && { r=0; break; }
-    alive "$DEV_PID" || break
-    sleep 0.1
-done
+wait_until 100 --pid "$DEV_PID" grep -q '^ready$' "$TMP/device.out"
+r=$?
 check $r "the lwIP example is up on $LWIP_IP ($(head -n 1 "$TMP/device.out"))"
 [ $r -ne 0 ] && bail "the lwIP example starts"
 # What the device publishes: its "message" events (its "ping" is a timer of
@@ -113,15 +89,8 @@ if [ "${HUB_LWIP_UPLINK:-1}" != 1 ]; then
     echo "# publisher: tests/hub/standin_uplink.py relaying the lwIP example's stream (HUB_LWIP_UPLINK=0)"
 fi
 # wait_delivered N TENTHS: 0 once node B's subscriber got N events.
-wait_delivered() {
-    local end=$((SECONDS + ($2 + 9) / 10))
-    for _ in $(seq 1 "$2"); do
-        [ "$(delivered)" -ge "$1" ] && return 0
-        [ "$SECONDS" -lt "$end" ] || return 1
-        sleep 0.1
-    done
-    return 1
-}
+wait_delivered() { wait_until "$2" delivered_at_least "$1"; }
+delivered_at_least() { [ "$(delivered)" -ge "$1" ]; }
 r=1
 wait_delivered 3 150 && r=0
 check $r "lwIP device -> tap link -> node A -> Redis -> node B: $(delivered) events so far"

@@ -81,44 +81,24 @@ fi
 HUB_CERT=$TMP/cert/server.crt
 HUB_CERT_KEY=$TMP/cert/server.key
 CA=$TMP/cert/ca.crt
-redis_start || bail "redis-server runs on 127.0.0.1:$REDIS_PORT"
-if ! node_define A 127.0.0.1 || ! node_define B 127.0.0.1; then
-    bail "free ports for two nodes"
-fi
-if ! node_conf A || ! node_conf B; then
-    bail "examples/nchan/hub.conf has every ADAPT line the test sets"
-fi
-
-timeout 10 "$NGINX" -t -q -p "$TMP/A" -c "$TMP/A/nginx.conf" -e "$TMP/A/error.log" \
-    >"$TMP/nginx-t.log" 2>&1
-r=$?
-[ $r -ne 0 ] && sed 's/^/# /' "$TMP/nginx-t.log"
-check $r "nginx -t accepts examples/nchan/hub.conf ($("$NGINX" -v 2>&1 | sed 's/.*: //'), nchan module)"
-for n in A B; do
-    node_start "$n" || { node_errors "$n"; bail "nginx node $n answers"; }
-done
+hub_up 127.0.0.1 "($("$NGINX" -v 2>&1 | sed 's/.*: //'), nchan module)"
 echo "# redis 127.0.0.1:$REDIS_PORT; node A pub ${NODE_PUB[A]} tls ${NODE_TLS[A]} sub ${NODE_SUB[A]}; node B sub ${NODE_SUB[B]}"
 
 PUB_A=http://127.0.0.1:${NODE_PUB[A]}/pub
 SUB_B=http://127.0.0.1:${NODE_SUB[B]}/sub
 AUTH="Authorization: Bearer $HUB_TOKEN"
-status() { # status CURL_ARGS...: the HTTP status (000: no answer)
-    curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@"
-}
 
 # ---------------------------------------------------------------- the locks
-s=$(status --data x "$PUB_A/device1")
-check "$([ "$s" = 401 ] && echo 0 || echo 1)" "publish without a token: 401 (got $s)"
-s=$(status -H "Authorization: Bearer not-$HUB_TOKEN" --data x "$PUB_A/device1")
-check "$([ "$s" = 401 ] && echo 0 || echo 1)" "publish with another token: 401 (got $s)"
-s=$(status --interface 127.0.0.2 -H "$AUTH" --data x "$PUB_A/device1")
-check "$([ "$s" = 403 ] && echo 0 || echo 1)" "publish from an address not allowed (127.0.0.2): 403 (got $s)"
-s=$(status -H "$AUTH" "$PUB_A/device1")
-check "$([ "$s" = 403 ] && echo 0 || echo 1)" "GET on the publish location (channel info): 403, devices only POST (got $s)"
-s=$(status -H 'Accept: text/event-stream' -H 'Origin: https://elsewhere.test' "$SUB_B/device1")
-check "$([ "$s" = 403 ] && echo 0 || echo 1)" "subscribe from another Origin: 403 (got $s)"
-s=$(status "$SUB_B/device1")
-check "$([ "$s" = 403 ] && echo 0 || echo 1)" "subscribe without Accept: text/event-stream: 403, EventSource only (got $s)"
+expect_status 401 "publish without a token: 401" --data x "$PUB_A/device1"
+expect_status 401 "publish with another token: 401" \
+    -H "Authorization: Bearer not-$HUB_TOKEN" --data x "$PUB_A/device1"
+expect_status 403 "publish from an address not allowed (127.0.0.2): 403" \
+    --interface 127.0.0.2 -H "$AUTH" --data x "$PUB_A/device1"
+expect_status 403 "GET on the publish location (channel info): 403, devices only POST" \
+    -H "$AUTH" "$PUB_A/device1"
+expect_status 403 "subscribe from another Origin: 403" \
+    -H 'Accept: text/event-stream' -H 'Origin: https://elsewhere.test' "$SUB_B/device1"
+expect_status 403 "subscribe without Accept: text/event-stream: 403, EventSource only" "$SUB_B/device1"
 curl -s -o /dev/null -D "$TMP/cors.headers" --max-time 1 -H 'Accept: text/event-stream' \
     -H "Origin: $HUB_ORIGIN" "$SUB_B/device1"
 r=1
@@ -127,23 +107,23 @@ tr -d '\r' <"$TMP/cors.headers" | grep -qi "^access-control-allow-origin: $HUB_O
 check $r "subscribe from the configured Origin: 200 with Access-Control-Allow-Origin: $HUB_ORIGIN"
 
 # ---------------------------------------------------------------- subscribers on B
-curl_sub curl1 "$SUB_B/device1"
-es_sub es1 "$SUB_B/device1" 300 "$HUB_EVENT" hub-probe
-for _ in $(seq 1 100); do
-    [ "$(opens es1)" -ge 1 ] && [ -s "$TMP/curl1.sse" ] && break
-    sleep 0.1
-done
+# subscribe N CHANNEL [EVENT]: curlN and esN (HUB_EVENT and EVENT) on node B's
+# CHANNEL, once both are connected (10 s at most)
+subscribe() {
+    curl_sub "curl$1" "$SUB_B/$2"
+    es_sub "es$1" "$SUB_B/$2" 300 "$HUB_EVENT" "${@:3}"
+    wait_until 100 streaming "$1"
+}
+streaming() { [ "$(opens "es$1")" -ge 1 ] && [ -s "$TMP/curl$1.sse" ]; }
+subscribe 1 device1 hub-probe
 # One event published on A before the device starts: Redis carries it to B.
 s=$(status -H "$AUTH" -H 'X-EventSource-Event: hub-probe' --data 'probe' "$PUB_A/device1")
-r=1
-for _ in $(seq 1 50); do
-    if events curl1 | grep -q '^event hub-probe [0-9:]* probe$' &&
-        events es1 | grep -q '^event hub-probe [0-9:]* probe$'; then
-        r=0
-        break
-    fi
-    sleep 0.1
-done
+probe_on_b() {
+    events curl1 | grep -q '^event hub-probe [0-9:]* probe$' &&
+        events es1 | grep -q '^event hub-probe [0-9:]* probe$'
+}
+wait_until 50 probe_on_b
+r=$?
 check $r "POST on node A ($s) reaches both subscribers on node B through Redis as 'event: hub-probe'"
 [ $r -ne 0 ] && { node_errors A B; bail "the hub carries events from A to B"; }
 
@@ -167,6 +147,53 @@ stop_device() {
     UPLINK=$(grep '^uplink ' "$TMP/$1.out" | tail -n 1)
 }
 ref_key() { last_key "$1-ref"; }
+# on_b DEV N LABEL: a check that curlN and esN on node B get DEV's events
+on_b() {
+    local r=1
+    wait_key "curl$2" 1 100 && wait_key "es$2" 1 100 && r=0
+    check $r "$3"
+    [ $r -ne 0 ] && { sed 's/^/# device: /' "$TMP/$1.out" | tail -n 5; node_errors A B; }
+    sleep 2
+}
+# catch_up DEV N LABEL: a check that curlN and esN get all DEV published so
+# far (CATCH_UP/10 s at most each)
+catch_up() {
+    local t0=$SECONDS k r=1
+    k=$(ref_key "$1")
+    wait_key "curl$2" "$k" "$CATCH_UP" && wait_key "es$2" "$k" "$CATCH_UP" && r=0
+    check $r "$3 (in $((SECONDS - t0)) s)"
+}
+# a_outage DEV N LABEL: node A stops for OUTAGE_S (the device cannot publish
+# meanwhile); after, curlN and esN catch up. Sets KA1, KA2: DEV's keys
+# before and once caught up.
+a_outage() {
+    KA1=$(ref_key "$1")
+    node_stop A
+    sleep "$OUTAGE_S"
+    node_start A || { node_errors A; bail "node A starts again"; }
+    catch_up "$1" "$2" "$3"
+    KA2=$(ref_key "$1")
+}
+# device_done DEV N: CUT is DEV's key now; once curlN and esN have it, DEV stops
+device_done() {
+    CUT=$(ref_key "$1")
+    wait_key "curl$2" "$CUT" "$CATCH_UP"
+    wait_key "es$2" "$CUT" "$CATCH_UP"
+    stop_device "$1"
+    [ -n "$UPLINK" ] && echo "# device: $UPLINK"
+}
+# all_in_window LABEL DEV K1 K2 SUB...: a check that of what DEV published
+# with K1 < key <= K2 (something), every SUB got every event
+all_in_window() {
+    local label=$1 dev=$2 k1=$3 k2=$4 sub got="" r=0
+    shift 4
+    for sub in "$@"; do
+        window "$dev-ref" "$sub" "$k1" "$k2"
+        got="$got, $sub $WGOT/$WPUB"
+        [ "$WPUB" -gt 0 ] && [ "$WGOT" -eq "$WPUB" ] || r=1
+    done
+    check $r "$label: $WPUB events published, all delivered (${got#, })"
+}
 
 # count_checks LABEL REF SUBSCRIBER CUT OUTAGES
 count_checks() {
@@ -191,11 +218,7 @@ count_checks() {
 }
 
 start_device dev1 "$PUB_A/device1" || bail "the device starts ($(tail -n 3 "$TMP/dev1.out"))"
-r=1
-wait_key curl1 1 100 && wait_key es1 1 100 && r=0
-check $r "device -> node A -> Redis -> node B: the subscribers get the device's '$HUB_EVENT' events"
-[ $r -ne 0 ] && { sed 's/^/# device: /' "$TMP/dev1.out" | tail -n 5; node_errors A B; }
-sleep 2
+on_b dev1 1 "device -> node A -> Redis -> node B: the subscribers get the device's '$HUB_EVENT' events"
 
 # B restarts: its subscribers come back with Last-Event-ID.
 k1=$(ref_key dev1)
@@ -203,25 +226,12 @@ node_stop B
 sleep 1.5
 node_start B || { node_errors B; bail "node B starts again"; }
 k2=$(ref_key dev1)
-r=1
-for _ in $(seq 1 300); do # EventSource retries after 3 s
-    [ "$(opens es1)" -ge 2 ] && [ "$(grep -c connect "$TMP/curl1.conns")" -ge 2 ] && { r=0; break; }
-    sleep 0.1
-done
-check $r "node B restarted: both subscribers connected again (eventsource opens: $(opens es1))"
+reconnected() { [ "$(opens es1)" -ge 2 ] && [ "$(grep -c connect "$TMP/curl1.conns")" -ge 2 ]; }
+wait_until 300 reconnected # EventSource retries after 3 s
+check $? "node B restarted: both subscribers connected again (eventsource opens: $(opens es1))"
 sleep 2
 
-# A stops for OUTAGE_S: the device cannot publish meanwhile.
-kA1=$(ref_key dev1)
-node_stop A
-sleep "$OUTAGE_S"
-node_start A || { node_errors A; bail "node A starts again"; }
-t0=$SECONDS
-k=$(ref_key dev1)
-r=1
-wait_key curl1 "$k" "$CATCH_UP" && wait_key es1 "$k" "$CATCH_UP" && r=0
-check $r "node A back after ${OUTAGE_S} s: B's subscribers catch up with the device (in $((SECONDS - t0)) s)"
-kA2=$(ref_key dev1) # published while A was down or the device caught up
+a_outage dev1 1 "node A back after ${OUTAGE_S} s: B's subscribers catch up with the device"
 sleep 1
 
 # Redis restarts (saves, exits, loads): nchan reconnects by itself.
@@ -229,42 +239,18 @@ kR1=$(ref_key dev1)
 redis_stop
 sleep 1
 redis_start || bail "redis-server starts again"
-t0=$SECONDS
-k=$(ref_key dev1)
-r=1
-wait_key curl1 "$k" "$CATCH_UP" && wait_key es1 "$k" "$CATCH_UP" && r=0
-check $r "Redis restarted: B's subscribers catch up with the device (in $((SECONDS - t0)) s: nchan reconnects)"
+catch_up dev1 1 "Redis restarted: B's subscribers catch up with the device (nchan reconnects)"
 kR2=$(ref_key dev1)
 sleep 2
 
 # The end: whatever the device published up to now must arrive.
-cut=$(ref_key dev1)
-wait_key curl1 "$cut" "$CATCH_UP"
-wait_key es1 "$cut" "$CATCH_UP"
-stop_device dev1
-[ -n "$UPLINK" ] && echo "# device: $UPLINK"
+device_done dev1 1
+all_in_window "while B was down (replayed on B by Last-Event-ID)" dev1 "$k1" "$k2" curl1 es1
+all_in_window "while A was down and the device caught up" dev1 "$KA1" "$KA2" curl1 es1
+all_in_window "while Redis restarted and nchan reconnected (delivered after)" dev1 "$kR1" "$kR2" curl1 es1
 
-window dev1-ref curl1 "$k1" "$k2"
-wb="$WGOT/$WPUB"
-window dev1-ref es1 "$k1" "$k2"
-r=1
-[ "$WPUB" -gt 0 ] && [ "$wb" = "$WPUB/$WPUB" ] && [ "$WGOT" -eq "$WPUB" ] && r=0
-check $r "while B was down: $WPUB events published, replayed on B by Last-Event-ID (curl $wb, eventsource $WGOT/$WPUB)"
-window dev1-ref curl1 "$kA1" "$kA2"
-wa="$WGOT/$WPUB"
-window dev1-ref es1 "$kA1" "$kA2"
-r=1
-[ "$WPUB" -gt 0 ] && [ "$wa" = "$WPUB/$WPUB" ] && [ "$WGOT" -eq "$WPUB" ] && r=0
-check $r "while A was down and the device caught up: $WPUB events published, all delivered (curl $wa, eventsource $WGOT/$WPUB)"
-window dev1-ref curl1 "$kR1" "$kR2"
-wr="$WGOT/$WPUB"
-window dev1-ref es1 "$kR1" "$kR2"
-r=1
-[ "$WPUB" -gt 0 ] && [ "$wr" = "$WPUB/$WPUB" ] && [ "$WGOT" -eq "$WPUB" ] && r=0
-check $r "while Redis restarted and nchan reconnected: $WPUB events published, all delivered after (curl $wr, eventsource $WGOT/$WPUB)"
-
-count_checks "http, curl on B" dev1-ref curl1 "$cut" 2
-count_checks "http, eventsource on B" dev1-ref es1 "$cut" 2
+count_checks "http, curl on B" dev1-ref curl1 "$CUT" 2
+count_checks "http, eventsource on B" dev1-ref es1 "$CUT" 2
 
 # B's access log: the reconnects carried Last-Event-ID (written when each
 # request ends: stop B first).
@@ -278,19 +264,11 @@ node_start B || bail "node B starts again"
 
 # ---------------------------------------------------------------- https
 TLS_A=https://$TLS_HOST:${NODE_TLS[A]}/pub
-s=$(status --cacert "$CA" -H "$AUTH" -H 'X-EventSource-Event: hub-probe' --data probe "$TLS_A/device2")
-r=1
-case "$s" in 2??) r=0 ;; esac
-check $r "https publish on node A, certificate checked against the test CA: $s"
-s=$(status --cacert "$CA" --data probe "$TLS_A/device2")
-check "$([ "$s" = 401 ] && echo 0 || echo 1)" "https publish without a token: 401 (got $s)"
+expect_status '2??' "https publish on node A, certificate checked against the test CA: 2xx" \
+    --cacert "$CA" -H "$AUTH" -H 'X-EventSource-Event: hub-probe' --data probe "$TLS_A/device2"
+expect_status 401 "https publish without a token: 401" --cacert "$CA" --data probe "$TLS_A/device2"
 
-curl_sub curl2 "$SUB_B/device2"
-es_sub es2 "$SUB_B/device2" 300 "$HUB_EVENT"
-for _ in $(seq 1 100); do
-    [ "$(opens es2)" -ge 1 ] && [ -s "$TMP/curl2.sse" ] && break
-    sleep 0.1
-done
+subscribe 2 device2
 if [ "$STANDIN" -eq 0 ] && [ -z "${HUB_DEVICE_TLS:-}" ]; then
     [ -x "$TLS_BIN/telemetry" ] || bail "a TLS build's telemetry ($TLS_BIN/telemetry: make run-tls builds one)"
     DEVICE=("$TLS_BIN/telemetry")
@@ -298,33 +276,13 @@ elif [ -n "${HUB_DEVICE_TLS:-}" ]; then
     read -r -a DEVICE <<<"$HUB_DEVICE_TLS"
 fi
 start_device dev2 "$TLS_A/device2" --uplink-ca "$CA" || bail "the device starts with an https uplink"
-r=1
-wait_key curl2 1 100 && wait_key es2 1 100 && r=0
-check $r "https: device -> node A's TLS server -> Redis -> node B"
-[ $r -ne 0 ] && { sed 's/^/# device: /' "$TMP/dev2.out" | tail -n 5; node_errors A B; }
+on_b dev2 2 "https: device -> node A's TLS server -> Redis -> node B"
+a_outage dev2 2 "https: node A back after ${OUTAGE_S} s: B's subscribers catch up"
 sleep 2
-kA1=$(ref_key dev2)
-node_stop A
-sleep "$OUTAGE_S"
-node_start A || { node_errors A; bail "node A starts again"; }
-t0=$SECONDS
-k=$(ref_key dev2)
-r=1
-wait_key curl2 "$k" "$CATCH_UP" && wait_key es2 "$k" "$CATCH_UP" && r=0
-check $r "https: node A back after ${OUTAGE_S} s: B's subscribers catch up (in $((SECONDS - t0)) s)"
-kA2=$(ref_key dev2)
-sleep 2
-cut=$(ref_key dev2)
-wait_key curl2 "$cut" "$CATCH_UP"
-wait_key es2 "$cut" "$CATCH_UP"
-stop_device dev2
-[ -n "$UPLINK" ] && echo "# device: $UPLINK"
-window dev2-ref curl2 "$kA1" "$kA2"
-r=1
-[ "$WPUB" -gt 0 ] && [ "$WGOT" -eq "$WPUB" ] && r=0
-check $r "https: while A was down and the device caught up: $WPUB events published, $WGOT delivered"
-count_checks "https, curl on B" dev2-ref curl2 "$cut" 1
-count_checks "https, eventsource on B" dev2-ref es2 "$cut" 1
+device_done dev2 2
+all_in_window "https: while A was down and the device caught up" dev2 "$KA1" "$KA2" curl2
+count_checks "https, curl on B" dev2-ref curl2 "$CUT" 1
+count_checks "https, eventsource on B" dev2-ref es2 "$CUT" 1
 
 # ---------------------------------------------------------------- local latency
 # Needs the real uplink (with the stand-in, relaying runs in other

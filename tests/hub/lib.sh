@@ -1,8 +1,8 @@
-# tests/hub/lib.sh: what tests/hub/*.sh and bench/hub_bench.sh share: counted checks, free ports, and a hub of their own (redis-server + nginx nodes running examples/nchan/hub.conf) in a temp dir, every process stopped by its PID.
+# tests/hub/lib.sh: what tests/hub/*.sh and bench/hub_bench.sh share: a hub of their own (redis-server + nginx nodes running examples/nchan/hub.conf) in a temp dir, every process stopped by its PID.
 #
-# Sourced (bash >= 4.4), with SUITE set for the summary line. The sourcing
-# script sets TMP (a mktemp -d directory, removed at exit unless KEEP_TMP=1)
-# before it starts anything, and may append its own background PIDs to pids.
+# Sourced (bash >= 4.4), with SUITE set for the summary line; it sources
+# tests/lib/common.sh (checks, TMP and pids, clean-up, ports, waits), and
+# stops the nodes and redis-server at exit too.
 # Everything here listens where it is told to (127.0.0.1 by default), runs
 # in the foreground as a child of this shell and is bounded in time.
 # shellcheck shell=bash
@@ -24,96 +24,19 @@ HUB_CERT_KEY=${HUB_CERT_KEY:-}
 HUB_SUB_ADDR=${HUB_SUB_ADDR:-127.0.0.1}    # where subscribe servers listen
 HUB_PUB_ALSO=${HUB_PUB_ALSO:-}             # publish servers also listen here
 
-# ---------------------------------------------------------------- counting
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
-summary() { echo "$SUITE: $passed passed, $failed failed"; }
-bail() {
-    not_ok "$*"
-    summary
-    exit 1
-}
-now() { echo "$EPOCHREALTIME"; }
-
-# ---------------------------------------------------------------- cleanup
-TMP=""
-pids=()              # background children of the sourcing script
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$HUB_HERE/../lib/common.sh"
+CLEANUP_TENTHS=30
 declare -A NODE_MASTER NODE_WORKER NODE_PUB NODE_SUB NODE_TLS NODE_ADDR
 REDIS_PID=""
 REDIS_PORT=""
-
-alive() { kill -0 "$1" 2>/dev/null; }
-
-# stop_pid PID [TENTHS]: SIGTERM, up to TENTHS/10 s (default 5 s), SIGKILL;
-# only a PID that is still a running child of this shell (a PID waited for
-# already may belong to someone else by now).
-stop_pid() {
-    local p=$1 n=${2:-50} live
-    [ -n "$p" ] || return 0
-    live=" $(jobs -pr | tr '\n' ' ') "
-    case "$live" in *" $p "*) ;; *) return 0 ;; esac
-    kill -TERM "$p" 2>/dev/null
-    for _ in $(seq 1 "$n"); do
-        alive "$p" || break
-        sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    return 0
-}
-
-hub_cleanup() {
-    local p n
-    for p in "${pids[@]}"; do stop_pid "$p" 30; done
+cleanup() { # common.sh's, with the hub's nodes and redis-server
+    local n
+    stop_pids "$CLEANUP_TENTHS" "${pids[@]}"
     pids=()
     for n in "${!NODE_MASTER[@]}"; do node_stop "$n"; done
     redis_stop
-    if [ -n "$TMP" ] && [ -n "${KEEP_TMP:-}" ]; then
-        echo "# kept $TMP"
-    elif [ -n "$TMP" ]; then
-        rm -rf "$TMP"
-    fi
-    TMP=""
-}
-trap hub_cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- ports
-chosen=" "
-port_free() { # port_free PORT [ADDR]: nothing listening on it nor bound to it
-    case "$chosen" in *" $1 "*) return 1 ;; esac
-    if command -v ss >/dev/null 2>&1; then
-        [ -z "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
-    else
-        ! (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
-    fi
-}
-pick_port() { # pick_port VAR: a free port in 20000..32767 (below Linux's ephemeral range)
-    local _pick
-    for _ in $(seq 1 200); do
-        _pick=$((20000 + RANDOM % 12768))
-        if port_free "$_pick"; then
-            chosen="$chosen$_pick "
-            printf -v "$1" %s "$_pick"
-            return 0
-        fi
-    done
-    return 1
-}
-# wait_port ADDR PORT TENTHS [PID]: 0 once something accepts on ADDR:PORT;
-# 1 after TENTHS/10 s, or as soon as PID (when given) is gone.
-wait_port() {
-    for _ in $(seq 1 "$3"); do
-        if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
-        if [ -n "${4:-}" ] && ! alive "$4"; then return 1; fi
-        sleep 0.1
-    done
-    return 1
+    cleanup_tmp
 }
 
 # ---------------------------------------------------------------- prerequisites
@@ -280,6 +203,40 @@ node_errors() {
     done
 }
 
+# hub_up ADDR WHAT: redis-server, then nodes A and B with their publish
+# servers on ADDR, checked by "nginx -t" (a check: "... hub.conf WHAT") and
+# started; bails when one cannot be.
+hub_up() {
+    local n r
+    redis_start || bail "redis-server runs on 127.0.0.1:$REDIS_PORT"
+    if ! node_define A "$1" || ! node_define B "$1"; then
+        bail "free ports for two nodes"
+    fi
+    if ! node_conf A || ! node_conf B; then
+        bail "examples/nchan/hub.conf has every ADAPT line the test sets"
+    fi
+    timeout 10 "$NGINX" -t -q -p "$TMP/A" -c "$TMP/A/nginx.conf" -e "$TMP/A/error.log" \
+        >"$TMP/nginx-t.log" 2>&1
+    r=$?
+    [ $r -ne 0 ] && sed 's/^/# /' "$TMP/nginx-t.log"
+    check $r "nginx -t accepts examples/nchan/hub.conf $2"
+    for n in A B; do
+        node_start "$n" || { node_errors "$n"; bail "nginx node $n answers"; }
+    done
+}
+
+status() { # status CURL_ARGS...: the HTTP status (000: no answer)
+    curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@"
+}
+# expect_status WANT MESSAGE CURL_ARGS...: a check that the status matches
+# WANT (a case pattern: 403, 2??)
+expect_status() {
+    local s
+    s=$(status "${@:3}")
+    # shellcheck disable=SC2254 # WANT is a pattern
+    case "$s" in $1) ok "$2 (got $s)" ;; *) not_ok "$2 (got $s)" ;; esac
+}
+
 # ---------------------------------------------------------------- streams
 # curl_sub NAME URL [FIRST_LAST_EVENT_ID]: a subscriber that behaves like a
 # browser's EventSource: it appends the raw stream to $TMP/NAME.sse and,
@@ -353,15 +310,11 @@ keys() {
 last_key() { keys "$1" | tail -n 1; }
 # wait_key NAME KEY TENTHS: 0 once NAME got a key >= KEY; 1 after TENTHS
 # tries or TENTHS/10 s, whichever comes first.
-wait_key() {
-    local k end=$((SECONDS + ($3 + 9) / 10))
-    for _ in $(seq 1 "$3"); do
-        k=$(last_key "$1")
-        [ -n "$k" ] && [ "$k" -ge "$2" ] && return 0
-        [ "$SECONDS" -lt "$end" ] || return 1
-        sleep 0.1
-    done
-    return 1
+wait_key() { wait_until "$3" key_reached "$1" "$2"; }
+key_reached() { # key_reached NAME KEY: NAME got a key >= KEY
+    local k
+    k=$(last_key "$1")
+    [ -n "$k" ] && [ "$k" -ge "$2" ]
 }
 # opens NAME: how many times es_sub's source opened
 opens() { grep -c '^open$' "$TMP/$1.ev" 2>/dev/null; }

@@ -26,37 +26,13 @@ SECONDS_W=${LAT_SECONDS:-6}
 SLACK_MS=${LAT_SLACK_MS:-10}
 INTERVAL_MS=20
 
+SUITE=latency
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh" # pids, TMP, cleanup, ports, waits
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-latency.XXXXXX") || exit 1
-bg=()
-# shellcheck disable=SC2317 # reached from the EXIT trap
-cleanup() {
-    local p
-    for p in "${bg[@]}"; do
-        kill -TERM "$p" 2>/dev/null
-        for _ in $(seq 1 50); do
-            kill -0 "$p" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    bg=()
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port() { # a port nothing is bound to now
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 12768))
-        [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
-    done
-    return 1
-}
 
 # The hub that never answers: accepts, reads whatever comes, says nothing.
-HUNG=$(port) || exit 1
+pick_port HUNG || exit 1
 python3 -c '
 import selectors, socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -70,26 +46,22 @@ while time.monotonic() < end:
         elif not k.fileobj.recv(65536):
             sel.unregister(k.fileobj); k.fileobj.close()
 ' "$HUNG" &
-bg+=($!)
-CLOSED=$(port) || exit 1
+pids+=($!)
+pick_port CLOSED || exit 1
 
 # run NAME [UPLINK_URL]: the device, a local stream stamped line by line;
 # appends "NAME events p50 p99 max expected" (ms) to $TMP/results.
 run() {
     local name=$1 url=${2:-} p dev up=()
-    p=$(port) || return 1
+    pick_port p || return 1
     [ -n "$url" ] && up=(--uplink "$url")
     "${DEVICE[@]}" --port "$p" --bind 127.0.0.1 --interval-ms "$INTERVAL_MS" "${up[@]}" \
         >"$TMP/$name.device" 2>&1 &
     dev=$!
-    bg+=("$dev")
-    for _ in $(seq 1 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
-        sleep 0.1
-    done
+    pids+=("$dev")
+    wait_port 127.0.0.1 "$p" 50 "$dev"
     timeout $((SECONDS_W + 5)) curl -sN --max-time "$SECONDS_W" -H 'Accept: text/event-stream' \
-        "http://127.0.0.1:$p/events?ch=load" |
-        while IFS= read -r line; do echo "$EPOCHREALTIME $line"; done >"$TMP/$name.lines"
+        "http://127.0.0.1:$p/events?ch=load" | stamp >"$TMP/$name.lines"
     kill -TERM "$dev" 2>/dev/null
     # lateness of each load event, then its p50, p99 and max
     awk '$2 == "event:" { ev = $3 }

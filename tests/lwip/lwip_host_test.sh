@@ -163,6 +163,25 @@ wait_stat() {
     return 1
 }
 
+# start_example OUT ARGS...: the example on tap0 in the namespace, its output
+# in OUT, its pid in EX_PID (and STATE/pid); 0 once it is ready (5 s at most)
+start_example() {
+    local out=$1
+    shift
+    # ip netns exec and env exec the example: $! is its pid.
+    ip netns exec "$NS" env PRECONFIGURED_TAPIF=tap0 "$BIN" --ip "$LWIP_IP" \
+        --netmask 255.255.255.0 --gw "$HOST_IP" --port "$PORT" --interval-ms "$INTERVAL" \
+        "$@" >"$out" 2>&1 &
+    EX_PID=$!
+    echo "$EX_PID" >"$STATE/pid"
+    for _ in $(seq 1 50); do
+        grep -q '^ready' "$out" && return 0
+        kill -0 "$EX_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q '^ready' "$out"
+}
+
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$EX_PID/status" 2>/dev/null; }
 # A slot is free before its thread has quite returned: give the count a
 # bounded moment to settle before comparing.
@@ -202,18 +221,7 @@ timeout 5 ip netns add "$NS" &&
     nsx timeout 5 ip link set tap0 up ||
     { fail "namespace $NS with tap0"; summary; exit 1; }
 
-# ip netns exec and env exec the example: $! is its pid.
-ip netns exec "$NS" env PRECONFIGURED_TAPIF=tap0 "$BIN" --ip "$LWIP_IP" \
-    --netmask 255.255.255.0 --gw "$HOST_IP" --port "$PORT" --interval-ms "$INTERVAL" \
-    --max-conn "$MAXCONN" --idle-check-ms "$IDLE_CHECK" >"$OUT" 2>&1 &
-EX_PID=$!
-echo "$EX_PID" >"$STATE/pid"
-for _ in $(seq 1 50); do
-    grep -q '^ready' "$OUT" && break
-    kill -0 "$EX_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q '^ready' "$OUT"; then
+if ! start_example "$OUT" --max-conn "$MAXCONN" --idle-check-ms "$IDLE_CHECK"; then
     cat "$OUT"
     fail "example ready"
     summary
@@ -391,16 +399,7 @@ fi
 
 # A second lwIP process on the same tap (the first has exited).
 OUT6=$T/example6.out
-ip netns exec "$NS" env PRECONFIGURED_TAPIF=tap0 "$BIN" --ip "$LWIP_IP" \
-    --netmask 255.255.255.0 --gw "$HOST_IP" --port "$PORT" --interval-ms "$INTERVAL" \
-    --bind :: >"$OUT6" 2>&1 &
-EX_PID=$!
-echo "$EX_PID" >"$STATE/pid"
-for _ in $(seq 1 50); do
-    grep -q '^ready' "$OUT6" && break
-    kill -0 "$EX_PID" 2>/dev/null || break
-    sleep 0.1
-done
+start_example "$OUT6" --bind ::
 stream 1.2 "$T/s6"
 n=$(count_of "$T/s6" message)
 check "bound to \"::\": an IPv4 client streams ($n events)" test "$n" -ge 3

@@ -42,67 +42,11 @@ MAX_FIRST_S=1              # first event no later than this after connecting
 MIN_SPAN_S=2.5             # first to last arrival
 MIN_DELIVERIES=6           # arrivals separated by >= 100 ms: ~13 expected
 
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check CONDITION_STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
-summary() { echo "nginx: $passed passed, $failed failed"; }
-bail() {
-    not_ok "$*"
-    summary
-    exit 1
-}
-
-now() { # seconds.microseconds
-    if [ -n "${EPOCHREALTIME:-}" ]; then echo "$EPOCHREALTIME"; else date +%s.%6N; fi
-}
-
-# ---------------------------------------------------------------- cleanup
-TMP=""
-pids=()                    # nginx instances, curls, readers
-ssedge_pid=""
-cleanup() {
-    local p live
-    # Only PIDs that are still running children of this shell: a curl that
-    # was already waited for may have had its PID given to someone else.
-    live=" $(jobs -pr | tr '\n' ' ') "
-    for p in "${pids[@]}"; do
-        case "$live" in *" $p "*) kill -TERM "$p" 2>/dev/null ;; esac
-    done
-    for p in "${pids[@]}"; do
-        case "$live" in *" $p "*) ;; *) continue ;; esac
-        for _ in $(seq 1 30); do
-            kill -0 "$p" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    pids=()
-    if [ -n "$ssedge_pid" ]; then
-        kill -TERM "$ssedge_pid" 2>/dev/null
-        # sse_server_stop() waits for every stream thread; one blocked in
-        # send can take CONFIG_SSE_SEND_TIMEOUT_MS (5 s by default).
-        for _ in $(seq 1 80); do
-            kill -0 "$ssedge_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$ssedge_pid" 2>/dev/null
-        wait "$ssedge_pid" 2>/dev/null
-        ssedge_pid=""
-    fi
-    if [ -n "$TMP" ] && [ -n "${KEEP_TMP:-}" ]; then
-        echo "# kept $TMP"
-    elif [ -n "$TMP" ]; then
-        rm -rf "$TMP"
-    fi
-    TMP=""
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+SUITE=nginx # the summary line
+CLEANUP_TENTHS=80 # sse_server_stop() waits for every stream thread; one
+                  # blocked in send can take CONFIG_SSE_SEND_TIMEOUT_MS (5 s)
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$HERE/../lib/common.sh" # checks, pids (nginx, telemetry, curls, readers), TMP, cleanup, ports
 
 # ---------------------------------------------------------------- prerequisites
 if [ ! -x "$NGINX" ]; then
@@ -120,52 +64,26 @@ command -v curl >/dev/null 2>&1 || bail "curl is installed"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-nginx.XXXXXX") || bail "mktemp -d"
 
 # ---------------------------------------------------------------- ports
-chosen=" "
-port_free() {
-    case "$chosen" in *" $1 "*) return 1 ;; esac
-    if command -v ss >/dev/null 2>&1; then
-        # Nothing listening on it, nor any socket (TIME_WAIT...) bound to it.
-        [ -z "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
-    else
-        ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-    fi
-}
-pick_port() { # prints a free port in 20000..32767, below Linux's ephemeral range
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 12768))
-        if port_free "$p"; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-P_SSE=$(pick_port) || bail "a free port for ssedge"
-chosen="$chosen$P_SSE "
+pick_port P_SSE || bail "a free port for ssedge"
 declare -A PORT
 for v in site off header buffered; do
-    PORT[$v]=$(pick_port) || bail "a free port for nginx ($v)"
-    chosen="$chosen${PORT[$v]} "
+    pick_port "PORT[$v]" || bail "a free port for nginx ($v)"
 done
 
 # ---------------------------------------------------------------- ssedge
+# answers NAME URL [PID]: 0 once URL answers (5 s at most, less if PID
+# exits); else NAME's logs are shown.
+answers() {
+    # shellcheck disable=SC2086 # --pid PID, or nothing
+    wait_until 50 ${3:+--pid "$3"} timeout 2 curl -s -o /dev/null --max-time 1 "$2" && return 0
+    sed 's/^/# /' "$TMP/$1.log" "$TMP/$1/logs/error.log" "$TMP/$1/logs/stdout.log" 2>/dev/null
+    return 1
+}
 "$TELEMETRY" --port "$P_SSE" --bind 127.0.0.1 --interval-ms "$INTERVAL_MS" \
     >"$TMP/telemetry.log" 2>&1 &
-ssedge_pid=$!
-up=1
-for _ in $(seq 1 50); do # 5 s
-    if timeout 2 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$P_SSE/health"; then
-        up=0
-        break
-    fi
-    kill -0 "$ssedge_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ $up -ne 0 ]; then
-    sed 's/^/# /' "$TMP/telemetry.log"
+pids+=($!)
+answers telemetry "http://127.0.0.1:$P_SSE/health" "${pids[-1]}" ||
     bail "telemetry accepts on 127.0.0.1:$P_SSE"
-fi
 
 # ---------------------------------------------------------------- nginx
 # The site file with only the two addresses changed; each variant then adds
@@ -229,18 +147,7 @@ for v in site off header buffered; do
     pids+=($!)
 done
 for v in site off header buffered; do
-    up=1
-    for _ in $(seq 1 50); do # 5 s
-        if timeout 2 curl -s -o /dev/null --max-time 1 "http://127.0.0.1:${PORT[$v]}/health"; then
-            up=0
-            break
-        fi
-        sleep 0.1
-    done
-    if [ $up -ne 0 ]; then
-        sed 's/^/# /' "$TMP/$v/logs/error.log" "$TMP/$v/logs/stdout.log" 2>/dev/null
-        bail "nginx ($v) answers on 127.0.0.1:${PORT[$v]}"
-    fi
+    answers "$v" "http://127.0.0.1:${PORT[$v]}/health" || bail "nginx ($v) answers on 127.0.0.1:${PORT[$v]}"
 done
 
 # ---------------------------------------------------------------- streams
@@ -249,20 +156,8 @@ done
 # $TMP/NAME.lines ("SECONDS LINE"); $TMP/NAME.t0 is when curl started.
 declare -A CURL_PID
 stream() {
-    local name=$1 url=$2 max=$3
-    shift 3
-    mkfifo "$TMP/$name.fifo"
-    (
-        while IFS= read -r line; do
-            echo "$(now) $line"
-        done <"$TMP/$name.fifo" >"$TMP/$name.lines"
-    ) &
-    pids+=($!)
-    now >"$TMP/$name.t0"
-    timeout $((max + 3)) curl -sN --max-time "$max" -D "$TMP/$name.headers" \
-        -H 'Accept: text/event-stream' "$@" "$url" >"$TMP/$name.fifo" &
-    CURL_PID[$name]=$!
-    pids+=($!)
+    stamp_stream "$1" "$(($3 + 3))" --max-time "$3" "${@:4}" "$2"
+    CURL_PID[$1]=$STREAM_PID
 }
 # finish NAME: waits for the curl, sets RC
 finish() {
@@ -295,12 +190,6 @@ streaming() {
         awk -v f="$FIRST" -v s="$SPAN" -v mf="$MAX_FIRST_S" -v ms="$MIN_SPAN_S" \
             'BEGIN { exit !(f >= 0 && f < mf && s >= ms) }' &&
         [ "$DELIVERIES" -ge "$MIN_DELIVERIES" ]
-}
-is_sse_200() { # the final response head: 200 with Content-Type text/event-stream
-    tr -d '\r' <"$TMP/$1.headers" 2>/dev/null | awk '
-        /^HTTP\// { st = $2; ct = "" }
-        tolower($1) == "content-type:" { ct = tolower($2) }
-        END { exit !(st == 200 && ct ~ /^text\/event-stream/) }'
 }
 show() { # diagnostics for a failed stream
     echo "# $1: curl exit $RC, headers:"

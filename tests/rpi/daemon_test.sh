@@ -24,12 +24,9 @@ WRAP=${WRAP:-}
 NAME=${NAME:-rpi-daemon}
 WINDOW_S=4.5               # a stream is read this long: 1 Hz gives 4 or 5 events
 
-SUITE=$NAME # common.sh: the summary line
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh" # checks, pids, TMP, cleanup
-now() { echo "$EPOCHREALTIME"; }
-
-# ---------------------------------------------------------------- cleanup
-trap 'exit 130' INT TERM
+SUITE=$NAME # the summary line
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh" # checks, pids, TMP, cleanup, waits
 
 [ -x "$DAEMON" ] || bail "daemon built ($DAEMON missing: make BUILD=${BIN%/bin} ${BIN%/bin}/bin/ssedge-rpi)"
 command -v curl >/dev/null 2>&1 || bail "curl is installed"
@@ -39,60 +36,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-rpi.XXXXXX") || bail "mktemp -d"
 
 # start NAME ARGS...: runs the daemon on a port the OS picks; sets PID and
 # PORT from its "serving http://127.0.0.1:PORT/" log line.
-start() {
-    local name=$1
-    shift
-    : >"$TMP/$name.log" # exists before the loop below reads it
-    $WRAP "$DAEMON" --port 0 --bind 127.0.0.1 "$@" 2>"$TMP/$name.log" &
-    PID=$!
-    pids+=("$PID")
-    PORT=""
-    for _ in $(seq 1 100); do # 10 s
-        PORT=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' "$TMP/$name.log")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    sed 's/^/# /' "$TMP/$name.log"
-    return 1
-}
-# stop PID SIGNAL: sets RC (exit code) and STOP_S (seconds to exit), or RC=999
-stop() {
-    local pid=$1 t0
-    t0=$(now)
-    kill "-$2" "$pid" 2>/dev/null
-    RC=999
-    for _ in $(seq 1 100); do # 10 s
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if ! kill -0 "$pid" 2>/dev/null; then
-        wait "$pid"
-        RC=$?
-    fi
-    STOP_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-}
+# shellcheck disable=SC2086 # WRAP is a word list
+start() { serve "$1" $WRAP "$DAEMON" --port 0 --bind 127.0.0.1 "${@:2}"; }
 # stream NAME PORT SECONDS: curl reads /events; a reader stamps each line with
 # its arrival time into $TMP/NAME.lines; STREAM_PID is curl's.
-stream() {
-    local name=$1 port=$2 max=$3
-    mkfifo "$TMP/$name.fifo"
-    (
-        while IFS= read -r line; do
-            echo "$EPOCHREALTIME ${line%$'\r'}"
-        done <"$TMP/$name.fifo" >"$TMP/$name.lines"
-    ) &
-    pids+=($!)
-    timeout 30 curl -sN --max-time "$max" -D "$TMP/$name.headers" \
-        -H 'Accept: text/event-stream' "http://127.0.0.1:$port/events" >"$TMP/$name.fifo" &
-    STREAM_PID=$!
-    pids+=("$STREAM_PID")
-}
-is_sse_200() {
-    tr -d '\r' <"$TMP/$1.headers" 2>/dev/null | awk '
-        /^HTTP\// { st = $2 } tolower($1) == "content-type:" { ct = tolower($2) }
-        END { exit !(st == 200 && ct ~ /^text\/event-stream/) }'
-}
+stream() { stamp_stream "$1" 30 --max-time "$3" "http://127.0.0.1:$2/events"; }
 # events NAME: one line per "stats" event: "ARRIVAL ID DATA"
 events() {
     awk '$2 == "event:" { ev = $3 } $2 == "id:" { id = $3 }
@@ -186,26 +134,13 @@ check $? "another path: 404 (got $code)"
 
 # SIGTERM while a client streams: its response ends, the daemon exits 0.
 stream term "$REAL_PORT" 20
-for _ in $(seq 1 50); do # until the first event arrived (5 s)
-    grep -q ' id: ' "$TMP/term.lines" 2>/dev/null && break
-    sleep 0.1
-done
-t0=$(now)
+wait_until 50 grep -qs ' id: ' "$TMP/term.lines" # the first event arrived
 stop "$REAL_PID" TERM
-CURL_RC=999
-for _ in $(seq 1 50); do # 5 s for curl to see the end
-    kill -0 "$STREAM_PID" 2>/dev/null || break
-    sleep 0.05
-done
-if ! kill -0 "$STREAM_PID" 2>/dev/null; then
-    wait "$STREAM_PID"
-    CURL_RC=$?
-fi
-curl_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 [ "$RC" -eq 0 ]
-check $? "SIGTERM: exit code $RC in $STOP_S s (want 0, within 10 s)"
-[ "$CURL_RC" -eq 0 ]
-check $? "SIGTERM: the client's stream ended cleanly (curl exit $CURL_RC after $curl_s s, want 0)"
+check $? "SIGTERM: exit code $RC in $STOP_S s (want 0, within 5 s)"
+wait_exit "$STREAM_PID" 2.5 # for curl to see the end
+[ "$RC" -eq 0 ]
+check $? "SIGTERM: the client's stream ended cleanly (curl exit $RC $STOP_S s later, want 0)"
 grep -q 'ssedge-rpi: SIGTERM: stopping' "$TMP/real.log" && grep -q 'ssedge-rpi: stopped' "$TMP/real.log"
 check $? "SIGTERM: 'stopping' and 'stopped' logged"
 

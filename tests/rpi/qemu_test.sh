@@ -43,8 +43,9 @@ RUNNER_LIMIT_S=600         # one runner under qemu (~15 s when the machine is id
 INTERVAL_MS=300            # telemetry's publishing period
 WINDOW_S=2.5               # the telemetry stream is read this long
 
-SUITE=rpi # common.sh: the summary line
-. "$HERE/common.sh" # checks, pids, TMP, cleanup
+SUITE=rpi # the summary line
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$HERE/../lib/common.sh" # checks, pids, TMP, cleanup, waits, stop
 
 # ---------------------------------------------------------------- cleanup
 # A signal (the overall timeout below, or ^C) interrupts a wait at once; the
@@ -140,19 +141,12 @@ ids() {
 # resumes from Last-Event-ID
 telemetry() {
     local arch=$1 qemu=$2 b=$3 pid port n mono from next first r
-    : >"$TMP/$arch.telemetry.log" # exists before the loop below reads it
     "$qemu" "$b/bin/telemetry" --port 0 --bind 127.0.0.1 --interval-ms "$INTERVAL_MS" \
         >"$TMP/$arch.telemetry.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    port=""
-    for _ in $(seq 1 100); do # 10 s
-        port=$(sed -n 's|^telemetry: http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' \
-            "$TMP/$arch.telemetry.log")
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    port=$(wait_line 100 "$pid" 's|^telemetry: http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' \
+        "$TMP/$arch.telemetry.log")
     if [ -z "$port" ]; then
         sed 's/^/# /' "$TMP/$arch.telemetry.log"
         not_ok "$arch: telemetry under $qemu starts and prints its port"
@@ -163,9 +157,7 @@ telemetry() {
     timeout 20 curl -sN --max-time "$WINDOW_S" -D "$TMP/$arch.tel.headers" \
         -H 'Accept: text/event-stream' "http://127.0.0.1:$port/events" >"$TMP/$arch.tel.out"
     r=$?
-    tr -d '\r' <"$TMP/$arch.tel.headers" | awk '
-        /^HTTP\// { st = $2 } tolower($1) == "content-type:" { ct = tolower($2) }
-        END { exit !(st == 200 && ct ~ /^text\/event-stream/) }'
+    is_sse_200 "$arch.tel"
     check $? "$arch: curl GET /events (Accept: text/event-stream): 200, text/event-stream"
     [ "$r" -eq 28 ]
     check $? "$arch: the stream stays open (curl exit $r, want 28)"
@@ -190,46 +182,23 @@ telemetry() {
     else
         not_ok "$arch: Last-Event-ID resume (too few telemetry events to resume from)"
     fi
-    kill -TERM "$pid" 2>/dev/null
-    r=999
-    for _ in $(seq 1 100); do # 10 s
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if ! kill -0 "$pid" 2>/dev/null; then
-        wait "$pid"
-        r=$?
-    fi
-    [ "$r" -eq 0 ]
-    check $? "$arch: telemetry under $qemu exits 0 on SIGTERM (got $r)"
+    stop "$pid" TERM
+    [ "$RC" -eq 0 ]
+    check $? "$arch: telemetry under $qemu exits 0 on SIGTERM (got $RC)"
 }
-# daemon ARCH QEMU BUILD: tests/rpi/daemon_test.sh against the emulated binary
-daemon() {
-    local arch=$1 qemu=$2 b=$3 line
-    WRAP=$qemu NAME="rpi-daemon ($arch)" run timeout 120 "$HERE/daemon_test.sh" "$b/bin" \
-        >"$TMP/$arch.daemon" 2>&1
-    sed "s/^\(not \)\{0,1\}ok - /&$arch: ssedge-rpi: /" "$TMP/$arch.daemon" | grep -v '^rpi-daemon'
-    line=$(grep -E '^rpi-daemon \(.*\): [0-9]+ passed, [0-9]+ failed$' "$TMP/$arch.daemon" | tail -1)
+# suite ARCH QEMU LABEL LIMIT_S SCRIPT BUILD [ENV...]: SCRIPT (a suite of
+# ours, its summary line "LABEL (ARCH): N passed, M failed") against the
+# emulated binaries in BUILD/bin, with WRAP=QEMU and ENV; its checks count
+# here, each prefixed with ARCH and LABEL.
+suite() {
+    local arch=$1 qemu=$2 label=$3 limit=$4 script=$5 b=$6 line
+    shift 6
+    run env WRAP="$qemu" NAME="$label ($arch)" "$@" timeout "$limit" "$script" "$b/bin" \
+        >"$TMP/$arch.$label" 2>&1
+    sed "s/^\(not \)\{0,1\}ok - /&$arch: $label: /" "$TMP/$arch.$label" | grep -v "^$label ("
+    line=$(grep -E "^$label \(.*\): [0-9]+ passed, [0-9]+ failed\$" "$TMP/$arch.$label" | tail -1)
     if [ -z "$line" ]; then
-        not_ok "$arch: daemon_test.sh printed no summary"
-        return
-    fi
-    line=${line##*: }           # "N passed, M failed"
-    passed=$((passed + ${line%% passed*}))
-    line=${line#*passed, }
-    failed=$((failed + ${line%% failed}))
-}
-
-# command_test ARCH QEMU BUILD: tests/ssedge/cmd_test.sh against the emulated
-# ssedge (QUICK: without the 5 s grace-period case)
-command_test() {
-    local arch=$1 qemu=$2 b=$3 line
-    WRAP=$qemu QUICK=1 NAME="ssedge ($arch)" run timeout 240 "$TOP/tests/ssedge/cmd_test.sh" \
-        "$b/bin" >"$TMP/$arch.command" 2>&1
-    sed "s/^\(not \)\{0,1\}ok - /&$arch: ssedge: /" "$TMP/$arch.command" | grep -v '^ssedge ('
-    line=$(grep -E '^ssedge \(.*\): [0-9]+ passed, [0-9]+ failed$' "$TMP/$arch.command" | tail -1)
-    if [ -z "$line" ]; then
-        not_ok "$arch: cmd_test.sh printed no summary"
+        not_ok "$arch: $(basename "$script") printed no summary"
         return
     fi
     line=${line##*: }           # "N passed, M failed"
@@ -251,8 +220,9 @@ for spec in "aarch64 $B_AARCH64 aarch64-linux-gnu qemu-aarch64 AArch64" \
     # shellcheck disable=SC2086
     runner "$arch" "$qemu" "$b" $SUITES
     telemetry "$arch" "$qemu" "$b"
-    daemon "$arch" "$qemu" "$b"
-    command_test "$arch" "$qemu" "$b"
+    suite "$arch" "$qemu" rpi-daemon 120 "$HERE/daemon_test.sh" "$b"
+    # the ssedge command without its 5 s grace-period case (QUICK)
+    suite "$arch" "$qemu" ssedge 240 "$TOP/tests/ssedge/cmd_test.sh" "$b" QUICK=1
     # mbedTLS on the target (its 32-bit bignum code on armhf): the tls suite,
     # host curl and openssl s_client against the emulated server.
     [ "$TLS" = 0 ] && continue

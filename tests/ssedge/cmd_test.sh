@@ -33,9 +33,9 @@ QUICK=${QUICK:-}
 PUB=pub-0123456789abcdef
 TOK=tok-0123456789abcdef
 
-SUITE=$NAME # common.sh: the summary line
-. tests/rpi/common.sh # ok/not_ok/check/summary/bail, pids, TMP, cleanup
-trap 'exit 130' INT TERM
+SUITE=$NAME # the summary line
+# shellcheck source=tests/lib/common.sh
+. tests/lib/common.sh # checks, pids, TMP, cleanup, waits, stop, serve
 
 [ -x "$SSEDGE" ] || bail "ssedge built ($SSEDGE missing: make ${BIN%/bin}/bin/ssedge)"
 for c in curl python3 pgrep; do
@@ -44,53 +44,12 @@ done
 [ "${BASH_VERSINFO[0]}" -ge 5 ] || bail "bash >= 5 (EPOCHREALTIME)"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ssedge-cmd.XXXXXX") || bail "mktemp -d"
 
-now() { echo "$EPOCHREALTIME"; }
-since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
-
 # start NAME ARGS...: ssedge on 127.0.0.1, a port the OS picks, stdin from
 # $STDIN (default /dev/null); sets PID and PORT (from its "serving" line).
-start() {
-    local name=$1
-    shift
-    : >"$TMP/$name.log"
-    $WRAP "$SSEDGE" --port 0 --bind 127.0.0.1 "$@" <"${STDIN:-/dev/null}" \
-        >"$TMP/$name.out" 2>"$TMP/$name.log" &
-    PID=$!
-    pids+=("$PID")
-    PORT=""
-    for _ in $(seq 1 100); do # 10 s (qemu starts slowly)
-        PORT=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' "$TMP/$name.log")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    sed 's/^/# /' "$TMP/$name.log"
-    return 1
-}
-# finish PID [SECONDS]: waits for it to exit by itself; sets RC (999 = still
-# running, then killed) and STOP_S
-finish() {
-    local t0 n=$((${2:-5} * 20))
-    t0=$(now)
-    for _ in $(seq 1 "$n"); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -KILL "$1" 2>/dev/null
-        wait "$1" 2>/dev/null
-        RC=999
-    else
-        wait "$1"
-        RC=$?
-    fi
-    STOP_S=$(since "$t0")
-}
-# stop PID SIGNAL [SECONDS]
-stop() {
-    kill "-$2" "$1" 2>/dev/null
-    finish "$1" "${3:-5}"
-}
+# shellcheck disable=SC2086 # WRAP is a word list
+start() { serve "$1" $WRAP "$SSEDGE" --port 0 --bind 127.0.0.1 "${@:2}"; }
+# in_log NAME PATTERN [N]: ssedge's log has N (1) lines matching PATTERN
+in_log() { [ "$(grep -c -- "$2" "$TMP/$1.log")" -ge "${3:-1}" ]; }
 # events FILE: one line per event: "ID EVENT DATA" (data lines joined by \n)
 events() {
     tr -d '\r' <"$1" | awk '
@@ -125,6 +84,7 @@ stat_of() { # stat_of PORT FIELD: a number from /stats (JSON)
     timeout 10 curl -s --max-time 5 "http://127.0.0.1:$1/stats" |
         python3 -c "import json,sys; print(json.load(sys.stdin).get('$2', 'none'))" 2>/dev/null
 }
+stat_is() { [ "$(stat_of "$1" "$2")" = "$3" ]; } # stat_is PORT FIELD VALUE
 
 # ------------------------------------------------------------ a shell counter
 # It waits for $TMP/go, so the client is connected before the first line.
@@ -139,15 +99,9 @@ if start counter --stats /stats -- sh -c "$COUNTER" "$TMP/go"; then
         "http://127.0.0.1:$PORT/events" >"$TMP/live.sse" 2>/dev/null &
     CURL=$!
     pids+=("$CURL")
-    for _ in $(seq 1 100); do # until the stream is registered (10 s)
-        [ "$(stat_of "$PORT" streams_active)" = 1 ] && break
-        sleep 0.1
-    done
+    wait_until 100 stat_is "$PORT" streams_active 1 # the stream is registered
     touch "$TMP/go"
-    for _ in $(seq 1 150); do # until the last line came (15 s)
-        grep -q "^data: count $N\$" "$TMP/live.sse" 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_until 150 grep -qs "^data: count $N\$" "$TMP/live.sse" # the last line came
     kill "$CURL" 2>/dev/null
     wait "$CURL" 2>/dev/null
     events "$TMP/live.sse" >"$TMP/live.ev"
@@ -196,10 +150,7 @@ printf 'event: tail\ndata: no blank line at the end\n'
 EOF
 chmod +x "$TMP/records.sh"
 if start sse --sse --linger --stats /stats -- "$TMP/records.sh"; then
-    for _ in $(seq 1 50); do
-        grep -q 'serving until SIGTERM' "$TMP/sse.log" && break
-        sleep 0.1
-    done
+    wait_until 50 in_log sse 'serving until SIGTERM'
     replay sse "$PORT"
     want=$'1 temp 21.5\n2 note line one\\nline two\n3 message ids are ours\n4 crlf windows\n5 message after'
     [ "$(cat "$TMP/sse.ev")" = "$want" ]
@@ -233,10 +184,7 @@ printf 'c'
 EOF
 chmod +x "$TMP/lines.sh"
 if start lines --event reading --linger -- "$TMP/lines.sh"; then
-    for _ in $(seq 1 50); do
-        grep -q 'serving until SIGTERM' "$TMP/lines.log" && break
-        sleep 0.1
-    done
+    wait_until 50 in_log lines 'serving until SIGTERM'
     replay lines "$PORT"
     [ "$(cat "$TMP/lines.ev")" = $'1 reading a\n2 reading b\n3 reading c' ]
     check $? "plain lines with --event: a, b (CR stripped), c (no final LF); empty line skipped"
@@ -251,10 +199,7 @@ fi
 # ------------------------------------------------------------ stdin
 printf 'one\ntwo\nthree\n' >"$TMP/in.txt"
 if STDIN=$TMP/in.txt start stdin --linger; then
-    for _ in $(seq 1 50); do
-        grep -q 'standard input ended after 3 lines' "$TMP/stdin.log" && break
-        sleep 0.1
-    done
+    wait_until 50 in_log stdin 'standard input ended after 3 lines'
     replay stdin "$PORT"
     [ "$(cat "$TMP/stdin.ev")" = $'1 message one\n2 message two\n3 message three' ]
     check $? "stdin (no CMD) with --linger: three lines, three events; its end logged"
@@ -268,16 +213,14 @@ STDIN=$TMP/in.txt $WRAP "$SSEDGE" --port 0 --bind 127.0.0.1 <"$TMP/in.txt" \
     >/dev/null 2>"$TMP/stdin2.log" &
 P=$!
 pids+=("$P")
-finish "$P" 10
+wait_exit "$P" 10
 [ "$RC" -eq 0 ] && grep -q 'stopped (3 lines, 3 events, 0 skipped)' "$TMP/stdin2.log"
 check $? "stdin without --linger: exits 0 when it ends ($RC in $STOP_S s), 3 events"
 
 # ------------------------------------------------------------ --restart
 if start restart --restart --restart-delay-ms 100 --stats /stats -- sh -c 'echo "run $$"; exit 1'; then
-    for _ in $(seq 1 100); do # 10 s: 100 + 200 + 400 ms of back-off and the runs
-        [ "$(grep -c 'exited with status 1' "$TMP/restart.log")" -ge 4 ] && break
-        sleep 0.1
-    done
+    # 10 s: 100 + 200 + 400 ms of back-off and the runs
+    wait_until 100 in_log restart 'exited with status 1' 4
     grep -q 'restarting sh in 100 ms' "$TMP/restart.log" &&
         grep -q 'restarting sh in 200 ms' "$TMP/restart.log" &&
         grep -q 'restarting sh in 400 ms' "$TMP/restart.log"
@@ -303,7 +246,7 @@ for spec in "3|sh -c 'echo x; exit 3'|exited with status 3" \
     $WRAP "$SSEDGE" --port 0 --bind 127.0.0.1 -- "$@" </dev/null >/dev/null 2>"$TMP/status.log" &
     P=$!
     pids+=("$P")
-    finish "$P" 10
+    wait_exit "$P" 10
     [ "$RC" -eq "$want" ] && grep -qF "$line" "$TMP/status.log"
     check $? "without --restart, ssedge exits with CMD's status: $cmd -> $RC (want $want), logged: $line"
 done
@@ -311,10 +254,7 @@ done
 # ------------------------------------------------------------ no child left behind
 # CMD started two background sleeps; and one that ignores SIGTERM.
 if start group -- sh -c 'sleep 300 & sleep 300 & echo up; wait'; then
-    for _ in $(seq 1 50); do
-        grep -q 'started sh' "$TMP/group.log" && break
-        sleep 0.1
-    done
+    wait_until 50 in_log group 'started sh'
     PG=$(pgid_of group)
     sleep 0.3
     n=$(pgrep -g "$PG" | wc -l)
@@ -323,10 +263,7 @@ if start group -- sh -c 'sleep 300 & sleep 300 & echo up; wait'; then
     check $? "SIGTERM: CMD's group of $n (sh + 2 sleeps) gone, exit $RC in $STOP_S s"
 fi
 if start stubborn -- sh -c 'trap "" TERM; sleep 300 & echo up; wait; wait'; then
-    for _ in $(seq 1 50); do
-        grep -q 'started sh' "$TMP/stubborn.log" && break
-        sleep 0.1
-    done
+    wait_until 50 in_log stubborn 'started sh'
     PG=$(pgid_of stubborn)
     sleep 0.3
     kill -TERM "$PID"
@@ -337,10 +274,7 @@ if start stubborn -- sh -c 'trap "" TERM; sleep 300 & echo up; wait; wait'; then
     check $? "CMD ignoring SIGTERM: a second SIGTERM kills its group: exit $RC in $STOP_S s, none left"
 fi
 if [ -z "$QUICK" ] && start stubborn2 -- sh -c 'trap "" TERM; sleep 300 & echo up; wait; wait'; then
-    for _ in $(seq 1 50); do
-        grep -q 'started sh' "$TMP/stubborn2.log" && break
-        sleep 0.1
-    done
+    wait_until 50 in_log stubborn2 'started sh'
     PG=$(pgid_of stubborn2)
     sleep 0.3
     stop "$PID" TERM 10
@@ -471,12 +405,7 @@ else
             --key "$TMP/cert/server.key" "$@" </dev/null >/dev/null 2>"$lf" &
         P=$!
         pids+=("$P")
-        port=""
-        for _ in $(seq 1 100); do
-            port=$(sed -n 's|.*serving https://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' "$lf")
-            [ -n "$port" ] && break
-            sleep 0.1
-        done
+        port=$(wait_line 100 "$P" 's|.*serving https://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' "$lf")
         timeout 20 curl -sN --max-time 2 --cacert "$TMP/cert/ca.crt" -H 'Last-Event-ID: 0' \
             -H 'Accept: text/event-stream' "https://localhost:${port:-1}/events" >"$TMP/tls-$prog.sse"
         if [ $prog = ssedge ]; then want='^data: secret$'; else want='^event: stats$'; fi
