@@ -21,7 +21,8 @@ DAEMON=$BIN/ssedge-rpi
 TOKEN=uplink-test-token-0123456789
 
 SUITE=rpi-uplink # common.sh: the summary line
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh" # checks, pids, TMP, cleanup
+# shellcheck source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh" # checks, pids, TMP, cleanup
 trap 'exit 130' INT TERM
 
 [ -x "$DAEMON" ] || bail "daemon built ($DAEMON missing: make BUILD=${BIN%/bin} ${BIN%/bin}/bin/ssedge-rpi)"
