@@ -26,28 +26,22 @@
  * take the word after it and name the flag when they refuse it. */
 typedef struct args {
     const char *prog; /* name at the start of every message */
+    void (*help)(void); /* prints the usage for --help and -h */
     int argc;
     char **argv;
     int i;            /* index of the current flag */
     const char *flag; /* the current flag */
 } args_t;
 
-static inline void args_init(args_t *a, const char *prog, int argc, char **argv)
+static inline void args_init(args_t *a, const char *prog, void (*help)(void), int argc,
+                             char **argv)
 {
     a->prog = prog;
+    a->help = help;
     a->argc = argc;
     a->argv = argv;
     a->i = 0;
     a->flag = "";
-}
-
-/* The next flag, or NULL once every word is read. */
-static inline const char *args_next(args_t *a)
-{
-    if (a->i + 1 >= a->argc)
-        return NULL;
-    a->flag = a->argv[++a->i];
-    return a->flag;
 }
 
 static inline int args_is(const args_t *a, const char *name)
@@ -55,9 +49,18 @@ static inline int args_is(const args_t *a, const char *name)
     return strcmp(a->flag, name) == 0;
 }
 
-static inline int args_is_help(const args_t *a)
+/* The next flag, or NULL once every word is read. --help and -h print the
+ * usage and exit 0 here, before any thread exists. */
+static inline const char *args_next(args_t *a)
 {
-    return args_is(a, "--help") || args_is(a, "-h");
+    if (a->i + 1 >= a->argc)
+        return NULL;
+    a->flag = a->argv[++a->i];
+    if (args_is(a, "--help") || args_is(a, "-h")) {
+        a->help();
+        exit(0);
+    }
+    return a->flag;
 }
 
 /* "prog: FLAG: message" on stderr, then exit 2: one line that says what

@@ -53,4 +53,17 @@ static inline void serve_finish(const args_t *a, sse_server_cfg_t *cfg, sse_tls_
     }
 }
 
+/* sse_server_start(); when it fails, @p why gets the line to print after
+ * the library's own (which says why): "cannot serve on HOST:PORT: error". */
+static inline int serve_start(const sse_server_cfg_t *cfg, char *why, size_t size)
+{
+    char host[64];
+    int r = sse_server_start(cfg);
+    if (r != SSE_OK)
+        snprintf(why, size, "cannot serve on %s:%u: %s",
+                 args_url_host(host, sizeof host, cfg->bind_addr), (unsigned)cfg->port,
+                 sse_strerror(r));
+    return r;
+}
+
 #endif /* SSE_EXAMPLES_SERVE_H */

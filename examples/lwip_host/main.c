@@ -25,6 +25,7 @@
 
 #include "ssedge/sse.h"
 #include "../common/args.h"
+#include "../common/serve.h"
 #include "../common/uplink.h"
 
 /* As in port/lwip: lwIP and board headers may trip -Wundef/-Wshadow. */
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
     sigset_t sigs;
     args_t a;
     int r, restarts = 0;
+    char why[160];
 
     sse_server_cfg_init(&cfg);
     cfg.routes = routes;
@@ -183,12 +185,9 @@ int main(int argc, char **argv)
     ip4addr_aton("255.255.255.0", &a_mask);
     ip4addr_aton("192.168.77.1", &a_gw);
     sse_uplink_cfg_init(&uplink);
-    args_init(&a, "lwip_host", argc, argv);
+    args_init(&a, "lwip_host", help, argc, argv);
     while (args_next(&a)) {
-        if (args_is_help(&a)) {
-            help();
-            return 0;
-        } else if (args_is(&a, "--no-conn-timer")) {
+        if (args_is(&a, "--no-conn-timer")) {
             conn_timer = 0;
         } else if (args_is(&a, "--ip")) {
             ip4_arg(&a, &a_ip);
@@ -226,10 +225,8 @@ int main(int argc, char **argv)
 
     /* 1. lwIP: tcpip thread, netif added and up. 2. ssedge. */
     lwip_up();
-    r = sse_server_start(&cfg);
-    if (r != SSE_OK) {
-        fprintf(stderr, "lwip_host: cannot start on %s:%u: %s\n", cfg.bind_addr,
-                (unsigned)cfg.port, sse_strerror(r));
+    if (serve_start(&cfg, why, sizeof why) != SSE_OK) {
+        fprintf(stderr, "lwip_host: %s\n", why);
         return 1;
     }
     if ((r = uplink_start_or_stop(&uplink)) != SSE_OK) {

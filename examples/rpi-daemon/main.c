@@ -290,7 +290,7 @@ int main(int argc, char **argv)
     sse_uplink_cfg_t uplink;
     sigset_t stop_sigs;
     long interval_ms = DEFAULT_INTERVAL_MS, port = DEFAULT_PORT;
-    char host[64];
+    char host[64], why[160];
     args_t a;
     int r, sig = 0;
 
@@ -300,12 +300,9 @@ int main(int argc, char **argv)
     cfg.num_routes = 1;
     cfg.handler = handler;
     sse_uplink_cfg_init(&uplink);
-    args_init(&a, NAME, argc, argv);
+    args_init(&a, NAME, help, argc, argv);
     while (args_next(&a)) {
-        if (args_is_help(&a)) {
-            help();
-            return 0;
-        } else if (args_is(&a, "--port")) {
+        if (args_is(&a, "--port")) {
             port = args_long(&a, 0, 65535);
         } else if (args_is(&a, "--bind")) {
             cfg.bind_addr = args_addr(&a);
@@ -351,11 +348,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 
     pick_thermal_zone();
-    r = sse_server_start(&cfg);
-    if (r != SSE_OK) {
-        /* ssedge logged the details on the line before */
-        logmsg(LOG_ERR, "cannot serve on %s:%ld: %s",
-               args_url_host(host, sizeof host, cfg.bind_addr), port, sse_strerror(r));
+    if (serve_start(&cfg, why, sizeof why) != SSE_OK) {
+        logmsg(LOG_ERR, "%s", why);
         return 1;
     }
     if ((r = uplink_start_or_stop(&uplink)) != SSE_OK) {

@@ -205,7 +205,7 @@ int main(int argc, char **argv)
         { "*", SSE_CHANNEL_NONE, on_open, NULL, NULL, NULL, NULL },
     };
     static const char *cors[MAX_CORS_ORIGINS];
-    char host[64];
+    char host[64], why[160];
     sse_tls_cfg_t tls;
     sse_server_cfg_t cfg;
     unsigned num_cors = 0;
@@ -223,12 +223,9 @@ int main(int argc, char **argv)
     cfg.channel_names = channel_names;
     cfg.num_channel_names = NUM_CH;
     sse_uplink_cfg_init(&uplink);
-    args_init(&a, "telemetry", argc, argv);
+    args_init(&a, "telemetry", help, argc, argv);
     while (args_next(&a)) {
-        if (args_is_help(&a)) {
-            help();
-            return 0;
-        } else if (args_is(&a, "--port")) {
+        if (args_is(&a, "--port")) {
             cfg.port = (uint16_t)args_long(&a, 0, 65535);
         } else if (args_is(&a, "--bind")) {
             cfg.bind_addr = args_addr(&a);
@@ -257,12 +254,8 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    r = sse_server_start(&cfg);
-    if (r != SSE_OK) {
-        /* ssedge logged the details on the line before */
-        fprintf(stderr, "telemetry: cannot start on %s:%u: %s\n",
-                args_url_host(host, sizeof host, cfg.bind_addr), (unsigned)cfg.port,
-                sse_strerror(r));
+    if (serve_start(&cfg, why, sizeof why) != SSE_OK) {
+        fprintf(stderr, "telemetry: %s\n", why);
         return 1;
     }
     for (i = 0; i < NUM_CH; i++) {

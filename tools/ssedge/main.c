@@ -471,7 +471,7 @@ int main(int argc, char **argv)
     unsigned num_cors = 0;
     long restart_ms = DEFAULT_RESTART_MS;
     int sse_mode = 0, restart = 0, linger = 0, r, code, have_cmd, channel = SSE_CHANNEL_ALL;
-    char host[64];
+    char host[64], why[160];
     args_t a;
 
     memset(&tls, 0, sizeof tls);
@@ -480,13 +480,10 @@ int main(int argc, char **argv)
     cfg.routes = routes;
     cfg.num_routes = 1;
     cfg.handler = handler;
-    args_init(&a, NAME, argc, argv);
+    args_init(&a, NAME, help, argc, argv);
     while (args_next(&a)) {
         if (args_is(&a, "--")) {
             break;
-        } else if (args_is_help(&a)) {
-            help();
-            return 0;
         } else if (args_is(&a, "--port")) {
             cfg.port = (uint16_t)args_long(&a, 0, 65535);
         } else if (args_is(&a, "--bind")) {
@@ -567,12 +564,8 @@ int main(int argc, char **argv)
     setenv("PYTHONUNBUFFERED", "1", 0);
     signals_setup();
     child_subreaper();
-    r = sse_server_start(&cfg);
-    if (r != SSE_OK) {
-        /* ssedge logged the details on the line before */
-        logmsg(LOG_ERR, "cannot serve on %s:%u: %s",
-               args_url_host(host, sizeof host, cfg.bind_addr), (unsigned)cfg.port,
-               sse_strerror(r));
+    if (serve_start(&cfg, why, sizeof why) != SSE_OK) {
+        logmsg(LOG_ERR, "%s", why);
         return 1;
     }
     signals_unblock();
