@@ -387,13 +387,14 @@ static void test_contract_errors_say_why(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_contract_conn_timers_go_with_stream),
+    TB_TEST(test_contract_handler_return_and_reply),
+    TB_TEST(test_contract_on_open_after_replay),
+    TB_TEST(test_contract_errors_say_why),
+};
+
 int test_contract_register(void)
 {
-    CU_pSuite s = CU_add_suite("contract", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_contract_conn_timers_go_with_stream) ||
-           TEST_ADD(s, test_contract_handler_return_and_reply) ||
-           TEST_ADD(s, test_contract_on_open_after_replay) ||
-           TEST_ADD(s, test_contract_errors_say_why);
+    return TB_SUITE("contract", NULL, NULL, tests);
 }

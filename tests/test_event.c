@@ -1034,41 +1034,39 @@ static void test_event_round_trip_fields(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_event_data_lf),
+    TB_TEST(test_event_data_crlf),
+    TB_TEST(test_event_data_cr),
+    TB_TEST(test_event_data_mixed_breaks),
+    TB_TEST(test_event_data_empty_and_null),
+    TB_TEST(test_event_data_nul_bytes),
+    TB_TEST(test_event_data_utf8),
+    TB_TEST(test_event_field_order),
+    TB_TEST(test_event_id_text),
+    TB_TEST(test_event_id_numeric),
+    TB_TEST(test_event_retry_field),
+    TB_TEST(test_event_refuse_crlf_in_name_and_id),
+    TB_TEST(test_event_refuse_bad_utf8),
+    TB_TEST(test_event_refuse_empty_name),
+    TB_TEST(test_event_refuse_no_fields),
+    TB_TEST(test_event_refuse_id_and_id_num),
+    TB_TEST(test_event_refuse_null_ev),
+    TB_TEST(test_event_null_buf_with_cap),
+    TB_TEST(test_event_size_query),
+    TB_TEST(test_event_exact_fit),
+    TB_TEST(test_event_comment_frame),
+    TB_TEST(test_event_retry_frame),
+    TB_TEST(test_event_utf8_valid_cases),
+    TB_TEST(test_event_utf8_valid_exhaustive),
+    TB_TEST(test_event_utf8_random_vs_reference),
+    TB_TEST(test_event_scan_alignment),
+    TB_TEST(test_event_round_trip_fixed),
+    TB_TEST(test_event_round_trip_random),
+    TB_TEST(test_event_round_trip_fields),
+};
+
 int test_event_register(void)
 {
-    CU_pSuite s = CU_add_suite("event", suite_init, suite_clean);
-
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_event_data_lf) ||
-        TEST_ADD(s, test_event_data_crlf) ||
-        TEST_ADD(s, test_event_data_cr) ||
-        TEST_ADD(s, test_event_data_mixed_breaks) ||
-        TEST_ADD(s, test_event_data_empty_and_null) ||
-        TEST_ADD(s, test_event_data_nul_bytes) ||
-        TEST_ADD(s, test_event_data_utf8) ||
-        TEST_ADD(s, test_event_field_order) ||
-        TEST_ADD(s, test_event_id_text) ||
-        TEST_ADD(s, test_event_id_numeric) ||
-        TEST_ADD(s, test_event_retry_field) ||
-        TEST_ADD(s, test_event_refuse_crlf_in_name_and_id) ||
-        TEST_ADD(s, test_event_refuse_bad_utf8) ||
-        TEST_ADD(s, test_event_refuse_empty_name) ||
-        TEST_ADD(s, test_event_refuse_no_fields) ||
-        TEST_ADD(s, test_event_refuse_id_and_id_num) ||
-        TEST_ADD(s, test_event_refuse_null_ev) ||
-        TEST_ADD(s, test_event_null_buf_with_cap) ||
-        TEST_ADD(s, test_event_size_query) ||
-        TEST_ADD(s, test_event_exact_fit) ||
-        TEST_ADD(s, test_event_comment_frame) ||
-        TEST_ADD(s, test_event_retry_frame) ||
-        TEST_ADD(s, test_event_utf8_valid_cases) ||
-        TEST_ADD(s, test_event_utf8_valid_exhaustive) ||
-        TEST_ADD(s, test_event_utf8_random_vs_reference) ||
-        TEST_ADD(s, test_event_scan_alignment) ||
-        TEST_ADD(s, test_event_round_trip_fixed) ||
-        TEST_ADD(s, test_event_round_trip_random) ||
-        TEST_ADD(s, test_event_round_trip_fields))
-        return -1;
-    return 0;
+    return TB_SUITE("event", suite_init, suite_clean, tests);
 }

@@ -325,13 +325,14 @@ static void test_fanout_close_and_stop_while_parked(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_fanout_many_streams_every_event),
+    TB_TEST(test_fanout_channels_and_targets),
+    TB_TEST(test_fanout_slow_reader_handed_back),
+    TB_TEST(test_fanout_close_and_stop_while_parked),
+};
+
 int test_fanout_register(void)
 {
-    CU_pSuite s = CU_add_suite("fanout", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_fanout_many_streams_every_event) ||
-           TEST_ADD(s, test_fanout_channels_and_targets) ||
-           TEST_ADD(s, test_fanout_slow_reader_handed_back) ||
-           TEST_ADD(s, test_fanout_close_and_stop_while_parked);
+    return TB_SUITE("fanout", NULL, NULL, tests);
 }

@@ -562,23 +562,23 @@ static void test_port_accepted_sndbuf(void)
 }
 #endif
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_port_mutex_excludes),
+    TB_TEST(test_port_cond_signal_each_waiter),
+    TB_TEST(test_port_cond_broadcast_all),
+    TB_TEST(test_port_cond_timeout),
+    TB_TEST(test_port_cond_signal_vs_timeout),
+    TB_TEST(test_port_evt_masks),
+    TB_TEST(test_port_threads_and_clock),
+    TB_TEST(test_port_try_send_never_waits),
+    TB_TEST(test_port_sock_peer),
+    TB_TEST(test_port_connect),
+#if defined(CONFIG_SSE_PORT_POSIX)
+    TB_TEST(test_port_accepted_sndbuf),
+#endif
+};
+
 int test_port_register(void)
 {
-    CU_pSuite s = CU_add_suite("port", suite_init, suite_clean);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_port_mutex_excludes) ||
-           TEST_ADD(s, test_port_cond_signal_each_waiter) ||
-           TEST_ADD(s, test_port_cond_broadcast_all) ||
-           TEST_ADD(s, test_port_cond_timeout) ||
-           TEST_ADD(s, test_port_cond_signal_vs_timeout) ||
-           TEST_ADD(s, test_port_evt_masks) ||
-           TEST_ADD(s, test_port_threads_and_clock) ||
-           TEST_ADD(s, test_port_try_send_never_waits) ||
-           TEST_ADD(s, test_port_sock_peer) ||
-           TEST_ADD(s, test_port_connect)
-#if defined(CONFIG_SSE_PORT_POSIX)
-           || TEST_ADD(s, test_port_accepted_sndbuf)
-#endif
-           ;
+    return TB_SUITE("port", suite_init, suite_clean, tests);
 }

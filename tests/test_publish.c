@@ -459,18 +459,19 @@ static void test_publish_off(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_publish_body_becomes_event),
+    TB_TEST(test_publish_refusals),
+    TB_TEST(test_publish_split_and_continue),
+    TB_TEST(test_publish_trickle_abandoned),
+    TB_TEST(test_publish_curl),
+    TB_TEST(test_publish_cors),
+    TB_TEST(test_publish_off),
+};
+
 int test_publish_register(void)
 {
-    CU_pSuite s = CU_add_suite("publish", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_publish_body_becomes_event) ||
-           TEST_ADD(s, test_publish_refusals) ||
-           TEST_ADD(s, test_publish_split_and_continue) ||
-           TEST_ADD(s, test_publish_trickle_abandoned) ||
-           TEST_ADD(s, test_publish_curl) ||
-           TEST_ADD(s, test_publish_cors) ||
-           TEST_ADD(s, test_publish_off);
+    return TB_SUITE("publish", NULL, NULL, tests);
 }
 
 #else /* CONFIG_SSE_PUBLISH_BODY_MAX == 0 */
@@ -495,12 +496,13 @@ static void test_publish_compiled_out(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_publish_compiled_out),
+};
+
 int test_publish_register(void)
 {
-    CU_pSuite s = CU_add_suite("publish", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_publish_compiled_out);
+    return TB_SUITE("publish", NULL, NULL, tests);
 }
 
 #endif

@@ -934,26 +934,27 @@ static void test_server_token_ok(void)
     CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmno%70"), 0);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_server_stream_headers_and_frames),
+    TB_TEST(test_server_plain_requests),
+    TB_TEST(test_server_header_timeout_408),
+    TB_TEST(test_server_curl_stream),
+    TB_TEST(test_server_last_event_id_resume),
+    TB_TEST(test_server_overload_answers),
+    TB_TEST(test_server_connect_cycles_no_leak),
+    TB_TEST(test_server_slow_reader_isolated),
+    TB_TEST(test_server_heartbeat_on_idle),
+    TB_TEST(test_server_channels_and_targets),
+    TB_TEST(test_server_ipv6_and_dual_stack),
+    TB_TEST(test_server_cors),
+    TB_TEST(test_server_query_channels),
+    TB_TEST(test_server_refusal_and_close),
+    TB_TEST(test_server_bearer_token),
+    TB_TEST(test_server_token_ok),
+    TB_TEST(test_server_start_stop_repeated),
+};
+
 int test_server_register(void)
 {
-    CU_pSuite s = CU_add_suite("server", suite_init, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_server_stream_headers_and_frames) ||
-           TEST_ADD(s, test_server_plain_requests) ||
-           TEST_ADD(s, test_server_header_timeout_408) ||
-           TEST_ADD(s, test_server_curl_stream) ||
-           TEST_ADD(s, test_server_last_event_id_resume) ||
-           TEST_ADD(s, test_server_overload_answers) ||
-           TEST_ADD(s, test_server_connect_cycles_no_leak) ||
-           TEST_ADD(s, test_server_slow_reader_isolated) ||
-           TEST_ADD(s, test_server_heartbeat_on_idle) ||
-           TEST_ADD(s, test_server_channels_and_targets) ||
-           TEST_ADD(s, test_server_ipv6_and_dual_stack) ||
-           TEST_ADD(s, test_server_cors) ||
-           TEST_ADD(s, test_server_query_channels) ||
-           TEST_ADD(s, test_server_refusal_and_close) ||
-           TEST_ADD(s, test_server_bearer_token) ||
-           TEST_ADD(s, test_server_token_ok) ||
-           TEST_ADD(s, test_server_start_stop_repeated);
+    return TB_SUITE("server", suite_init, NULL, tests);
 }

@@ -527,28 +527,27 @@ static void test_timer_leaves_clean(void)
     CU_ASSERT_EQUAL(sse_timer_count(), 0);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_timer_args),
+    TB_TEST(test_timer_periodic_rate),
+    TB_TEST(test_timer_two_rates),
+    TB_TEST(test_timer_callbacks_serialised),
+    TB_TEST(test_timer_no_burst_after_stall),
+    TB_TEST(test_timer_del_stops),
+    TB_TEST(test_timer_del_bad_ids),
+    TB_TEST(test_timer_slots),
+    TB_TEST(test_timer_stale_id),
+    TB_TEST(test_timer_stop_removes_all),
+    TB_TEST(test_timer_added_while_stopped),
+    TB_TEST(test_timer_added_before_start_counts_from_start),
+    TB_TEST(test_timer_callback_deletes_itself),
+    TB_TEST(test_timer_callback_adds_timer),
+    TB_TEST(test_timer_del_conn_keeps_global),
+    TB_TEST(test_timer_leaves_clean),
+};
+
 int test_timer_register(void)
 {
-    CU_pSuite s = CU_add_suite_with_setup_and_teardown("timer", NULL, suite_clean,
-                                                       setup, teardown);
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_timer_args) ||
-        TEST_ADD(s, test_timer_periodic_rate) ||
-        TEST_ADD(s, test_timer_two_rates) ||
-        TEST_ADD(s, test_timer_callbacks_serialised) ||
-        TEST_ADD(s, test_timer_no_burst_after_stall) ||
-        TEST_ADD(s, test_timer_del_stops) ||
-        TEST_ADD(s, test_timer_del_bad_ids) ||
-        TEST_ADD(s, test_timer_slots) ||
-        TEST_ADD(s, test_timer_stale_id) ||
-        TEST_ADD(s, test_timer_stop_removes_all) ||
-        TEST_ADD(s, test_timer_added_while_stopped) ||
-        TEST_ADD(s, test_timer_added_before_start_counts_from_start) ||
-        TEST_ADD(s, test_timer_callback_deletes_itself) ||
-        TEST_ADD(s, test_timer_callback_adds_timer) ||
-        TEST_ADD(s, test_timer_del_conn_keeps_global) ||
-        TEST_ADD(s, test_timer_leaves_clean))
-        return -1;
-    return 0;
+    return tb_add_suite("timer", NULL, suite_clean, setup, teardown, tests,
+                        sizeof tests / sizeof tests[0]);
 }

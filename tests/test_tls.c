@@ -1150,24 +1150,25 @@ static void test_tls_start_stop_repeated(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_tls_curl_stream),
+    TB_TEST(test_tls_last_event_id_resume),
+    TB_TEST(test_tls_slow_reader_handed_back),
+    TB_TEST(test_tls_openssl_s_client_stream),
+    TB_TEST(test_tls_plain_http_on_tls_port),
+    TB_TEST(test_tls_garbage_handshake),
+    TB_TEST(test_tls_stalled_handshake_times_out),
+    TB_TEST(test_tls_client_leaves_mid_handshake),
+    TB_TEST(test_tls_mutual_client_certificates),
+    TB_TEST(test_tls_config_errors),
+    TB_TEST(test_tls_config_errors_key_ca_chain),
+    TB_TEST(test_tls_overload_closes_without_answer),
+    TB_TEST(test_tls_start_stop_repeated),
+};
+
 int test_tls_register(void)
 {
-    CU_pSuite s = CU_add_suite("tls", suite_init, suite_clean);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_tls_curl_stream) ||
-           TEST_ADD(s, test_tls_last_event_id_resume) ||
-           TEST_ADD(s, test_tls_slow_reader_handed_back) ||
-           TEST_ADD(s, test_tls_openssl_s_client_stream) ||
-           TEST_ADD(s, test_tls_plain_http_on_tls_port) ||
-           TEST_ADD(s, test_tls_garbage_handshake) ||
-           TEST_ADD(s, test_tls_stalled_handshake_times_out) ||
-           TEST_ADD(s, test_tls_client_leaves_mid_handshake) ||
-           TEST_ADD(s, test_tls_mutual_client_certificates) ||
-           TEST_ADD(s, test_tls_config_errors) ||
-           TEST_ADD(s, test_tls_config_errors_key_ca_chain) ||
-           TEST_ADD(s, test_tls_overload_closes_without_answer) ||
-           TEST_ADD(s, test_tls_start_stop_repeated);
+    return TB_SUITE("tls", suite_init, suite_clean, tests);
 }
 
 #else /* !CONFIG_SSE_TLS */

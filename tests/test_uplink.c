@@ -535,19 +535,19 @@ static int suite_clean(void)
     return sse_server_stop() == SSE_OK ? 0 : -1;
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_uplink_bad_settings),
+    TB_TEST(test_uplink_forwards_in_order),
+    TB_TEST(test_uplink_channel_routes),
+    TB_TEST(test_uplink_outage_store_and_forward),
+    TB_TEST(test_uplink_lost_answer_and_errors),
+    TB_TEST(test_uplink_ring_overwrote),
+};
+
 int test_uplink_register(void)
 {
-    CU_pSuite s;
 #if !defined(CONFIG_SSE_UPLINK)
     return 0; /* not in this build */
 #endif
-    s = CU_add_suite("uplink", suite_init, suite_clean);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_uplink_bad_settings) ||
-           TEST_ADD(s, test_uplink_forwards_in_order) ||
-           TEST_ADD(s, test_uplink_channel_routes) ||
-           TEST_ADD(s, test_uplink_outage_store_and_forward) ||
-           TEST_ADD(s, test_uplink_lost_answer_and_errors) ||
-           TEST_ADD(s, test_uplink_ring_overwrote);
+    return TB_SUITE("uplink", suite_init, suite_clean, tests);
 }
