@@ -2,49 +2,17 @@
 /* Helpers shared by the integration suites (see test_util.h). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <CUnit/CUnit.h>
 #include "ssedge/sse.h"
 #include "backend/backend.h"
 #include "test_util.h"
-
-long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-int threads_now(void) { return count_dir("/proc/self/task"); }
-int fds_now(void)     { return count_dir("/proc/self/fd") - 1; /* opendir's own */ }
 
 int settle(int (*f)(void), int want, long ms)
 {

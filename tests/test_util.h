@@ -8,11 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "host_util.h" /* now_ms, sleep_ms, threads_now, fds_now */
 
-long now_ms(void);
-void sleep_ms(long ms);
-int  threads_now(void);  /* threads of this process */
-int  fds_now(void);      /* open descriptors of this process */
 /* Wait until f() == want, at most ms; returns the last value seen. */
 int  settle(int (*f)(void), int want, long ms);
 

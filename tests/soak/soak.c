@@ -54,7 +54,6 @@ enum { RUN, PAUSE, DONE };
 static int phase; /* atomic */
 
 static au_srv_t srv;
-static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned rate = 500, slots = 48;
 
 struct client {
@@ -84,19 +83,15 @@ static long rnd_between(uint64_t *s, long lo, long hi)
 
 static long long srv_get(const char *cmd, const char *key)
 {
-    long long v;
-    pthread_mutex_lock(&srv_lock);
-    v = au_kv(au_srv_cmd(&srv, "%s", cmd), key);
-    pthread_mutex_unlock(&srv_lock);
-    return v;
+    return au_srv_get(&srv, cmd, key);
 }
 
 /* Sleep ms unless the phase leaves RUN first. */
 static void nap(long ms)
 {
-    long end = au_now_ms() + ms;
-    while (get_phase() == RUN && au_now_ms() < end)
-        au_sleep_ms(end - au_now_ms() < 20 ? end - au_now_ms() : 20);
+    long end = now_ms() + ms;
+    while (get_phase() == RUN && now_ms() < end)
+        sleep_ms(end - now_ms() < 20 ? end - now_ms() : 20);
 }
 
 /* One connection of a client, from connect to close. */
@@ -140,13 +135,13 @@ static void one_connection(struct client *c, au_sse_t *s)
     au_sse_init(s, fd, last);
     if (c->kind == SLOW)
         s->chunk = 1024; /* with the naps below: about 25 KB/s */
-    until = c->kind == CHURN ? au_now_ms() + rnd_between(&c->rng, 300, 4000) : -1;
-    next_stall = au_now_ms() + rnd_between(&c->rng, 2000, 8000);
-    while (get_phase() == RUN && !s->eof && (until < 0 || au_now_ms() < until)) {
+    until = c->kind == CHURN ? now_ms() + rnd_between(&c->rng, 300, 4000) : -1;
+    next_stall = now_ms() + rnd_between(&c->rng, 2000, 8000);
+    while (get_phase() == RUN && !s->eof && (until < 0 || now_ms() < until)) {
         if (c->kind == SLOW) {
-            if (au_now_ms() >= next_stall) {
+            if (now_ms() >= next_stall) {
                 nap(rnd_between(&c->rng, 1000, 3000));
-                next_stall = au_now_ms() + rnd_between(&c->rng, 2000, 8000);
+                next_stall = now_ms() + rnd_between(&c->rng, 2000, 8000);
             }
             au_sse_poll(s, 50);
             nap(rnd_between(&c->rng, 5, 40));
@@ -205,7 +200,7 @@ static void *client_main(void *arg)
         return NULL;
     while ((p = get_phase()) != DONE) {
         if (p == PAUSE) {
-            au_sleep_ms(20);
+            sleep_ms(20);
             continue;
         }
         one_connection(c, s);
@@ -225,7 +220,7 @@ static void flood_once(void)
     static const char req[] =
         "GET /events HTTP/1.1\r\nHost: flood\r\nAccept: text/event-stream\r\n\r\n";
     unsigned n = slots + 16, i;
-    uint64_t r = (uint64_t)au_now_ms() | 1;
+    uint64_t r = (uint64_t)now_ms() | 1;
     if (n > MAXF)
         n = MAXF;
     for (i = 0; i < n; i++) {
@@ -249,7 +244,7 @@ static void flood_once(void)
             flood_other++;
         free(resp);
     }
-    au_sleep_ms(500);
+    sleep_ms(500);
     for (i = 0; i < n; i++) {
         if (fds[i] < 0)
             continue;
@@ -268,14 +263,14 @@ static long flood_period_ms = 15000, first_flood_ms = 2500;
  * measurement, then one per period. */
 static void *flood_main(void *unused)
 {
-    long next = au_now_ms() + first_flood_ms;
+    long next = now_ms() + first_flood_ms;
     (void)unused;
     while (get_phase() != DONE) {
-        if (get_phase() == RUN && au_now_ms() >= next) {
+        if (get_phase() == RUN && now_ms() >= next) {
             flood_once();
-            next = au_now_ms() + flood_period_ms;
+            next = now_ms() + flood_period_ms;
         }
-        au_sleep_ms(50);
+        sleep_ms(50);
     }
     return NULL;
 }
@@ -294,12 +289,12 @@ struct usage {
  * the figures. want_threads > 0: wait for that count instead. */
 static int quiesce(struct usage *u, long long want_threads)
 {
-    long end = au_now_ms() + 10000;
+    long end = now_ms() + 10000;
     long long prev = -1;
     int stable = 0;
-    while (srv_get("stats", "active") != 0 && au_now_ms() < end)
-        au_sleep_ms(20);
-    while (au_now_ms() < end) {
+    while (srv_get("stats", "active") != 0 && now_ms() < end)
+        sleep_ms(20);
+    while (now_ms() < end) {
         long long t = srv_get("proc", "threads");
         if (want_threads > 0 ? t == want_threads : t == prev)
             stable++;
@@ -308,16 +303,16 @@ static int quiesce(struct usage *u, long long want_threads)
         prev = t;
         if (stable >= 3)
             break;
-        au_sleep_ms(100);
+        sleep_ms(100);
     }
-    pthread_mutex_lock(&srv_lock);
+    pthread_mutex_lock(&srv.lock);
     {
         const char *l = au_srv_cmd(&srv, "proc");
         u->threads = au_kv(l, "threads");
         u->fds = au_kv(l, "fds");
         u->rss_kb = au_kv(l, "rss_kb");
     }
-    pthread_mutex_unlock(&srv_lock);
+    pthread_mutex_unlock(&srv.lock);
     return srv_get("stats", "active") == 0;
 }
 
@@ -325,13 +320,12 @@ int main(int argc, char **argv)
 {
     const char *server = NULL, *log = NULL;
     unsigned seconds = 60, nsteady = 6, nchurn = 20, nslow = 4, n, i;
-    uint64_t seed = (uint64_t)au_now_ms();
+    uint64_t seed = (uint64_t)now_ms();
     struct client *cl;
     pthread_t fl;
     struct usage u0, u1;
     long warm_ms, t0, t_main;
     long long pub0, pub1, skipped, first_id, window;
-    char slots_s[16], ret_s[16], oret_s[16];
 
     for (i = 1; i + 1 < (unsigned)argc; i += 2) {
         unsigned long v = strtoul(argv[i + 1], NULL, 10);
@@ -365,15 +359,15 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    snprintf(slots_s, sizeof slots_s, "%u", slots);
-    snprintf(ret_s, sizeof ret_s, "%d", RETRY_MS);
-    snprintf(oret_s, sizeof oret_s, "%d", OVERLOAD_RETRY_MS);
     {
-        char *args[] = { (char *)server, "--slots", slots_s, "--header-timeout-ms", "2000",
-                         "--send-timeout-ms", "2000", "--idle-check-ms", "200",
-                         "--heartbeat-ms", "1000", "--retry-ms", ret_s,
-                         "--overload-retry-ms", oret_s, NULL };
-        if (!check(au_srv_start(&srv, args, log) == 0, "server starts (%u slots)", slots)) {
+        const au_opt_t opts[] = {
+            { "--slots", (long)slots }, { "--header-timeout-ms", 2000 },
+            { "--send-timeout-ms", 2000 }, { "--idle-check-ms", 200 },
+            { "--heartbeat-ms", 1000 }, { "--retry-ms", RETRY_MS },
+            { "--overload-retry-ms", OVERLOAD_RETRY_MS },
+        };
+        if (!check(au_srv_start(&srv, server, opts, sizeof opts / sizeof opts[0], log) == 0,
+                   "server starts (%u slots)", slots)) {
             printf("soak: %d passed, %d failed\n", au_passed, au_failed);
             return 1;
         }
@@ -392,9 +386,9 @@ int main(int argc, char **argv)
            slots + 16, flood_period_ms / 1000, (unsigned long long)seed);
     fflush(stdout);
 
-    pthread_mutex_lock(&srv_lock);
+    pthread_mutex_lock(&srv.lock);
     au_srv_cmd(&srv, "rate %u %d", rate, EVENT_SIZE);
-    pthread_mutex_unlock(&srv_lock);
+    pthread_mutex_unlock(&srv.lock);
     cl = calloc(n, sizeof *cl);
     for (i = 0; i < n; i++) {
         cl[i].kind = i < nsteady ? STEADY : i < nsteady + nchurn ? CHURN : SLOW;
@@ -405,17 +399,17 @@ int main(int argc, char **argv)
     first_flood_ms = warm_ms / 2;
     pthread_create(&fl, NULL, flood_main, NULL);
 
-    t0 = au_now_ms();
-    while (au_now_ms() - t0 < warm_ms)
-        au_sleep_ms(50);
+    t0 = now_ms();
+    while (now_ms() - t0 < warm_ms)
+        sleep_ms(50);
     __atomic_store_n(&phase, PAUSE, __ATOMIC_RELEASE);
     check(quiesce(&u0, 0), "warm-up: every client left, no slot held");
     pub0 = srv_get("stats", "published");
 
     __atomic_store_n(&phase, RUN, __ATOMIC_RELEASE);
-    t_main = au_now_ms();
-    while (au_now_ms() - t_main < (long)seconds * 1000L) {
-        au_sleep_ms(200);
+    t_main = now_ms();
+    while (now_ms() - t_main < (long)seconds * 1000L) {
+        sleep_ms(200);
         if (kill(srv.pid, 0) != 0)
             break;
     }
