@@ -50,8 +50,24 @@ static int base_threads;
 /* ---- certificates ----------------------------------------------------------- */
 
 static char cert_dir[64];
-static char p_ca[128], p_srv_crt[128], p_srv_key[128], p_cli_crt[128], p_cli_key[128],
-            p_oth_crt[128], p_oth_key[128], p_missing[128];
+#define CERT_PATH 128
+static char p_ca[CERT_PATH], p_srv_crt[CERT_PATH], p_srv_key[CERT_PATH],
+            p_cli_crt[CERT_PATH], p_cli_key[CERT_PATH], p_oth_crt[CERT_PATH],
+            p_oth_key[CERT_PATH], p_missing[CERT_PATH];
+/* Where make_certs() leaves each file (in cert_dir). */
+static const struct {
+    char       *path;
+    const char *file;
+} cert_files[] = {
+    { p_ca, "ca.crt" },
+    { p_srv_crt, "server.crt" },
+    { p_srv_key, "server.key" },
+    { p_cli_crt, "client.crt" },
+    { p_cli_key, "client.key" },
+    { p_oth_crt, "other_client.crt" },
+    { p_oth_key, "other_client.key" },
+    { p_missing, "does-not-exist.crt" },
+};
 
 typedef struct pem {
     unsigned char buf[8192];
@@ -113,14 +129,8 @@ static int make_certs(void)
     snprintf(cmd, sizeof cmd, "sh '%s' '%s' '%s'", script, cert_dir, tb_client_addr());
     if (system(cmd) != 0)
         return -1;
-    snprintf(p_ca, sizeof p_ca, "%s/ca.crt", cert_dir);
-    snprintf(p_srv_crt, sizeof p_srv_crt, "%s/server.crt", cert_dir);
-    snprintf(p_srv_key, sizeof p_srv_key, "%s/server.key", cert_dir);
-    snprintf(p_cli_crt, sizeof p_cli_crt, "%s/client.crt", cert_dir);
-    snprintf(p_cli_key, sizeof p_cli_key, "%s/client.key", cert_dir);
-    snprintf(p_oth_crt, sizeof p_oth_crt, "%s/other_client.crt", cert_dir);
-    snprintf(p_oth_key, sizeof p_oth_key, "%s/other_client.key", cert_dir);
-    snprintf(p_missing, sizeof p_missing, "%s/does-not-exist.crt", cert_dir);
+    for (size_t k = 0; k < sizeof cert_files / sizeof cert_files[0]; k++)
+        snprintf(cert_files[k].path, CERT_PATH, "%s/%s", cert_dir, cert_files[k].file);
     return read_pem(p_ca, &pem_ca) || read_pem(p_srv_crt, &pem_srv_crt) ||
            read_pem(p_srv_key, &pem_srv_key) || read_pem(p_cli_key, &pem_cli_key) ? -1 : 0;
 }
