@@ -7,6 +7,7 @@
 #include "ssedge/sse_http.h"
 #include "ssedge/sse_event.h"
 #include "fuzz_props.h"
+#include "../ref_utf8.h" /* the independent UTF-8 check */
 
 /* Every input is copied into a buffer of exactly its size, so ASan flags a
  * read one byte past it (the caller's buffer may be larger). */
@@ -256,44 +257,6 @@ out:
 
 /* ---- SSE framer ---------------------------------------------------------------- */
 
-/* An independent UTF-8 check that decodes (the library's narrows ranges). */
-static int ref_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        uint32_t cp;
-        size_t len, k;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* s with every CRLF, CR and LF made one LF: what a browser's lines join to. */
 static size_t normalize(const char *s, size_t n, char *out)
 {
@@ -503,8 +466,8 @@ const char *fz_event_check(const uint8_t *d, size_t n)
     ev.data = flags & 16 ? data : NULL;
     ev.data_len = dlen;
 
-    if (sse_utf8_valid(data, dlen) != ref_utf8((const unsigned char *)data, dlen) ||
-        sse_utf8_valid(name, strlen(name)) != ref_utf8((const unsigned char *)name, strlen(name))) {
+    if (sse_utf8_valid(data, dlen) != ref_utf8_valid((const unsigned char *)data, dlen) ||
+        sse_utf8_valid(name, strlen(name)) != ref_utf8_valid((const unsigned char *)name, strlen(name))) {
         why = "utf8: library and reference disagree";
         goto out;
     }
@@ -517,11 +480,11 @@ const char *fz_event_check(const uint8_t *d, size_t n)
     valid = (ev.event || ev.id || ev.has_id_num || ev.has_retry || ev.data) &&
             !(ev.id && ev.has_id_num);
     if (ev.event && (!ev.event[0] || has_crlf(ev.event) ||
-                     !ref_utf8((const unsigned char *)ev.event, strlen(ev.event))))
+                     !ref_utf8_valid((const unsigned char *)ev.event, strlen(ev.event))))
         valid = 0;
-    if (ev.id && (has_crlf(ev.id) || !ref_utf8((const unsigned char *)ev.id, strlen(ev.id))))
+    if (ev.id && (has_crlf(ev.id) || !ref_utf8_valid((const unsigned char *)ev.id, strlen(ev.id))))
         valid = 0;
-    if (ev.data && !ref_utf8((const unsigned char *)data, dlen))
+    if (ev.data && !ref_utf8_valid((const unsigned char *)data, dlen))
         valid = 0;
     if ((why = encode_exact(enc_event, &ev, valid, &out, &out_len)) != NULL)
         goto out;
