@@ -254,6 +254,24 @@ static int wait_hub(unsigned n, long ms)
     return hub_n() >= n;
 }
 
+/* The hub ends up with exactly n posts (waiting ms for them, then a moment
+ * for any extra one): bodies[] in order, on paths[] unless that is NULL. */
+static void hub_got(unsigned n, const char *const *bodies, const char *const *paths, long ms)
+{
+    CU_ASSERT(wait_hub(n, ms));
+    sleep_ms(100);
+    pthread_mutex_lock(&hub.lock);
+    CU_ASSERT_EQUAL(hub.n, n);
+    if (hub.n == n) {
+        for (unsigned i = 0; i < n; i++) {
+            CU_ASSERT_STRING_EQUAL(hub.body[i], bodies[i]);
+            if (paths)
+                CU_ASSERT_STRING_EQUAL(hub.paths[i], paths[i]);
+        }
+    }
+    pthread_mutex_unlock(&hub.lock);
+}
+
 /* ---- helpers ---------------------------------------------------------------------- */
 
 static sse_stats_t stats(void)
@@ -347,19 +365,11 @@ static void test_uplink_channel_routes(void)
     sse_publish(3, NULL, "c3", 2, NULL);
     sse_publish(2, NULL, "c2", 2, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "all", 3, NULL);
-    CU_ASSERT(wait_hub(3, 5000));
-    sleep_ms(100);
-    pthread_mutex_lock(&hub.lock);
-    CU_ASSERT_EQUAL(hub.n, 3);
-    if (hub.n == 3) {
-        CU_ASSERT_STRING_EQUAL(hub.body[0], "c1");
-        CU_ASSERT_STRING_EQUAL(hub.paths[0], "/pub/one");
-        CU_ASSERT_STRING_EQUAL(hub.body[1], "c2");
-        CU_ASSERT_STRING_EQUAL(hub.paths[1], "/pub/dev");
-        CU_ASSERT_STRING_EQUAL(hub.body[2], "all");
-        CU_ASSERT_STRING_EQUAL(hub.paths[2], "/pub/dev");
+    {
+        static const char *const bodies[] = { "c1", "c2", "all" };
+        static const char *const paths[] = { "/pub/one", "/pub/dev", "/pub/dev" };
+        hub_got(3, bodies, paths, 5000);
     }
-    pthread_mutex_unlock(&hub.lock);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
@@ -439,17 +449,10 @@ static void test_uplink_lost_answer_and_errors(void)
     pthread_mutex_unlock(&hub.lock);
     sse_publish(SSE_CHANNEL_ALL, NULL, "too big", 7, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "four", 4, NULL);
-    CU_ASSERT(wait_hub(4, 8000));
-    sleep_ms(100);
-    pthread_mutex_lock(&hub.lock);
-    CU_ASSERT_EQUAL(hub.n, 4);
-    if (hub.n == 4) {
-        CU_ASSERT_STRING_EQUAL(hub.body[0], "one");
-        CU_ASSERT_STRING_EQUAL(hub.body[1], "two");
-        CU_ASSERT_STRING_EQUAL(hub.body[2], "three");
-        CU_ASSERT_STRING_EQUAL(hub.body[3], "four");
+    {
+        static const char *const bodies[] = { "one", "two", "three", "four" };
+        hub_got(4, bodies, NULL, 8000);
     }
-    pthread_mutex_unlock(&hub.lock);
     /* "two" went again after its answer was lost: the hub read it twice,
      * the test's hub dropped the first copy, the uplink counts one. */
     CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates + 1);
