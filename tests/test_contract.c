@@ -92,15 +92,10 @@ static const sse_route_t timer_routes[] = {
 static void start_routes(const sse_route_t *routes, unsigned n, sse_handler_fn handler)
 {
     sse_server_cfg_t cfg;
-    sse_server_cfg_init(&cfg);
-    cfg.bind_addr = tb_bind_addr();
-    cfg.port = 0;
-    cfg.routes = routes;
-    cfg.num_routes = n;
+    server_cfg(&cfg, routes, n);
     cfg.handler = handler;
     cfg.max_connections = 16;
     cfg.idle_check_ms = 20;
-    cfg.heartbeat_ms = 0;
     cfg.retry_ms = 0;
     CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
 }

@@ -23,33 +23,11 @@
 #define MANY (CONFIG_SSE_MAX_CONNECTIONS >= 100 ? 96u \
               : CONFIG_SSE_MAX_CONNECTIONS > 8 ? CONFIG_SSE_MAX_CONNECTIONS - 4u : 1u)
 
-static sse_conn_id_t opened[MANY + 32]; /* the channels test opens 24 */
-static unsigned nopened;
-static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void record(sse_conn_id_t conn, const sse_request_t *req, void *user)
-{
-    (void)req;
-    (void)user;
-    pthread_mutex_lock(&opened_lock);
-    if (nopened < sizeof opened / sizeof opened[0])
-        opened[nopened++] = conn;
-    pthread_mutex_unlock(&opened_lock);
-}
-
-static unsigned opened_n(void)
-{
-    unsigned n;
-    pthread_mutex_lock(&opened_lock);
-    n = nopened;
-    pthread_mutex_unlock(&opened_lock);
-    return n;
-}
 static int opened_i(void) { return (int)opened_n(); }
 
 static const sse_route_t routes[] = {
-    { .path = "/all", .channel = SSE_CHANNEL_NONE, .on_open = record },
-    { .path = "/c1", .channel = 1, .on_open = record },
+    { .path = "/all", .channel = SSE_CHANNEL_NONE, .on_open = opened_record },
+    { .path = "/c1", .channel = 1, .on_open = opened_record },
 };
 static const char *const chan_names[] = { "a", "b", "c" };
 
@@ -65,21 +43,13 @@ static int streams_i(void) { return (int)stats().streams; }
 static void start(unsigned max_conn, uint32_t send_timeout_ms)
 {
     sse_server_cfg_t cfg;
-    sse_server_cfg_init(&cfg);
-    cfg.bind_addr = tb_bind_addr();
-    cfg.port = 0;
-    cfg.routes = routes;
-    cfg.num_routes = sizeof routes / sizeof routes[0];
+    server_cfg(&cfg, routes, sizeof routes / sizeof routes[0]);
     cfg.channel_names = chan_names;
     cfg.num_channel_names = 3;
     cfg.max_connections = max_conn;
-    cfg.idle_check_ms = 50;
-    cfg.heartbeat_ms = 0;
     cfg.retry_ms = 0;
     cfg.send_timeout_ms = send_timeout_ms;
-    pthread_mutex_lock(&opened_lock);
-    nopened = 0;
-    pthread_mutex_unlock(&opened_lock);
+    opened_reset();
     CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
 }
 
@@ -195,9 +165,9 @@ static void test_fanout_channels_and_targets(void)
     start(PER * KINDS + 4, 5000);
     for (i = 0; i < PER * KINDS; i++) {
         c[i] = stream_open(paths[i % KINDS]);
-        /* one at a time, so opened[i] is c[i]'s id */
+        /* one at a time, so opened_id(i) is c[i]'s id */
         wait_opened(i + 1);
-        who[i] = opened[i];
+        who[i] = opened_id(i);
     }
     for (k = 0; k < EVENTS; k++) {
         uint64_t id;
@@ -305,7 +275,7 @@ static void test_fanout_close_and_stop_while_parked(void)
     CU_ASSERT_EQUAL(settle(streams_i, 10, 2000), 10);
     sleep_ms(100); /* all parked, idle */
     t0 = now_ms();
-    CU_ASSERT_EQUAL(sse_conn_close(opened[3]), SSE_OK);
+    CU_ASSERT_EQUAL(sse_conn_close(opened_id(3)), SSE_OK);
     CU_ASSERT(rd_until_eof(c[3], 2000));
     CU_ASSERT(now_ms() - t0 < 1000);
     CU_ASSERT_EQUAL(settle(streams_i, 9, 2000), 9);

@@ -27,17 +27,9 @@ static const char *const chan_names[] = { "a", "b" };
 
 static void cfg_publish(sse_server_cfg_t *cfg)
 {
-    sse_server_cfg_init(cfg);
-    cfg->bind_addr = tb_bind_addr();
-    cfg->port = 0;
-    cfg->routes = routes;
-    cfg->num_routes = 1;
+    server_cfg(cfg, routes, 1);
     cfg->channel_names = chan_names;
     cfg->num_channel_names = 2;
-    cfg->max_connections = 8;
-    cfg->idle_check_ms = 50;
-    cfg->heartbeat_ms = 0;
-    cfg->retry_ms = 1500;
     cfg->publish_token = TOKEN;
 }
 

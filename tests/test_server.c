@@ -80,18 +80,6 @@ static void timed_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
     CU_ASSERT(sse_conn_timer_add(conn, 20, conn_tick, NULL) > 0);
 }
 
-/* Records the id of the newest stream (for sse_conn_close). */
-static sse_conn_id_t last_open;
-static pthread_mutex_t last_open_lock = PTHREAD_MUTEX_INITIALIZER;
-static void record_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
-{
-    (void)req;
-    (void)user;
-    pthread_mutex_lock(&last_open_lock);
-    last_open = conn;
-    pthread_mutex_unlock(&last_open_lock);
-}
-
 /* Refuses with the status in user (204: "stop reconnecting"). */
 static int refuse_with(const sse_request_t *req, void *user)
 {
@@ -101,7 +89,7 @@ static int refuse_with(const sse_request_t *req, void *user)
 static const int status_204 = 204, status_403 = 403;
 
 static const sse_route_t routes[] = {
-    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = record_open },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = opened_record } /* the newest, for sse_conn_close */,
     { .path = "/ch1", .channel = 1 },
     { .path = "/timed", .channel = SSE_CHANNEL_NONE, .on_open = timed_open },
     { .path = "/gone", .channel = SSE_CHANNEL_NONE, .user = (void *)&status_204, .on_request = refuse_with },
@@ -112,18 +100,10 @@ static const char *const chan_names[] = { "a", "b", "c" };
 
 static void cfg_default(sse_server_cfg_t *cfg)
 {
-    sse_server_cfg_init(cfg);
-    cfg->bind_addr = tb_bind_addr();
-    cfg->port = 0;
-    cfg->routes = routes;
-    cfg->num_routes = sizeof routes / sizeof routes[0];
+    server_cfg(cfg, routes, sizeof routes / sizeof routes[0]);
     cfg->channel_names = chan_names;
     cfg->num_channel_names = 3;
     cfg->handler = hello_handler;
-    cfg->max_connections = 8;
-    cfg->idle_check_ms = 50;
-    cfg->heartbeat_ms = 0;
-    cfg->retry_ms = 1500;
 }
 
 static void start_with(const sse_server_cfg_t *cfg)
@@ -792,9 +772,7 @@ static void test_server_refusal_and_close(void)
     c = stream_open("/events");
     CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
     sleep_ms(20);
-    pthread_mutex_lock(&last_open_lock);
-    id = last_open;
-    pthread_mutex_unlock(&last_open_lock);
+    id = opened_last();
     CU_ASSERT_EQUAL(sse_conn_close(id), SSE_OK);
     rd_until_eof(c, 2000);
     CU_ASSERT(c->eof);

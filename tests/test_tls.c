@@ -393,16 +393,8 @@ static void tls_default(sse_tls_cfg_t *t, int how)
 
 static void cfg_default(sse_server_cfg_t *cfg, const sse_tls_cfg_t *tls)
 {
-    sse_server_cfg_init(cfg);
-    cfg->bind_addr = tb_bind_addr();
-    cfg->port = 0;
-    cfg->routes = routes;
-    cfg->num_routes = 1;
+    server_cfg(cfg, routes, 1);
     cfg->handler = hello_handler;
-    cfg->max_connections = 8;
-    cfg->idle_check_ms = 50;
-    cfg->heartbeat_ms = 0;
-    cfg->retry_ms = 1500;
     cfg->tls = tls;
 }
 

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +200,72 @@ reader_t *stream_open(const char *path)
     char req[256];
     snprintf(req, sizeof req, STREAM_REQ("%s"), path);
     return stream_open_with(req);
+}
+
+/* ---- the server under test ------------------------------------------------- */
+
+void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n)
+{
+    sse_server_cfg_init(cfg);
+    cfg->bind_addr = tb_bind_addr();
+    cfg->port = 0;
+    cfg->routes = routes;
+    cfg->num_routes = n;
+    cfg->max_connections = 8;
+    cfg->idle_check_ms = 50;
+    cfg->heartbeat_ms = 0;
+    cfg->retry_ms = 1500;
+}
+
+/* on_open runs on the streams' threads. */
+static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
+static sse_conn_id_t opened[OPENED_MAX], newest;
+static unsigned nopened;
+
+void opened_record(sse_conn_id_t conn, const sse_request_t *req, void *user)
+{
+    (void)req;
+    (void)user;
+    pthread_mutex_lock(&opened_lock);
+    if (nopened < OPENED_MAX)
+        opened[nopened] = conn;
+    nopened++;
+    newest = conn;
+    pthread_mutex_unlock(&opened_lock);
+}
+
+void opened_reset(void)
+{
+    pthread_mutex_lock(&opened_lock);
+    nopened = 0;
+    newest = 0;
+    pthread_mutex_unlock(&opened_lock);
+}
+
+unsigned opened_n(void)
+{
+    unsigned n;
+    pthread_mutex_lock(&opened_lock);
+    n = nopened;
+    pthread_mutex_unlock(&opened_lock);
+    return n;
+}
+
+sse_conn_id_t opened_id(unsigned i)
+{
+    sse_conn_id_t id = 0;
+    pthread_mutex_lock(&opened_lock);
+    if (i < nopened && i < OPENED_MAX)
+        id = opened[i];
+    pthread_mutex_unlock(&opened_lock);
+    return id;
+}
+
+sse_conn_id_t opened_last(void)
+{
+    sse_conn_id_t id;
+    pthread_mutex_lock(&opened_lock);
+    id = newest;
+    pthread_mutex_unlock(&opened_lock);
+    return id;
 }

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the integration suites: clocks, thread and fd counts,
- * a buffered reader for sockets and child processes, an SSE event parser,
- * clients of the server under test. */
+/* Helpers shared by the integration suites: a buffered reader for sockets
+ * and child processes, an SSE event parser, clients of the server under
+ * test, its usual settings and a record of the streams it opened. */
 #ifndef SSE_TEST_UTIL_H
 #define SSE_TEST_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "ssedge/sse.h"
 #include "host_util.h" /* now_ms, sleep_ms, threads_now, fds_now */
 
 /* Wait until f() == want, at most ms; returns the last value seen. */
@@ -58,5 +59,19 @@ void client_close(reader_t *c);
 /* Open a stream and wait for the response head (and the retry frame). */
 reader_t *stream_open_with(const char *request);
 reader_t *stream_open(const char *path);
+
+/* The suites' usual server: ssedge's defaults, then the backend's bind
+ * address, an OS-chosen port, routes[0..n), 8 slots, an idle check every
+ * 50 ms, no heartbeat, retry 1500 ms. A suite then changes what it tests. */
+void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n);
+
+/* A route's on_open that records the streams' ids in the order they open
+ * (the first OPENED_MAX; the newest always). */
+#define OPENED_MAX 160
+void opened_record(sse_conn_id_t conn, const sse_request_t *req, void *user);
+void opened_reset(void);
+unsigned opened_n(void);             /* streams opened since the reset */
+sse_conn_id_t opened_id(unsigned i); /* the i-th of them (0: not recorded) */
+sse_conn_id_t opened_last(void);     /* the newest */
 
 #endif /* SSE_TEST_UTIL_H */
