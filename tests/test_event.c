@@ -539,19 +539,23 @@ static void test_event_retry_field(void)
     expect_event(&ev, "id: 18446744073709551615\nretry: 4294967295\n\n");
 }
 
+/* bad is refused as the event's name and as its id. */
+static void expect_name_and_id_refused(const char *bad)
+{
+    sse_event_t ev = data_ev("ok");
+    ev.event = bad;
+    expect_invalid(&ev);
+    ev = data_ev("ok");
+    ev.id = bad;
+    expect_invalid(&ev);
+}
+
 static void test_event_refuse_crlf_in_name_and_id(void)
 {
     static const char *bad[] = { "a\nb", "a\rb", "a\r\nb", "\n", "\r", "ab\n", "\rab" };
-    sse_event_t ev;
 
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ev = data_ev("ok");
-        ev.event = bad[i];
-        expect_invalid(&ev);
-        ev = data_ev("ok");
-        ev.id = bad[i];
-        expect_invalid(&ev);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_name_and_id_refused(bad[i]);
 }
 
 static void test_event_refuse_bad_utf8(void)
@@ -563,12 +567,7 @@ static void test_event_refuse_bad_utf8(void)
     sse_event_t ev;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ev = data_ev("ok");
-        ev.event = bad[i];
-        expect_invalid(&ev);
-        ev = data_ev("ok");
-        ev.id = bad[i];
-        expect_invalid(&ev);
+        expect_name_and_id_refused(bad[i]);
         ev = data_ev(bad[i]);
         expect_invalid(&ev);
         /* Bad bytes after line breaks and a long ASCII run are still seen. */
