@@ -578,8 +578,7 @@ static void test_tls_slow_reader_handed_back(void)
     reader_t *r = calloc(1, sizeof *r);
     static uint64_t ids[600];
     sse_stats_t st0, st;
-    char data[400];
-    unsigned k = 0, extra = 0, got = 0;
+    unsigned k, got = 0;
     int n;
     ev_t ev;
     cleanup();
@@ -595,19 +594,7 @@ static void test_tls_slow_reader_handed_back(void)
                                           "Accept: text/event-stream\r\n\r\n") == 0);
     CU_ASSERT_EQUAL_FATAL(settle(streams_i, 1, 3000), 1);
     sleep_ms(50);
-    memset(data, 'z', sizeof data);
-    /* Until the socket is full and the stream handed back, and a bit
-     * more; within what the ring holds. */
-    while (k < 500 && extra < 20) {
-        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
-                              SSE_OK);
-        k++;
-        if (stats_now().slow_sends > st0.slow_sends)
-            extra++;
-        if (k % 4 == 0)
-            sleep_ms(1);
-    }
-    CU_ASSERT(stats_now().slow_sends > st0.slow_sends);
+    k = publish_until_handed_back('z', ids, 500, st0.slow_sends, NULL, NULL);
     sleep_ms(200);
     while (got < k && (n = tls_client_read(&cl, r->buf + r->len,
                                            sizeof r->buf - 1 - r->len, 3000)) > 0) {

@@ -217,6 +217,34 @@ void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n)
     cfg->retry_ms = 1500;
 }
 
+static uint64_t slow_sends_now(void)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return st.slow_sends;
+}
+
+unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint64_t slow0,
+                                   void (*each)(void *arg), void *arg)
+{
+    char data[400];
+    unsigned k = 0, extra = 0;
+    memset(data, fill, sizeof data);
+    while (k < max && extra < 20) {
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
+                              SSE_OK);
+        k++;
+        if (slow_sends_now() > slow0)
+            extra++;
+        if (each)
+            each(arg);
+        if (k % 4 == 0)
+            sleep_ms(1);
+    }
+    CU_ASSERT(slow_sends_now() > slow0);
+    return k;
+}
+
 /* on_open runs on the streams' threads. */
 static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
 static sse_conn_id_t opened[OPENED_MAX], newest;

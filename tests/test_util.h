@@ -65,6 +65,14 @@ reader_t *stream_open(const char *path);
  * 50 ms, no heartbeat, retry 1500 ms. A suite then changes what it tests. */
 void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n);
 
+/* Publish 400-byte events of fill to every stream until the server hands
+ * a stream back to its own thread (stats' slow_sends passes slow0), then 20
+ * more; at most max, within what the ring holds. A 1 ms nap every 4th;
+ * each(arg) after every event (each may be NULL). ids[] gets their ids;
+ * returns how many. Asserts that the hand-back came. */
+unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint64_t slow0,
+                                   void (*each)(void *arg), void *arg);
+
 /* A route's on_open that records the streams' ids in the order they open
  * (the first OPENED_MAX; the newest always). */
 #define OPENED_MAX 160
