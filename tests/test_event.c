@@ -12,7 +12,7 @@
 #include <CUnit/CUnit.h>
 #include "ssedge/sse_event.h"
 #include "tests.h"
-#include "ref_utf8.h"
+#include "ref_text.h"
 
 #define BIG 8192
 
@@ -285,22 +285,6 @@ static void sse_parse(const char *s, size_t n, parsed_t *out)
     free(data);
 }
 
-/* Input with every CRLF, CR and LF turned into LF (what a browser sees). */
-static size_t normalise(const char *s, size_t n, char *out)
-{
-    size_t i, o = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\r') {
-            out[o++] = '\n';
-            if (i + 1 < n && s[i + 1] == '\n')
-                i++;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    return o;
-}
-
 /* Encode data, parse the frame back and compare with the normalised input. */
 static void round_trip(const char *data, size_t len)
 {
@@ -318,7 +302,7 @@ static void round_trip(const char *data, size_t len)
     CU_ASSERT_FATAL(rc > 0);
     CU_ASSERT_EQUAL((size_t)rc, need);
     sse_parse(out, (size_t)rc, &p);
-    nl = normalise(data, len, norm);
+    nl = ref_normalize(data, len, norm);
     CU_ASSERT_EQUAL(p.dispatched, 1);
     CU_ASSERT_STRING_EQUAL(p.type, "message");
     CU_ASSERT_EQUAL(p.data_len, nl);

@@ -7,7 +7,7 @@
 #include "ssedge/sse_http.h"
 #include "ssedge/sse_event.h"
 #include "fuzz_props.h"
-#include "../ref_utf8.h" /* the independent UTF-8 check */
+#include "../ref_text.h" /* the independent UTF-8 check and line joining */
 
 /* Every input is copied into a buffer of exactly its size, so ASan flags a
  * read one byte past it (the caller's buffer may be larger). */
@@ -257,22 +257,6 @@ out:
 
 /* ---- SSE framer ---------------------------------------------------------------- */
 
-/* s with every CRLF, CR and LF made one LF: what a browser's lines join to. */
-static size_t normalize(const char *s, size_t n, char *out)
-{
-    size_t i, o = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\r') {
-            out[o++] = '\n';
-            if (i + 1 < n && s[i + 1] == '\n')
-                i++;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    return o;
-}
-
 static int has_crlf(const char *s)
 {
     return strchr(s, '\r') != NULL || strchr(s, '\n') != NULL;
@@ -454,7 +438,7 @@ const char *fz_event_check(const uint8_t *d, size_t n)
     norm = malloc(dlen + 1);
     if (!data || !norm)
         abort();
-    norm_len = normalize(data, dlen, norm);
+    norm_len = ref_normalize(data, dlen, norm);
 
     memset(&ev, 0, sizeof ev);
     ev.event = flags & 1 ? name : NULL;
@@ -502,7 +486,7 @@ const char *fz_event_check(const uint8_t *d, size_t n)
             if (out_len != 3 || memcmp(out, ":\n\n", 3) != 0)
                 why = "comment: empty text not \":\\n\\n\"";
         } else {
-            tl = normalize(text, tl, norm);
+            tl = ref_normalize(text, tl, norm);
             why = memchr(out, '\r', out_len) ? "comment: output holds a CR"
                                               : lines_are(out, out_len, ": ", norm, tl);
         }

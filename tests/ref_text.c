@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The tests' own UTF-8 check (see ref_utf8.h). */
+/* The tests' own references for the framer (see ref_text.h). */
 #include <stdint.h>
-#include "ref_utf8.h"
+#include "ref_text.h"
 
 int ref_utf8_valid(const unsigned char *s, size_t n)
 {
@@ -41,4 +41,19 @@ int ref_utf8_valid(const unsigned char *s, size_t n)
         i += len;
     }
     return 1;
+}
+
+size_t ref_normalize(const char *s, size_t n, char *out)
+{
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '\r') {
+            out[o++] = '\n';
+            if (i + 1 < n && s[i + 1] == '\n')
+                i++;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    return o;
 }
