@@ -419,24 +419,21 @@ static void test_event_field_order(void)
     ev.id_num = 42;
     expect_event(&ev, "event: update\nid: 42\nretry: 2500\ndata: x\ndata: y\n\n");
 
-    /* Each field alone. */
-    memset(&ev, 0, sizeof ev);
-    ev.event = "e";
-    expect_event(&ev, "event: e\n\n");
-    memset(&ev, 0, sizeof ev);
-    ev.id = "7";
-    expect_event(&ev, "id: 7\n\n");
-    memset(&ev, 0, sizeof ev);
-    ev.has_retry = 1;
-    ev.retry_ms = 10;
-    expect_event(&ev, "retry: 10\n\n");
-    memset(&ev, 0, sizeof ev);
-    ev.event = "e";
-    ev.has_retry = 1;
-    ev.retry_ms = 1;
-    ev.data = "d";
-    ev.data_len = 1;
-    expect_event(&ev, "event: e\nretry: 1\ndata: d\n\n");
+    /* Each field alone, and a name with a retry and data. */
+    {
+        static const struct {
+            sse_event_t ev;
+            const char *want;
+        } alone[] = {
+            { { .event = "e" }, "event: e\n\n" },
+            { { .id = "7" }, "id: 7\n\n" },
+            { { .has_retry = 1, .retry_ms = 10 }, "retry: 10\n\n" },
+            { { .event = "e", .has_retry = 1, .retry_ms = 1, .data = "d", .data_len = 1 },
+              "event: e\nretry: 1\ndata: d\n\n" },
+        };
+        for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++)
+            expect_event(&alone[i].ev, alone[i].want);
+    }
 }
 
 static void test_event_id_text(void)

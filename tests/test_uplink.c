@@ -254,6 +254,17 @@ static int wait_hub(unsigned n, long ms)
     return hub_n() >= n;
 }
 
+/* How the hub answers its next posts: HUB_DROP_NEXT reads the next one and
+ * closes unanswered; HUB_STATUS_NEXT answers the next left ones status. */
+static void hub_next(int mode, int status, int left)
+{
+    pthread_mutex_lock(&hub.lock);
+    hub.mode = mode;
+    hub.status = status;
+    hub.status_left = left;
+    pthread_mutex_unlock(&hub.lock);
+}
+
 /* The hub ends up with exactly n posts (waiting ms for them, then a moment
  * for any extra one): bodies[] in order, on paths[] unless that is NULL. */
 static void hub_got(unsigned n, const char *const *bodies, const char *const *paths, long ms)
@@ -430,23 +441,13 @@ static void test_uplink_lost_answer_and_errors(void)
     start_uplink("/pub/dev1", NULL, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "one", 3, NULL);
     CU_ASSERT_FATAL(wait_hub(1, 5000));
-    pthread_mutex_lock(&hub.lock);
-    hub.mode = HUB_DROP_NEXT;
-    pthread_mutex_unlock(&hub.lock);
+    hub_next(HUB_DROP_NEXT, 0, 0);
     sse_publish(SSE_CHANNEL_ALL, NULL, "two", 3, NULL);
     CU_ASSERT(wait_hub(2, 8000));
-    pthread_mutex_lock(&hub.lock);
-    hub.mode = HUB_STATUS_NEXT;
-    hub.status = 503;
-    hub.status_left = 2;
-    pthread_mutex_unlock(&hub.lock);
+    hub_next(HUB_STATUS_NEXT, 503, 2);
     sse_publish(SSE_CHANNEL_ALL, NULL, "three", 5, NULL);
     CU_ASSERT(wait_hub(3, 8000));
-    pthread_mutex_lock(&hub.lock);
-    hub.mode = HUB_STATUS_NEXT;
-    hub.status = 413;
-    hub.status_left = 1;
-    pthread_mutex_unlock(&hub.lock);
+    hub_next(HUB_STATUS_NEXT, 413, 1);
     sse_publish(SSE_CHANNEL_ALL, NULL, "too big", 7, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "four", 4, NULL);
     {
