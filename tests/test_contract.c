@@ -100,12 +100,6 @@ static void start_routes(const sse_route_t *routes, unsigned n, sse_handler_fn h
     CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
 }
 
-static int active_i(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return (int)st.active;
-}
 static int timers_i(void) { return (int)sse_timer_count(); }
 
 /* 200 streams open and close while three threads add timers to them and

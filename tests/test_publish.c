@@ -61,12 +61,6 @@ static void post_req(char *out, size_t cap, const char *query, const char *heade
 
 #if CONFIG_SSE_PUBLISH_BODY_MAX > 0
 
-static int active_i(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return (int)st.active;
-}
 
 static const char *body_of(const reader_t *c)
 {

@@ -42,13 +42,6 @@ static int suite_init(void)
     return 0;
 }
 
-static unsigned active_now(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st.active;
-}
-static int active_i(void) { return (int)active_now(); }
 static int timers_i(void) { return (int)sse_timer_count(); }
 
 /* ---- server set-up ----------------------------------------------------------- */
@@ -436,7 +429,7 @@ static void test_server_connect_cycles_no_leak(void)
             close(fd);
         }
         /* Let the server notice closes before slots run out. */
-        while (active_now() >= cfg.max_connections - 2)
+        while (stats_now().active >= cfg.max_connections - 2)
             sleep_ms(2);
     }
     CU_ASSERT(streams >= 690);

@@ -33,17 +33,6 @@
 
 extern char **environ;
 
-/* ---- time, threads, stats ------------------------------------------------- */
-
-static sse_stats_t stats_now(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st;
-}
-static int active_i(void)  { return (int)stats_now().active; }
-static int streams_i(void) { return (int)stats_now().streams; }
-
 /* Threads of this process with no server running (measured at suite start). */
 static int base_threads;
 

@@ -285,13 +285,6 @@ static void hub_got(unsigned n, const char *const *bodies, const char *const *pa
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static sse_stats_t stats(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st;
-}
-
 static void start_uplink(const char *path, const char *token, const char *header)
 {
     static char url[128];
@@ -301,7 +294,7 @@ static void start_uplink(const char *path, const char *token, const char *header
     cfg.url = url;
     cfg.token = token;
     cfg.header = header;
-    cfg.after_id = stats().last_id; /* from what is published next */
+    cfg.after_id = stats_now().last_id; /* from what is published next */
     CU_ASSERT_EQUAL_FATAL(sse_uplink_start(&cfg), SSE_OK);
 }
 
@@ -350,10 +343,10 @@ static void test_uplink_forwards_in_order(void)
         }
     }
     pthread_mutex_unlock(&hub.lock);
-    CU_ASSERT_EQUAL(stats().uplink_state, 2);
-    CU_ASSERT_EQUAL(stats().uplink_acked_id, id);
+    CU_ASSERT_EQUAL(stats_now().uplink_state, 2);
+    CU_ASSERT_EQUAL(stats_now().uplink_acked_id, id);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
-    CU_ASSERT_EQUAL(stats().uplink_state, 0);
+    CU_ASSERT_EQUAL(stats_now().uplink_state, 0);
     hub_stop();
 }
 
@@ -370,7 +363,7 @@ static void test_uplink_channel_routes(void)
     cfg.url = url;
     cfg.routes = routes;
     cfg.num_routes = 2;
-    cfg.after_id = stats().last_id;
+    cfg.after_id = stats_now().last_id;
     CU_ASSERT_EQUAL_FATAL(sse_uplink_start(&cfg), SSE_OK);
     sse_publish(1, NULL, "c1", 2, NULL);
     sse_publish(3, NULL, "c3", 2, NULL);
@@ -389,7 +382,7 @@ static void test_uplink_channel_routes(void)
  * order and once each, when it is back; publishing never waited. */
 static void test_uplink_outage_store_and_forward(void)
 {
-    sse_stats_t st0 = stats();
+    sse_stats_t st0 = stats_now();
     char data[32];
     int i;
     long worst = 0;
@@ -413,8 +406,8 @@ static void test_uplink_outage_store_and_forward(void)
     }
     CU_ASSERT(worst < 100); /* publishers never wait for the uplink */
     CU_ASSERT_EQUAL(hub_n(), 20);
-    CU_ASSERT(stats().uplink_retries > st0.uplink_retries);
-    CU_ASSERT_EQUAL(stats().uplink_state, 1);
+    CU_ASSERT(stats_now().uplink_retries > st0.uplink_retries);
+    CU_ASSERT_EQUAL(stats_now().uplink_state, 1);
     hub_up();
     CU_ASSERT(wait_hub(120, 15000));
     sleep_ms(100);
@@ -425,8 +418,8 @@ static void test_uplink_outage_store_and_forward(void)
         CU_ASSERT_STRING_EQUAL(hub.body[20 + i], data);
     }
     pthread_mutex_unlock(&hub.lock);
-    CU_ASSERT_EQUAL(stats().uplink_lost, st0.uplink_lost);
-    CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates);
+    CU_ASSERT_EQUAL(stats_now().uplink_lost, st0.uplink_lost);
+    CU_ASSERT_EQUAL(stats_now().uplink_duplicates, st0.uplink_duplicates);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
@@ -436,7 +429,7 @@ static void test_uplink_outage_store_and_forward(void)
  * passed; nothing else is lost or repeated. */
 static void test_uplink_lost_answer_and_errors(void)
 {
-    sse_stats_t st0 = stats();
+    sse_stats_t st0 = stats_now();
     hub_start();
     start_uplink("/pub/dev1", NULL, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "one", 3, NULL);
@@ -456,9 +449,9 @@ static void test_uplink_lost_answer_and_errors(void)
     }
     /* "two" went again after its answer was lost: the hub read it twice,
      * the test's hub dropped the first copy, the uplink counts one. */
-    CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates + 1);
-    CU_ASSERT_EQUAL(stats().uplink_lost, st0.uplink_lost + 1);
-    CU_ASSERT(stats().uplink_retries >= st0.uplink_retries + 3);
+    CU_ASSERT_EQUAL(stats_now().uplink_duplicates, st0.uplink_duplicates + 1);
+    CU_ASSERT_EQUAL(stats_now().uplink_lost, st0.uplink_lost + 1);
+    CU_ASSERT(stats_now().uplink_retries >= st0.uplink_retries + 3);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
@@ -472,7 +465,7 @@ static void test_uplink_ring_overwrote(void)
     int i, n = CONFIG_SSE_RING_EVENTS + 100;
     hub_start();
     start_uplink("/pub/dev1", NULL, NULL);
-    st0 = stats();
+    st0 = stats_now();
     hub_down();
     tb_log_start();
     for (i = 0; i < n; i++) {
@@ -482,14 +475,14 @@ static void test_uplink_ring_overwrote(void)
     hub_up();
     {   /* until every event is either at the hub or counted lost */
         long end = now_ms() + 30000;
-        while ((unsigned long long)(stats().uplink_lost - st0.uplink_lost) + hub_n() <
+        while ((unsigned long long)(stats_now().uplink_lost - st0.uplink_lost) + hub_n() <
                    (unsigned long long)n && now_ms() < end)
             sleep_ms(20);
     }
     sleep_ms(100);
     tb_log_stop();
-    CU_ASSERT(stats().uplink_lost > st0.uplink_lost);
-    CU_ASSERT_EQUAL((unsigned long long)(stats().uplink_lost - st0.uplink_lost) + hub_n(),
+    CU_ASSERT(stats_now().uplink_lost > st0.uplink_lost);
+    CU_ASSERT_EQUAL((unsigned long long)(stats_now().uplink_lost - st0.uplink_lost) + hub_n(),
                     (unsigned long long)n);
     CU_ASSERT(strstr(tb_log_text(), "events lost") != NULL);
     pthread_mutex_lock(&hub.lock);

@@ -217,12 +217,15 @@ void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n)
     cfg->retry_ms = 1500;
 }
 
-static uint64_t slow_sends_now(void)
+sse_stats_t stats_now(void)
 {
     sse_stats_t st;
     sse_server_stats(&st);
-    return st.slow_sends;
+    return st;
 }
+
+int active_i(void)  { return (int)stats_now().active; }
+int streams_i(void) { return (int)stats_now().streams; }
 
 unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint64_t slow0,
                                    void (*each)(void *arg), void *arg)
@@ -234,14 +237,14 @@ unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint6
         CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
                               SSE_OK);
         k++;
-        if (slow_sends_now() > slow0)
+        if (stats_now().slow_sends > slow0)
             extra++;
         if (each)
             each(arg);
         if (k % 4 == 0)
             sleep_ms(1);
     }
-    CU_ASSERT(slow_sends_now() > slow0);
+    CU_ASSERT(stats_now().slow_sends > slow0);
     return k;
 }
 

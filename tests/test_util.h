@@ -65,6 +65,11 @@ reader_t *stream_open(const char *path);
  * 50 ms, no heartbeat, retry 1500 ms. A suite then changes what it tests. */
 void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n);
 
+/* The server's counters now; the two the suites settle() on. */
+sse_stats_t stats_now(void);
+int active_i(void);
+int streams_i(void);
+
 /* Publish 400-byte events of fill to every stream until the server hands
  * a stream back to its own thread (stats' slow_sends passes slow0), then 20
  * more; at most max, within what the ring holds. A 1 ms nap every 4th;
