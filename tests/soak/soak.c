@@ -328,27 +328,28 @@ int main(int argc, char **argv)
     long long pub0, pub1, skipped, first_id, window;
 
     for (i = 1; i + 1 < (unsigned)argc; i += 2) {
-        unsigned long v = strtoul(argv[i + 1], NULL, 10);
-        if (strcmp(argv[i], "--server") == 0)
+        /* The options that take a count. */
+        const struct {
+            const char *name;
+            unsigned   *to;
+        } counts[] = {
+            { "--seconds", &seconds }, { "--steady", &nsteady }, { "--churn", &nchurn },
+            { "--slow", &nslow }, { "--slots", &slots }, { "--rate", &rate },
+        };
+        size_t k = 0;
+        if (strcmp(argv[i], "--server") == 0) {
             server = argv[i + 1];
-        else if (strcmp(argv[i], "--server-log") == 0)
+        } else if (strcmp(argv[i], "--server-log") == 0) {
             log = argv[i + 1];
-        else if (strcmp(argv[i], "--seconds") == 0)
-            seconds = (unsigned)v;
-        else if (strcmp(argv[i], "--steady") == 0)
-            nsteady = (unsigned)v;
-        else if (strcmp(argv[i], "--churn") == 0)
-            nchurn = (unsigned)v;
-        else if (strcmp(argv[i], "--slow") == 0)
-            nslow = (unsigned)v;
-        else if (strcmp(argv[i], "--slots") == 0)
-            slots = (unsigned)v;
-        else if (strcmp(argv[i], "--rate") == 0)
-            rate = (unsigned)v;
-        else if (strcmp(argv[i], "--seed") == 0)
+        } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(argv[i + 1], NULL, 10);
-        else
-            break;
+        } else {
+            while (k < sizeof counts / sizeof counts[0] && strcmp(argv[i], counts[k].name) != 0)
+                k++;
+            if (k == sizeof counts / sizeof counts[0])
+                break;
+            *counts[k].to = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        }
     }
     n = nsteady + nchurn + nslow;
     if (!server || i != (unsigned)argc || seconds < 5 || rate < 10 || slots < 4 ||
