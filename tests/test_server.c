@@ -777,7 +777,7 @@ static void test_server_refusal_and_close(void)
     c = stream_open("/events");
     CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
     sleep_ms(20);
-    id = opened_last();
+    id = opened_id(opened_n() - 1); /* the newest */
     CU_ASSERT_EQUAL(sse_conn_close(id), SSE_OK);
     rd_until_eof(c, 2000);
     CU_ASSERT(c->eof);

@@ -248,9 +248,10 @@ unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint6
     return k;
 }
 
-/* on_open runs on the streams' threads. */
+/* on_open runs on the streams' threads. The last OPENED_MAX ids are kept,
+ * opened_[i % OPENED_MAX] the i-th. */
 static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
-static sse_conn_id_t opened[OPENED_MAX], newest;
+static sse_conn_id_t opened_[OPENED_MAX];
 static unsigned nopened;
 
 void opened_record(sse_conn_id_t conn, const sse_request_t *req, void *user)
@@ -258,10 +259,7 @@ void opened_record(sse_conn_id_t conn, const sse_request_t *req, void *user)
     (void)req;
     (void)user;
     pthread_mutex_lock(&opened_lock);
-    if (nopened < OPENED_MAX)
-        opened[nopened] = conn;
-    nopened++;
-    newest = conn;
+    opened_[nopened++ % OPENED_MAX] = conn;
     pthread_mutex_unlock(&opened_lock);
 }
 
@@ -269,7 +267,6 @@ void opened_reset(void)
 {
     pthread_mutex_lock(&opened_lock);
     nopened = 0;
-    newest = 0;
     pthread_mutex_unlock(&opened_lock);
 }
 
@@ -286,17 +283,8 @@ sse_conn_id_t opened_id(unsigned i)
 {
     sse_conn_id_t id = 0;
     pthread_mutex_lock(&opened_lock);
-    if (i < nopened && i < OPENED_MAX)
-        id = opened[i];
-    pthread_mutex_unlock(&opened_lock);
-    return id;
-}
-
-sse_conn_id_t opened_last(void)
-{
-    sse_conn_id_t id;
-    pthread_mutex_lock(&opened_lock);
-    id = newest;
+    if (i < nopened && nopened - i <= OPENED_MAX)
+        id = opened_[i % OPENED_MAX];
     pthread_mutex_unlock(&opened_lock);
     return id;
 }

@@ -79,12 +79,11 @@ unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint6
                                    void (*each)(void *arg), void *arg);
 
 /* A route's on_open that records the streams' ids in the order they open
- * (the first OPENED_MAX; the newest always). */
+ * (the newest OPENED_MAX of them). */
 #define OPENED_MAX 160
 void opened_record(sse_conn_id_t conn, const sse_request_t *req, void *user);
 void opened_reset(void);
 unsigned opened_n(void);             /* streams opened since the reset */
-sse_conn_id_t opened_id(unsigned i); /* the i-th of them (0: not recorded) */
-sse_conn_id_t opened_last(void);     /* the newest */
+sse_conn_id_t opened_id(unsigned i); /* the i-th of them (0: none, or no longer kept) */
 
 #endif /* SSE_TEST_UTIL_H */
