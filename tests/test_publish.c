@@ -68,12 +68,6 @@ static const char *body_of(const reader_t *c)
     return b ? b + 4 : "";
 }
 
-static void start(sse_server_cfg_t *cfg)
-{
-    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
-    CU_ASSERT_FATAL(sse_server_port() != 0);
-}
-
 /* A body becomes one event with the name and channel asked for; the
  * answer is 201 with its id, and streams get it with that id. */
 static void test_publish_body_becomes_event(void)
@@ -84,7 +78,7 @@ static void test_publish_body_becomes_event(void)
     ev_t ev;
     uint64_t id;
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     all = stream_open("/events");
     chb = stream_open("/events?ch=b");
     CU_ASSERT_EQUAL(settle(active_i, 2, 2000), 2);
@@ -194,7 +188,7 @@ static void test_publish_refusals(void)
     memset(over, 'o', sizeof over - 1);
     memset(big_event, 'e', sizeof big_event - 1);
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     sse_server_stats(&st);
     last = st.last_id;
     auth = st.auth_failures;
@@ -254,7 +248,7 @@ static void test_publish_split_and_continue(void)
     sse_server_cfg_t cfg;
     reader_t *c;
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\n" AUTH "Content-Length: 11\r\n\r\nhel");
     sleep_ms(100);
     CU_ASSERT(send_str(c->fd, "lo ") == 0);
@@ -289,7 +283,7 @@ static void test_publish_trickle_abandoned(void)
     int i;
     cfg_publish(&cfg);
     cfg.header_timeout_ms = 600;
-    start(&cfg);
+    start_with(&cfg);
     sse_server_stats(&st);
     last = st.last_id;
     t0 = now_ms();
@@ -356,7 +350,7 @@ static void test_publish_curl(void)
     ev_t ev;
     FILE *f;
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/big", dir);
     f = fopen(path, "w");
@@ -406,7 +400,7 @@ static void test_publish_cors(void)
     cfg_publish(&cfg);
     cfg.cors_origins = origins;
     cfg.num_cors_origins = 1;
-    start(&cfg);
+    start_with(&cfg);
     c = roundtrip("OPTIONS /publish HTTP/1.1\r\nHost: t\r\nOrigin: http://page.test\r\n"
                   "Access-Control-Request-Method: POST\r\n"
                   "Access-Control-Request-Headers: authorization\r\n\r\n");
@@ -437,7 +431,7 @@ static void test_publish_off(void)
     cfg.publish_token = "short";
     CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_ARG);
     cfg.publish_token = NULL;
-    start(&cfg);
+    start_with(&cfg);
     post_req(req, sizeof req, "", AUTH, "x");
     c = roundtrip(req);
     CU_ASSERT_EQUAL(status_of(c), 413); /* bodies refused, as on every path */

@@ -99,12 +99,6 @@ static void cfg_default(sse_server_cfg_t *cfg)
     cfg->handler = hello_handler;
 }
 
-static void start_with(const sse_server_cfg_t *cfg)
-{
-    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
-    CU_ASSERT_FATAL(sse_server_port() != 0);
-}
-
 static void start_default(void)
 {
     sse_server_cfg_t cfg;

@@ -387,12 +387,6 @@ static void cfg_default(sse_server_cfg_t *cfg, const sse_tls_cfg_t *tls)
     cfg->tls = tls;
 }
 
-static void start_with(const sse_server_cfg_t *cfg)
-{
-    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
-    CU_ASSERT_FATAL(sse_server_port() != 0);
-}
-
 /* Kill children and stop a server left over by a test that bailed out. */
 static void cleanup(void)
 {

@@ -217,6 +217,12 @@ void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n)
     cfg->retry_ms = 1500;
 }
 
+void start_with(const sse_server_cfg_t *cfg)
+{
+    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
+    CU_ASSERT_FATAL(sse_server_port() != 0);
+}
+
 sse_stats_t stats_now(void)
 {
     sse_stats_t st;

@@ -78,6 +78,9 @@ int streams_i(void);
 unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint64_t slow0,
                                    void (*each)(void *arg), void *arg);
 
+/* Start the server with cfg; asserts (fatal) that it started on a port. */
+void start_with(const sse_server_cfg_t *cfg);
+
 /* A route's on_open that records the streams' ids in the order they open
  * (the newest OPENED_MAX of them). */
 #define OPENED_MAX 160
