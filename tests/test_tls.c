@@ -401,6 +401,16 @@ static void cleanup(void)
         sse_server_stop();
 }
 
+/* After a cleanup, the usual server over TLS, its certificate given as how
+ * (tls and cfg are the caller's and stay in use while it runs). */
+static void start_tls(sse_tls_cfg_t *tls, sse_server_cfg_t *cfg, int how)
+{
+    cleanup();
+    tls_default(tls, how);
+    cfg_default(cfg, tls);
+    start_with(cfg);
+}
+
 /* curl on https://ADDR:PORT/PATH (the backend's address) with the test CA, response head
  * included in the output (-i), no output buffering (-N). */
 static reader_t *curl(const char *path, const char *extra)
@@ -462,10 +472,7 @@ static void test_tls_curl_stream(void)
     uint64_t id0 = 0, id;
     ev_t ev;
     int i;
-    cleanup();
-    tls_default(&tls, BY_BUFFER);
-    cfg_default(&cfg, &tls);
-    start_with(&cfg);
+    start_tls(&tls, &cfg, BY_BUFFER);
     c = curl_stream(NULL, 1);
     CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 3000));
     CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
@@ -506,10 +513,7 @@ static void test_tls_last_event_id_resume(void)
     uint64_t first = 0, last_seen = 0, id;
     char hdr[96];
     int i;
-    cleanup();
-    tls_default(&tls, BY_FILE);
-    cfg_default(&cfg, &tls);
-    start_with(&cfg);
+    start_tls(&tls, &cfg, BY_FILE);
     c = curl_stream(NULL, 1);
     for (i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "seen", 4, NULL), SSE_OK);
@@ -609,10 +613,7 @@ static void test_tls_openssl_s_client_stream(void)
     char cmd[1024];
     uint64_t id0 = 0, id;
     int i;
-    cleanup();
-    tls_default(&tls, BY_FILE);
-    cfg_default(&cfg, &tls);
-    start_with(&cfg);
+    start_tls(&tls, &cfg, BY_FILE);
     /* -quiet implies -ign_eof: s_client keeps reading after its stdin (the
      * request) ends, until the server closes; -verify_return_error makes a
      * certificate it cannot verify fatal. */
