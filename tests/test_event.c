@@ -13,6 +13,7 @@
 #include "ssedge/sse_event.h"
 #include "tests.h"
 #include "ref_text.h"
+#include "enc_frames.h"
 
 #define BIG 8192
 
@@ -54,24 +55,7 @@ static char *guard_buf(size_t cap)
     return (char *)guard_base + guard_page - cap;
 }
 
-/* ---- one encoder interface so every check runs on all three frames ------- */
-
-typedef int (*enc_fn)(char *buf, size_t cap, const void *arg, size_t *need);
-
-static int enc_event(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_encode(buf, cap, arg, need);
-}
-
-static int enc_comment(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_comment(buf, cap, arg, need);
-}
-
-static int enc_retry(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_retry(buf, cap, *(const uint32_t *)arg, need);
-}
+/* ---- every check runs on all three frames (enc_frames.h) ------------------ */
 
 /* Encode into exactly need and need-1 bytes, with a canary behind cap and
  * against the guard page; every smaller cap must fail without writing past

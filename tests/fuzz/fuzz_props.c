@@ -8,6 +8,7 @@
 #include "ssedge/sse_event.h"
 #include "fuzz_props.h"
 #include "../ref_text.h" /* the independent UTF-8 check and line joining */
+#include "../enc_frames.h"
 
 /* Every input is copied into a buffer of exactly its size, so ASan flags a
  * read one byte past it (the caller's buffer may be larger). */
@@ -340,21 +341,6 @@ static const char *event_reads_back(const char *o, size_t len, const sse_event_t
 
 /* Size query, exact buffer, one byte short: the contract of sse_event.h.
  * On success *out holds the frame (caller frees). */
-typedef int (*enc_fn)(char *buf, size_t cap, const void *arg, size_t *need);
-
-static int enc_event(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_encode(buf, cap, arg, need);
-}
-static int enc_comment(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_comment(buf, cap, arg, need);
-}
-static int enc_retry(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_retry(buf, cap, *(const uint32_t *)arg, need);
-}
-
 static const char *encode_exact(enc_fn fn, const void *arg, int want_ok, char **out,
                                 size_t *out_len)
 {
