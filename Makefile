@@ -162,7 +162,7 @@ $(BIN)/sse_lwip_host: $(BUILD)/examples/lwip_host/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
 
-$(BIN)/sse_e2e_server: $(BUILD)/tests/e2e/e2e_server.o $(LIB)
+$(BIN)/sse_e2e_server: $(BUILD)/tests/e2e/e2e_server.o $(BUILD)/tests/host_util.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -92,25 +92,14 @@ static const sse_route_t timer_routes[] = {
 static void start_routes(const sse_route_t *routes, unsigned n, sse_handler_fn handler)
 {
     sse_server_cfg_t cfg;
-    sse_server_cfg_init(&cfg);
-    cfg.bind_addr = tb_bind_addr();
-    cfg.port = 0;
-    cfg.routes = routes;
-    cfg.num_routes = n;
+    server_cfg(&cfg, routes, n);
     cfg.handler = handler;
     cfg.max_connections = 16;
     cfg.idle_check_ms = 20;
-    cfg.heartbeat_ms = 0;
     cfg.retry_ms = 0;
     CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
 }
 
-static int active_i(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return (int)st.active;
-}
 static int timers_i(void) { return (int)sse_timer_count(); }
 
 /* 200 streams open and close while three threads add timers to them and
@@ -387,13 +376,14 @@ static void test_contract_errors_say_why(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_contract_conn_timers_go_with_stream),
+    TB_TEST(test_contract_handler_return_and_reply),
+    TB_TEST(test_contract_on_open_after_replay),
+    TB_TEST(test_contract_errors_say_why),
+};
+
 int test_contract_register(void)
 {
-    CU_pSuite s = CU_add_suite("contract", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_contract_conn_timers_go_with_stream) ||
-           TEST_ADD(s, test_contract_handler_return_and_reply) ||
-           TEST_ADD(s, test_contract_on_open_after_replay) ||
-           TEST_ADD(s, test_contract_errors_say_why);
+    return TB_SUITE("contract", NULL, NULL, tests);
 }

@@ -12,6 +12,8 @@
 #include <CUnit/CUnit.h>
 #include "ssedge/sse_event.h"
 #include "tests.h"
+#include "ref_text.h"
+#include "enc_frames.h"
 
 #define BIG 8192
 
@@ -53,24 +55,7 @@ static char *guard_buf(size_t cap)
     return (char *)guard_base + guard_page - cap;
 }
 
-/* ---- one encoder interface so every check runs on all three frames ------- */
-
-typedef int (*enc_fn)(char *buf, size_t cap, const void *arg, size_t *need);
-
-static int enc_event(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_encode(buf, cap, arg, need);
-}
-
-static int enc_comment(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_comment(buf, cap, arg, need);
-}
-
-static int enc_retry(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_retry(buf, cap, *(const uint32_t *)arg, need);
-}
+/* ---- every check runs on all three frames (enc_frames.h) ------------------ */
 
 /* Encode into exactly need and need-1 bytes, with a canary behind cap and
  * against the guard page; every smaller cap must fail without writing past
@@ -284,22 +269,6 @@ static void sse_parse(const char *s, size_t n, parsed_t *out)
     free(data);
 }
 
-/* Input with every CRLF, CR and LF turned into LF (what a browser sees). */
-static size_t normalise(const char *s, size_t n, char *out)
-{
-    size_t i, o = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\r') {
-            out[o++] = '\n';
-            if (i + 1 < n && s[i + 1] == '\n')
-                i++;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    return o;
-}
-
 /* Encode data, parse the frame back and compare with the normalised input. */
 static void round_trip(const char *data, size_t len)
 {
@@ -317,7 +286,7 @@ static void round_trip(const char *data, size_t len)
     CU_ASSERT_FATAL(rc > 0);
     CU_ASSERT_EQUAL((size_t)rc, need);
     sse_parse(out, (size_t)rc, &p);
-    nl = normalise(data, len, norm);
+    nl = ref_normalize(data, len, norm);
     CU_ASSERT_EQUAL(p.dispatched, 1);
     CU_ASSERT_STRING_EQUAL(p.type, "message");
     CU_ASSERT_EQUAL(p.data_len, nl);
@@ -337,48 +306,6 @@ static uint32_t rnd(void)
     x ^= x >> 17;
     x ^= x << 5;
     return rng_state = x;
-}
-
-/* ---- reference UTF-8 check, written differently from the framer's -------- */
-
-static int ref_utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len, k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-            (len == 4 && cp < 0x10000))
-            return 0; /* overlong */
-        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 /* ======================= tests ============================================ */
@@ -476,24 +403,21 @@ static void test_event_field_order(void)
     ev.id_num = 42;
     expect_event(&ev, "event: update\nid: 42\nretry: 2500\ndata: x\ndata: y\n\n");
 
-    /* Each field alone. */
-    memset(&ev, 0, sizeof ev);
-    ev.event = "e";
-    expect_event(&ev, "event: e\n\n");
-    memset(&ev, 0, sizeof ev);
-    ev.id = "7";
-    expect_event(&ev, "id: 7\n\n");
-    memset(&ev, 0, sizeof ev);
-    ev.has_retry = 1;
-    ev.retry_ms = 10;
-    expect_event(&ev, "retry: 10\n\n");
-    memset(&ev, 0, sizeof ev);
-    ev.event = "e";
-    ev.has_retry = 1;
-    ev.retry_ms = 1;
-    ev.data = "d";
-    ev.data_len = 1;
-    expect_event(&ev, "event: e\nretry: 1\ndata: d\n\n");
+    /* Each field alone, and a name with a retry and data. */
+    {
+        static const struct {
+            sse_event_t ev;
+            const char *want;
+        } alone[] = {
+            { { .event = "e" }, "event: e\n\n" },
+            { { .id = "7" }, "id: 7\n\n" },
+            { { .has_retry = 1, .retry_ms = 10 }, "retry: 10\n\n" },
+            { { .event = "e", .has_retry = 1, .retry_ms = 1, .data = "d", .data_len = 1 },
+              "event: e\nretry: 1\ndata: d\n\n" },
+        };
+        for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++)
+            expect_event(&alone[i].ev, alone[i].want);
+    }
 }
 
 static void test_event_id_text(void)
@@ -580,19 +504,23 @@ static void test_event_retry_field(void)
     expect_event(&ev, "id: 18446744073709551615\nretry: 4294967295\n\n");
 }
 
+/* bad is refused as the event's name and as its id. */
+static void expect_name_and_id_refused(const char *bad)
+{
+    sse_event_t ev = data_ev("ok");
+    ev.event = bad;
+    expect_invalid(&ev);
+    ev = data_ev("ok");
+    ev.id = bad;
+    expect_invalid(&ev);
+}
+
 static void test_event_refuse_crlf_in_name_and_id(void)
 {
     static const char *bad[] = { "a\nb", "a\rb", "a\r\nb", "\n", "\r", "ab\n", "\rab" };
-    sse_event_t ev;
 
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ev = data_ev("ok");
-        ev.event = bad[i];
-        expect_invalid(&ev);
-        ev = data_ev("ok");
-        ev.id = bad[i];
-        expect_invalid(&ev);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_name_and_id_refused(bad[i]);
 }
 
 static void test_event_refuse_bad_utf8(void)
@@ -604,12 +532,7 @@ static void test_event_refuse_bad_utf8(void)
     sse_event_t ev;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ev = data_ev("ok");
-        ev.event = bad[i];
-        expect_invalid(&ev);
-        ev = data_ev("ok");
-        ev.id = bad[i];
-        expect_invalid(&ev);
+        expect_name_and_id_refused(bad[i]);
         ev = data_ev(bad[i]);
         expect_invalid(&ev);
         /* Bad bytes after line breaks and a long ASCII run are still seen. */
@@ -1034,41 +957,39 @@ static void test_event_round_trip_fields(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_event_data_lf),
+    TB_TEST(test_event_data_crlf),
+    TB_TEST(test_event_data_cr),
+    TB_TEST(test_event_data_mixed_breaks),
+    TB_TEST(test_event_data_empty_and_null),
+    TB_TEST(test_event_data_nul_bytes),
+    TB_TEST(test_event_data_utf8),
+    TB_TEST(test_event_field_order),
+    TB_TEST(test_event_id_text),
+    TB_TEST(test_event_id_numeric),
+    TB_TEST(test_event_retry_field),
+    TB_TEST(test_event_refuse_crlf_in_name_and_id),
+    TB_TEST(test_event_refuse_bad_utf8),
+    TB_TEST(test_event_refuse_empty_name),
+    TB_TEST(test_event_refuse_no_fields),
+    TB_TEST(test_event_refuse_id_and_id_num),
+    TB_TEST(test_event_refuse_null_ev),
+    TB_TEST(test_event_null_buf_with_cap),
+    TB_TEST(test_event_size_query),
+    TB_TEST(test_event_exact_fit),
+    TB_TEST(test_event_comment_frame),
+    TB_TEST(test_event_retry_frame),
+    TB_TEST(test_event_utf8_valid_cases),
+    TB_TEST(test_event_utf8_valid_exhaustive),
+    TB_TEST(test_event_utf8_random_vs_reference),
+    TB_TEST(test_event_scan_alignment),
+    TB_TEST(test_event_round_trip_fixed),
+    TB_TEST(test_event_round_trip_random),
+    TB_TEST(test_event_round_trip_fields),
+};
+
 int test_event_register(void)
 {
-    CU_pSuite s = CU_add_suite("event", suite_init, suite_clean);
-
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_event_data_lf) ||
-        TEST_ADD(s, test_event_data_crlf) ||
-        TEST_ADD(s, test_event_data_cr) ||
-        TEST_ADD(s, test_event_data_mixed_breaks) ||
-        TEST_ADD(s, test_event_data_empty_and_null) ||
-        TEST_ADD(s, test_event_data_nul_bytes) ||
-        TEST_ADD(s, test_event_data_utf8) ||
-        TEST_ADD(s, test_event_field_order) ||
-        TEST_ADD(s, test_event_id_text) ||
-        TEST_ADD(s, test_event_id_numeric) ||
-        TEST_ADD(s, test_event_retry_field) ||
-        TEST_ADD(s, test_event_refuse_crlf_in_name_and_id) ||
-        TEST_ADD(s, test_event_refuse_bad_utf8) ||
-        TEST_ADD(s, test_event_refuse_empty_name) ||
-        TEST_ADD(s, test_event_refuse_no_fields) ||
-        TEST_ADD(s, test_event_refuse_id_and_id_num) ||
-        TEST_ADD(s, test_event_refuse_null_ev) ||
-        TEST_ADD(s, test_event_null_buf_with_cap) ||
-        TEST_ADD(s, test_event_size_query) ||
-        TEST_ADD(s, test_event_exact_fit) ||
-        TEST_ADD(s, test_event_comment_frame) ||
-        TEST_ADD(s, test_event_retry_frame) ||
-        TEST_ADD(s, test_event_utf8_valid_cases) ||
-        TEST_ADD(s, test_event_utf8_valid_exhaustive) ||
-        TEST_ADD(s, test_event_utf8_random_vs_reference) ||
-        TEST_ADD(s, test_event_scan_alignment) ||
-        TEST_ADD(s, test_event_round_trip_fixed) ||
-        TEST_ADD(s, test_event_round_trip_random) ||
-        TEST_ADD(s, test_event_round_trip_fields))
-        return -1;
-    return 0;
+    return TB_SUITE("event", suite_init, suite_clean, tests);
 }

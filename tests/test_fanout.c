@@ -23,63 +23,25 @@
 #define MANY (CONFIG_SSE_MAX_CONNECTIONS >= 100 ? 96u \
               : CONFIG_SSE_MAX_CONNECTIONS > 8 ? CONFIG_SSE_MAX_CONNECTIONS - 4u : 1u)
 
-static sse_conn_id_t opened[MANY + 32]; /* the channels test opens 24 */
-static unsigned nopened;
-static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void record(sse_conn_id_t conn, const sse_request_t *req, void *user)
-{
-    (void)req;
-    (void)user;
-    pthread_mutex_lock(&opened_lock);
-    if (nopened < sizeof opened / sizeof opened[0])
-        opened[nopened++] = conn;
-    pthread_mutex_unlock(&opened_lock);
-}
-
-static unsigned opened_n(void)
-{
-    unsigned n;
-    pthread_mutex_lock(&opened_lock);
-    n = nopened;
-    pthread_mutex_unlock(&opened_lock);
-    return n;
-}
 static int opened_i(void) { return (int)opened_n(); }
 
 static const sse_route_t routes[] = {
-    { .path = "/all", .channel = SSE_CHANNEL_NONE, .on_open = record },
-    { .path = "/c1", .channel = 1, .on_open = record },
+    { .path = "/all", .channel = SSE_CHANNEL_NONE, .on_open = opened_record },
+    { .path = "/c1", .channel = 1, .on_open = opened_record },
 };
 static const char *const chan_names[] = { "a", "b", "c" };
 
-static sse_stats_t stats(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st;
-}
-static int active_i(void) { return (int)stats().active; }
-static int streams_i(void) { return (int)stats().streams; }
 
 static void start(unsigned max_conn, uint32_t send_timeout_ms)
 {
     sse_server_cfg_t cfg;
-    sse_server_cfg_init(&cfg);
-    cfg.bind_addr = tb_bind_addr();
-    cfg.port = 0;
-    cfg.routes = routes;
-    cfg.num_routes = sizeof routes / sizeof routes[0];
+    server_cfg(&cfg, routes, sizeof routes / sizeof routes[0]);
     cfg.channel_names = chan_names;
     cfg.num_channel_names = 3;
     cfg.max_connections = max_conn;
-    cfg.idle_check_ms = 50;
-    cfg.heartbeat_ms = 0;
     cfg.retry_ms = 0;
     cfg.send_timeout_ms = send_timeout_ms;
-    pthread_mutex_lock(&opened_lock);
-    nopened = 0;
-    pthread_mutex_unlock(&opened_lock);
+    opened_reset();
     CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
 }
 
@@ -195,9 +157,9 @@ static void test_fanout_channels_and_targets(void)
     start(PER * KINDS + 4, 5000);
     for (i = 0; i < PER * KINDS; i++) {
         c[i] = stream_open(paths[i % KINDS]);
-        /* one at a time, so opened[i] is c[i]'s id */
+        /* one at a time, so opened_id(i) is c[i]'s id */
         wait_opened(i + 1);
-        who[i] = opened[i];
+        who[i] = opened_id(i);
     }
     for (k = 0; k < EVENTS; k++) {
         uint64_t id;
@@ -227,64 +189,66 @@ static void test_fanout_channels_and_targets(void)
     stop();
 }
 
+/* Readers that keep up: each takes what has come, checking it is the next
+ * of ids[] (read between publishes). */
+typedef struct fast_readers {
+    reader_t       *r[2];
+    unsigned        got[2];
+    const uint64_t *ids;
+    ev_t            ev;
+} fast_readers_t;
+
+static void read_fast(void *arg)
+{
+    fast_readers_t *f = arg;
+    for (int i = 0; i < 2; i++)
+        while (take_event(f->r[i], &f->ev) || rd_fill(f->r[i], 0) > 0)
+            if (f->ev.has_id) {
+                CU_ASSERT_EQUAL(f->ev.id, f->ids[f->got[i]]);
+                f->got[i]++;
+                f->ev.has_id = 0;
+            }
+}
+
 /* A reader whose socket fills: the writer gives the rest to the stream's
  * thread (counted as slow_sends), the other streams keep receiving, and
  * once the reader reads again it gets every event, in order, none twice. */
 static void test_fanout_slow_reader_handed_back(void)
 {
-    reader_t *fast[2];
+    fast_readers_t fast;
     reader_t *slow = calloc(1, sizeof *slow);
     static uint64_t ids[1000];
-    unsigned got[2] = { 0, 0 };
-    char data[400];
     int small = 4096, i;
-    unsigned k = 0, extra = 0;
-    ev_t ev;
+    unsigned k;
     sse_stats_t st0;
-    memset(&ev, 0, sizeof ev);
+    memset(&fast, 0, sizeof fast);
+    fast.ids = ids;
     start(8, 10000);
-    st0 = stats(); /* counters run on across starts */
+    st0 = stats_now(); /* counters run on across starts */
     CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
     slow->fd = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(slow->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     CU_ASSERT_FATAL(connect_fd(slow->fd, tb_client_addr(), sse_server_port()) == slow->fd);
     CU_ASSERT(send_str(slow->fd, STREAM_REQ("/all")) == 0);
     for (i = 0; i < 2; i++)
-        fast[i] = stream_open("/all");
+        fast.r[i] = stream_open("/all");
     wait_opened(3);
-    memset(data, 'y', sizeof data);
-    /* Publish until the slow socket is full and handed back, and a little
-     * more; bounded by what the ring holds (no stream may fall off it).
-     * The fast readers read as it comes, in order. */
-    while (k < 400 && extra < 20) {
-        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
-                              SSE_OK);
-        k++;
-        if (stats().slow_sends > st0.slow_sends)
-            extra++;
-        for (i = 0; i < 2; i++)
-            while (take_event(fast[i], &ev) || rd_fill(fast[i], 0) > 0)
-                if (ev.has_id) {
-                    CU_ASSERT_EQUAL(ev.id, ids[got[i]]);
-                    got[i]++;
-                    ev.has_id = 0;
-                }
-        if (k % 4 == 0)
-            sleep_ms(1);
-    }
-    CU_ASSERT(stats().slow_sends > st0.slow_sends);
-    CU_ASSERT_EQUAL(stats().fell_behind + stats().send_failures,
+    /* Bounded by what the ring holds (no stream may fall off it). The fast
+     * readers read as it comes, in order. */
+    k = publish_until_handed_back('y', ids, 400, st0.slow_sends, read_fast, &fast);
+    CU_ASSERT_EQUAL(stats_now().fell_behind + stats_now().send_failures,
                     st0.fell_behind + st0.send_failures);
     sleep_ms(200); /* stalled a while longer */
     CU_ASSERT_EQUAL(expect_ids(slow, ids, k, 10000), k);
     for (i = 0; i < 2; i++)
-        CU_ASSERT_EQUAL(expect_ids(fast[i], ids + got[i], k - got[i], 5000), k - got[i]);
+        CU_ASSERT_EQUAL(expect_ids(fast.r[i], ids + fast.got[i], k - fast.got[i], 5000),
+                        k - fast.got[i]);
     /* parked again: later events still arrive */
     CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, "after", 5, &ids[k]), SSE_OK);
     CU_ASSERT_EQUAL(expect_ids(slow, ids + k, 1, 3000), 1);
     client_close(slow);
     for (i = 0; i < 2; i++)
-        client_close(fast[i]);
+        client_close(fast.r[i]);
     CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
     stop();
 }
@@ -305,7 +269,7 @@ static void test_fanout_close_and_stop_while_parked(void)
     CU_ASSERT_EQUAL(settle(streams_i, 10, 2000), 10);
     sleep_ms(100); /* all parked, idle */
     t0 = now_ms();
-    CU_ASSERT_EQUAL(sse_conn_close(opened[3]), SSE_OK);
+    CU_ASSERT_EQUAL(sse_conn_close(opened_id(3)), SSE_OK);
     CU_ASSERT(rd_until_eof(c[3], 2000));
     CU_ASSERT(now_ms() - t0 < 1000);
     CU_ASSERT_EQUAL(settle(streams_i, 9, 2000), 9);
@@ -325,13 +289,14 @@ static void test_fanout_close_and_stop_while_parked(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_fanout_many_streams_every_event),
+    TB_TEST(test_fanout_channels_and_targets),
+    TB_TEST(test_fanout_slow_reader_handed_back),
+    TB_TEST(test_fanout_close_and_stop_while_parked),
+};
+
 int test_fanout_register(void)
 {
-    CU_pSuite s = CU_add_suite("fanout", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_fanout_many_streams_every_event) ||
-           TEST_ADD(s, test_fanout_channels_and_targets) ||
-           TEST_ADD(s, test_fanout_slow_reader_handed_back) ||
-           TEST_ADD(s, test_fanout_close_and_stop_while_parked);
+    return TB_SUITE("fanout", NULL, NULL, tests);
 }

@@ -107,17 +107,15 @@ static void test_fuzz_conn_inputs(void)
 }
 #endif
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_fuzz_http_inputs),
+    TB_TEST(test_fuzz_event_inputs),
+#ifdef CONFIG_SSE_PORT_POSIX
+    TB_TEST(test_fuzz_conn_inputs),
+#endif
+};
+
 int test_fuzz_register(void)
 {
-    CU_pSuite s = CU_add_suite("fuzz", NULL, NULL);
-
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_fuzz_http_inputs) || TEST_ADD(s, test_fuzz_event_inputs))
-        return -1;
-#ifdef CONFIG_SSE_PORT_POSIX
-    if (TEST_ADD(s, test_fuzz_conn_inputs))
-        return -1;
-#endif
-    return 0;
+    return TB_SUITE("fuzz", NULL, NULL, tests);
 }

@@ -931,37 +931,35 @@ static void test_http_str_ieq(void)
     CU_ASSERT_EQUAL(sse_str_ieq(placed("a\0", 2), "a"), 0);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_http_simple_get),
+    TB_TEST(test_http_minimal_and_http10),
+    TB_TEST(test_http_kept_headers),
+    TB_TEST(test_http_header_names_case_insensitive),
+    TB_TEST(test_http_value_ows_trimmed),
+    TB_TEST(test_http_repeated_header_last_wins),
+    TB_TEST(test_http_bare_lf),
+    TB_TEST(test_http_obs_text_and_tab_in_value),
+    TB_TEST(test_http_query_split),
+    TB_TEST(test_http_content_length),
+    TB_TEST(test_http_transfer_encoding),
+    TB_TEST(test_http_reset_on_entry),
+    TB_TEST(test_http_table),
+    TB_TEST(test_http_every_prefix_incomplete),
+    TB_TEST(test_http_byte_by_byte),
+    TB_TEST(test_http_early_errors),
+    TB_TEST(test_http_request_line_too_long),
+    TB_TEST(test_http_too_many_headers),
+    TB_TEST(test_http_null_args),
+    TB_TEST(test_http_accept_q),
+    TB_TEST(test_http_accept_from_parsed_request),
+    TB_TEST(test_http_query_get),
+    TB_TEST(test_http_reason),
+    TB_TEST(test_http_header_lookup),
+    TB_TEST(test_http_str_ieq),
+};
+
 int test_http_register(void)
 {
-    CU_pSuite s = CU_add_suite("http", suite_init, suite_clean);
-
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_http_simple_get) ||
-        TEST_ADD(s, test_http_minimal_and_http10) ||
-        TEST_ADD(s, test_http_kept_headers) ||
-        TEST_ADD(s, test_http_header_names_case_insensitive) ||
-        TEST_ADD(s, test_http_value_ows_trimmed) ||
-        TEST_ADD(s, test_http_repeated_header_last_wins) ||
-        TEST_ADD(s, test_http_bare_lf) ||
-        TEST_ADD(s, test_http_obs_text_and_tab_in_value) ||
-        TEST_ADD(s, test_http_query_split) ||
-        TEST_ADD(s, test_http_content_length) ||
-        TEST_ADD(s, test_http_transfer_encoding) ||
-        TEST_ADD(s, test_http_reset_on_entry) ||
-        TEST_ADD(s, test_http_table) ||
-        TEST_ADD(s, test_http_every_prefix_incomplete) ||
-        TEST_ADD(s, test_http_byte_by_byte) ||
-        TEST_ADD(s, test_http_early_errors) ||
-        TEST_ADD(s, test_http_request_line_too_long) ||
-        TEST_ADD(s, test_http_too_many_headers) ||
-        TEST_ADD(s, test_http_null_args) ||
-        TEST_ADD(s, test_http_accept_q) ||
-        TEST_ADD(s, test_http_accept_from_parsed_request) ||
-        TEST_ADD(s, test_http_query_get) ||
-        TEST_ADD(s, test_http_reason) ||
-        TEST_ADD(s, test_http_header_lookup) ||
-        TEST_ADD(s, test_http_str_ieq))
-        return -1;
-    return 0;
+    return TB_SUITE("http", suite_init, suite_clean, tests);
 }

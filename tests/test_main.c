@@ -27,6 +27,20 @@ static const struct {
 };
 #define NSUITES (sizeof suites / sizeof suites[0])
 
+int tb_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+                 CU_SetUpFunc setup, CU_TearDownFunc teardown,
+                 const tb_test_t *tests, size_t n)
+{
+    CU_pSuite s = CU_add_suite_with_setup_and_teardown(name, init, clean, setup,
+                                                       teardown);
+    if (s == NULL)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (CU_add_test(s, tests[k].name, tests[k].fn) == NULL)
+            return -1;
+    return 0;
+}
+
 static void list_suites(FILE *f, const char *sep)
 {
     for (size_t k = 0; k < NSUITES; k++)

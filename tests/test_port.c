@@ -108,16 +108,24 @@ static void consumer(void *arg)
     sse_port_mutex_unlock(&m);
 }
 
+/* From a reset: WAITERS threads of fn started, then a moment for them to
+ * park on the condition. */
+static void park_waiters(void (*fn)(void *))
+{
+    int i;
+    reset();
+    for (i = 0; i < WAITERS; i++)
+        spawn(fn, NULL);
+    CU_ASSERT_EQUAL(reach(&started, WAITERS, 5000), WAITERS);
+    sse_port_sleep_ms(20);
+}
+
 /* One signal per ticket, WAITERS consumers parked at once: every ticket is
  * taken, so no signal was lost among concurrent waiters. */
 static void test_port_cond_signal_each_waiter(void)
 {
     int i;
-    reset();
-    for (i = 0; i < WAITERS; i++)
-        spawn(consumer, NULL);
-    CU_ASSERT_EQUAL(reach(&started, WAITERS, 5000), WAITERS);
-    sse_port_sleep_ms(20); /* let them park */
+    park_waiters(consumer);
     for (i = 0; i < WAITERS; i++) {
         sse_port_mutex_lock(&m);
         tickets++;
@@ -146,12 +154,7 @@ static void gate(void *arg)
 /* One broadcast releases every waiter. */
 static void test_port_cond_broadcast_all(void)
 {
-    int i;
-    reset();
-    for (i = 0; i < WAITERS; i++)
-        spawn(gate, NULL);
-    CU_ASSERT_EQUAL(reach(&started, WAITERS, 5000), WAITERS);
-    sse_port_sleep_ms(20);
+    park_waiters(gate);
     sse_port_mutex_lock(&m);
     go = 1;
     sse_port_cond_broadcast(&cv); /* under the mutex: allowed too */
@@ -562,23 +565,23 @@ static void test_port_accepted_sndbuf(void)
 }
 #endif
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_port_mutex_excludes),
+    TB_TEST(test_port_cond_signal_each_waiter),
+    TB_TEST(test_port_cond_broadcast_all),
+    TB_TEST(test_port_cond_timeout),
+    TB_TEST(test_port_cond_signal_vs_timeout),
+    TB_TEST(test_port_evt_masks),
+    TB_TEST(test_port_threads_and_clock),
+    TB_TEST(test_port_try_send_never_waits),
+    TB_TEST(test_port_sock_peer),
+    TB_TEST(test_port_connect),
+#if defined(CONFIG_SSE_PORT_POSIX)
+    TB_TEST(test_port_accepted_sndbuf),
+#endif
+};
+
 int test_port_register(void)
 {
-    CU_pSuite s = CU_add_suite("port", suite_init, suite_clean);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_port_mutex_excludes) ||
-           TEST_ADD(s, test_port_cond_signal_each_waiter) ||
-           TEST_ADD(s, test_port_cond_broadcast_all) ||
-           TEST_ADD(s, test_port_cond_timeout) ||
-           TEST_ADD(s, test_port_cond_signal_vs_timeout) ||
-           TEST_ADD(s, test_port_evt_masks) ||
-           TEST_ADD(s, test_port_threads_and_clock) ||
-           TEST_ADD(s, test_port_try_send_never_waits) ||
-           TEST_ADD(s, test_port_sock_peer) ||
-           TEST_ADD(s, test_port_connect)
-#if defined(CONFIG_SSE_PORT_POSIX)
-           || TEST_ADD(s, test_port_accepted_sndbuf)
-#endif
-           ;
+    return TB_SUITE("port", suite_init, suite_clean, tests);
 }

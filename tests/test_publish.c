@@ -27,17 +27,9 @@ static const char *const chan_names[] = { "a", "b" };
 
 static void cfg_publish(sse_server_cfg_t *cfg)
 {
-    sse_server_cfg_init(cfg);
-    cfg->bind_addr = tb_bind_addr();
-    cfg->port = 0;
-    cfg->routes = routes;
-    cfg->num_routes = 1;
+    server_cfg(cfg, routes, 1);
     cfg->channel_names = chan_names;
     cfg->num_channel_names = 2;
-    cfg->max_connections = 8;
-    cfg->idle_check_ms = 50;
-    cfg->heartbeat_ms = 0;
-    cfg->retry_ms = 1500;
     cfg->publish_token = TOKEN;
 }
 
@@ -69,23 +61,11 @@ static void post_req(char *out, size_t cap, const char *query, const char *heade
 
 #if CONFIG_SSE_PUBLISH_BODY_MAX > 0
 
-static int active_i(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return (int)st.active;
-}
 
 static const char *body_of(const reader_t *c)
 {
     const char *b = strstr(c->buf, "\r\n\r\n");
     return b ? b + 4 : "";
-}
-
-static void start(sse_server_cfg_t *cfg)
-{
-    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
-    CU_ASSERT_FATAL(sse_server_port() != 0);
 }
 
 /* A body becomes one event with the name and channel asked for; the
@@ -98,7 +78,7 @@ static void test_publish_body_becomes_event(void)
     ev_t ev;
     uint64_t id;
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     all = stream_open("/events");
     chb = stream_open("/events?ch=b");
     CU_ASSERT_EQUAL(settle(active_i, 2, 2000), 2);
@@ -208,7 +188,7 @@ static void test_publish_refusals(void)
     memset(over, 'o', sizeof over - 1);
     memset(big_event, 'e', sizeof big_event - 1);
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     sse_server_stats(&st);
     last = st.last_id;
     auth = st.auth_failures;
@@ -268,7 +248,7 @@ static void test_publish_split_and_continue(void)
     sse_server_cfg_t cfg;
     reader_t *c;
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\n" AUTH "Content-Length: 11\r\n\r\nhel");
     sleep_ms(100);
     CU_ASSERT(send_str(c->fd, "lo ") == 0);
@@ -303,7 +283,7 @@ static void test_publish_trickle_abandoned(void)
     int i;
     cfg_publish(&cfg);
     cfg.header_timeout_ms = 600;
-    start(&cfg);
+    start_with(&cfg);
     sse_server_stats(&st);
     last = st.last_id;
     t0 = now_ms();
@@ -370,7 +350,7 @@ static void test_publish_curl(void)
     ev_t ev;
     FILE *f;
     cfg_publish(&cfg);
-    start(&cfg);
+    start_with(&cfg);
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/big", dir);
     f = fopen(path, "w");
@@ -420,7 +400,7 @@ static void test_publish_cors(void)
     cfg_publish(&cfg);
     cfg.cors_origins = origins;
     cfg.num_cors_origins = 1;
-    start(&cfg);
+    start_with(&cfg);
     c = roundtrip("OPTIONS /publish HTTP/1.1\r\nHost: t\r\nOrigin: http://page.test\r\n"
                   "Access-Control-Request-Method: POST\r\n"
                   "Access-Control-Request-Headers: authorization\r\n\r\n");
@@ -451,7 +431,7 @@ static void test_publish_off(void)
     cfg.publish_token = "short";
     CU_ASSERT_EQUAL(sse_server_start(&cfg), SSE_ERR_ARG);
     cfg.publish_token = NULL;
-    start(&cfg);
+    start_with(&cfg);
     post_req(req, sizeof req, "", AUTH, "x");
     c = roundtrip(req);
     CU_ASSERT_EQUAL(status_of(c), 413); /* bodies refused, as on every path */
@@ -459,18 +439,19 @@ static void test_publish_off(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_publish_body_becomes_event),
+    TB_TEST(test_publish_refusals),
+    TB_TEST(test_publish_split_and_continue),
+    TB_TEST(test_publish_trickle_abandoned),
+    TB_TEST(test_publish_curl),
+    TB_TEST(test_publish_cors),
+    TB_TEST(test_publish_off),
+};
+
 int test_publish_register(void)
 {
-    CU_pSuite s = CU_add_suite("publish", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_publish_body_becomes_event) ||
-           TEST_ADD(s, test_publish_refusals) ||
-           TEST_ADD(s, test_publish_split_and_continue) ||
-           TEST_ADD(s, test_publish_trickle_abandoned) ||
-           TEST_ADD(s, test_publish_curl) ||
-           TEST_ADD(s, test_publish_cors) ||
-           TEST_ADD(s, test_publish_off);
+    return TB_SUITE("publish", NULL, NULL, tests);
 }
 
 #else /* CONFIG_SSE_PUBLISH_BODY_MAX == 0 */
@@ -495,12 +476,13 @@ static void test_publish_compiled_out(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_publish_compiled_out),
+};
+
 int test_publish_register(void)
 {
-    CU_pSuite s = CU_add_suite("publish", NULL, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_publish_compiled_out);
+    return TB_SUITE("publish", NULL, NULL, tests);
 }
 
 #endif

@@ -807,23 +807,22 @@ static void test_ring_replay_exact(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_ring_append_read_basic),
+    TB_TEST(test_ring_first_id),
+    TB_TEST(test_ring_channel_and_target_filter),
+    TB_TEST(test_ring_small_buffer_whole_events),
+    TB_TEST(test_ring_wrap_keeps_contents),
+    TB_TEST(test_ring_constant_size_holds_what_fits),
+    TB_TEST(test_ring_exact_fit_boundaries),
+    TB_TEST(test_ring_evict_by_count),
+    TB_TEST(test_ring_reserve_refuses),
+    TB_TEST(test_ring_read_fell_behind),
+    TB_TEST(test_ring_resume_cursor),
+    TB_TEST(test_ring_replay_exact),
+};
+
 int test_ring_register(void)
 {
-    CU_pSuite s = CU_add_suite("ring", suite_init, NULL);
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_ring_append_read_basic) ||
-        TEST_ADD(s, test_ring_first_id) ||
-        TEST_ADD(s, test_ring_channel_and_target_filter) ||
-        TEST_ADD(s, test_ring_small_buffer_whole_events) ||
-        TEST_ADD(s, test_ring_wrap_keeps_contents) ||
-        TEST_ADD(s, test_ring_constant_size_holds_what_fits) ||
-        TEST_ADD(s, test_ring_exact_fit_boundaries) ||
-        TEST_ADD(s, test_ring_evict_by_count) ||
-        TEST_ADD(s, test_ring_reserve_refuses) ||
-        TEST_ADD(s, test_ring_read_fell_behind) ||
-        TEST_ADD(s, test_ring_resume_cursor) ||
-        TEST_ADD(s, test_ring_replay_exact))
-        return -1;
-    return 0;
+    return TB_SUITE("ring", suite_init, NULL, tests);
 }

@@ -42,13 +42,6 @@ static int suite_init(void)
     return 0;
 }
 
-static unsigned active_now(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st.active;
-}
-static int active_i(void) { return (int)active_now(); }
 static int timers_i(void) { return (int)sse_timer_count(); }
 
 /* ---- server set-up ----------------------------------------------------------- */
@@ -80,18 +73,6 @@ static void timed_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
     CU_ASSERT(sse_conn_timer_add(conn, 20, conn_tick, NULL) > 0);
 }
 
-/* Records the id of the newest stream (for sse_conn_close). */
-static sse_conn_id_t last_open;
-static pthread_mutex_t last_open_lock = PTHREAD_MUTEX_INITIALIZER;
-static void record_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
-{
-    (void)req;
-    (void)user;
-    pthread_mutex_lock(&last_open_lock);
-    last_open = conn;
-    pthread_mutex_unlock(&last_open_lock);
-}
-
 /* Refuses with the status in user (204: "stop reconnecting"). */
 static int refuse_with(const sse_request_t *req, void *user)
 {
@@ -101,7 +82,7 @@ static int refuse_with(const sse_request_t *req, void *user)
 static const int status_204 = 204, status_403 = 403;
 
 static const sse_route_t routes[] = {
-    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = record_open },
+    { .path = "/events", .channel = SSE_CHANNEL_NONE, .on_open = opened_record } /* the newest, for sse_conn_close */,
     { .path = "/ch1", .channel = 1 },
     { .path = "/timed", .channel = SSE_CHANNEL_NONE, .on_open = timed_open },
     { .path = "/gone", .channel = SSE_CHANNEL_NONE, .user = (void *)&status_204, .on_request = refuse_with },
@@ -112,24 +93,10 @@ static const char *const chan_names[] = { "a", "b", "c" };
 
 static void cfg_default(sse_server_cfg_t *cfg)
 {
-    sse_server_cfg_init(cfg);
-    cfg->bind_addr = tb_bind_addr();
-    cfg->port = 0;
-    cfg->routes = routes;
-    cfg->num_routes = sizeof routes / sizeof routes[0];
+    server_cfg(cfg, routes, sizeof routes / sizeof routes[0]);
     cfg->channel_names = chan_names;
     cfg->num_channel_names = 3;
     cfg->handler = hello_handler;
-    cfg->max_connections = 8;
-    cfg->idle_check_ms = 50;
-    cfg->heartbeat_ms = 0;
-    cfg->retry_ms = 1500;
-}
-
-static void start_with(const sse_server_cfg_t *cfg)
-{
-    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
-    CU_ASSERT_FATAL(sse_server_port() != 0);
 }
 
 static void start_default(void)
@@ -456,7 +423,7 @@ static void test_server_connect_cycles_no_leak(void)
             close(fd);
         }
         /* Let the server notice closes before slots run out. */
-        while (active_now() >= cfg.max_connections - 2)
+        while (stats_now().active >= cfg.max_connections - 2)
             sleep_ms(2);
     }
     CU_ASSERT(streams >= 690);
@@ -675,69 +642,81 @@ static reader_t *roundtrip(const char *req)
     return c;
 }
 
+/* One exchange of the CORS test: the request (a stream when stream), the
+ * answer's start (NULL: not checked), texts it must hold and must not. */
+typedef struct cors_case {
+    const char *req;
+    int         stream;
+    const char *status;
+    const char *has[4];
+    const char *lacks[2];
+} cors_case_t;
+
+#define CORS_STREAM(origin) \
+    "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\nOrigin: " origin "\r\n\r\n"
+#define ACAO(origin) "\r\nAccess-Control-Allow-Origin: " origin "\r\n"
+
+static void cors_check(const cors_case_t *k, size_t n)
+{
+    for (; n > 0; n--, k++) {
+        reader_t *c = k->stream ? stream_open_with(k->req) : roundtrip(k->req);
+        if (k->status)
+            CU_ASSERT(strncmp(c->buf, k->status, strlen(k->status)) == 0);
+        for (size_t i = 0; i < 4 && k->has[i]; i++)
+            CU_ASSERT(strstr(c->buf, k->has[i]) != NULL);
+        for (size_t i = 0; i < 2 && k->lacks[i]; i++)
+            CU_ASSERT(strstr(c->buf, k->lacks[i]) == NULL);
+        client_close(c);
+    }
+}
+
 static void test_server_cors(void)
 {
-    static const char *const origins[] = { "http://ok.test" };
+    static const char *const origins[] = { "http://ok.test" }, *const any[] = { "*" };
+    static const cors_case_t listed[] = {
+        /* Allowed origin: the stream names it back, caches told it varies. */
+        { CORS_STREAM("http://ok.test"), 1, NULL,
+          { ACAO("http://ok.test"), "\r\nVary: Origin\r\n" }, { "Access-Control-Allow-Credentials" } },
+        /* Another origin: no CORS headers, the browser will not expose it. */
+        { CORS_STREAM("http://evil.test"), 1, "HTTP/1.1 200", { NULL },
+          { "Access-Control-Allow-Origin" } },
+        /* Plain replies carry it too. */
+        { "GET /hello HTTP/1.1\r\nHost: t\r\nOrigin: http://ok.test\r\n\r\n", 0, "HTTP/1.1 200",
+          { ACAO("http://ok.test"), "\r\n\r\nhi\n" }, { NULL } },
+        /* Preflight: allowed -> 204 with what may follow; other -> 403. */
+        { "OPTIONS /events HTTP/1.1\r\nHost: t\r\nOrigin: http://ok.test\r\n"
+          "Access-Control-Request-Method: GET\r\n"
+          "Access-Control-Request-Headers: last-event-id\r\n\r\n", 0, "HTTP/1.1 204 ",
+          { ACAO("http://ok.test"), "\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n",
+            "Last-Event-ID" }, { "Content-Length" } },
+        { "OPTIONS /events HTTP/1.1\r\nHost: t\r\nOrigin: http://evil.test\r\n\r\n", 0,
+          "HTTP/1.1 403 ", { NULL }, { NULL } },
+    };
+    /* Credentials, when configured; and "*" admits any origin, echoed. */
+    static const cors_case_t credentials[] = {
+        { CORS_STREAM("http://x.test:8080"), 1, NULL,
+          { ACAO("http://x.test:8080"), "\r\nAccess-Control-Allow-Credentials: true\r\n" },
+          { NULL } },
+    };
+    /* Not configured: an OPTIONS without Origin still gets 204 + Allow. */
+    static const cors_case_t unset[] = {
+        { "OPTIONS /hello HTTP/1.1\r\nHost: t\r\n\r\n", 0, "HTTP/1.1 204 ",
+          { "\r\nAllow: GET, HEAD, OPTIONS\r\n" }, { "Access-Control" } },
+    };
     sse_server_cfg_t cfg;
-    reader_t *c;
     cfg_default(&cfg);
     cfg.cors_origins = origins;
     cfg.num_cors_origins = 1;
     start_with(&cfg);
-    /* Allowed origin: the stream names it back, caches told it varies. */
-    c = stream_open_with("GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
-                         "Origin: http://ok.test\r\n\r\n");
-    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "\r\nVary: Origin\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "Access-Control-Allow-Credentials") == NULL);
-    client_close(c);
-    /* Another origin: no CORS headers, the browser will not expose it. */
-    c = stream_open_with("GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
-                         "Origin: http://evil.test\r\n\r\n");
-    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200", 12) == 0);
-    CU_ASSERT(strstr(c->buf, "Access-Control-Allow-Origin") == NULL);
-    client_close(c);
-    /* Plain replies carry it too. */
-    c = roundtrip("GET /hello HTTP/1.1\r\nHost: t\r\nOrigin: http://ok.test\r\n\r\n");
-    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200", 12) == 0);
-    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "\r\n\r\nhi\n") != NULL);
-    client_close(c);
-    /* Preflight: allowed -> 204 with what may follow; other -> 403. */
-    c = roundtrip("OPTIONS /events HTTP/1.1\r\nHost: t\r\nOrigin: http://ok.test\r\n"
-                  "Access-Control-Request-Method: GET\r\n"
-                  "Access-Control-Request-Headers: last-event-id\r\n\r\n");
-    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 204 ", 13) == 0);
-    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://ok.test\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "Last-Event-ID") != NULL);
-    CU_ASSERT(strstr(c->buf, "Content-Length") == NULL);
-    client_close(c);
-    c = roundtrip("OPTIONS /events HTTP/1.1\r\nHost: t\r\nOrigin: http://evil.test\r\n\r\n");
-    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 403 ", 13) == 0);
-    client_close(c);
+    cors_check(listed, sizeof listed / sizeof listed[0]);
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
-
-    /* Credentials, when configured; and "*" admits any origin, echoed. */
-    {
-        static const char *const any[] = { "*" };
-        cfg.cors_origins = any;
-        cfg.cors_credentials = 1;
-        start_with(&cfg);
-        c = stream_open_with("GET /events HTTP/1.1\r\nHost: t\r\n"
-                             "Accept: text/event-stream\r\nOrigin: http://x.test:8080\r\n\r\n");
-        CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Origin: http://x.test:8080\r\n") != NULL);
-        CU_ASSERT(strstr(c->buf, "\r\nAccess-Control-Allow-Credentials: true\r\n") != NULL);
-        client_close(c);
-        CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
-    }
-    /* Not configured: an OPTIONS without Origin still gets 204 + Allow. */
+    cfg.cors_origins = any;
+    cfg.cors_credentials = 1;
+    start_with(&cfg);
+    cors_check(credentials, 1);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
     start_default();
-    c = roundtrip("OPTIONS /hello HTTP/1.1\r\nHost: t\r\n\r\n");
-    CU_ASSERT(strncmp(c->buf, "HTTP/1.1 204 ", 13) == 0);
-    CU_ASSERT(strstr(c->buf, "\r\nAllow: GET, HEAD, OPTIONS\r\n") != NULL);
-    CU_ASSERT(strstr(c->buf, "Access-Control") == NULL);
-    client_close(c);
+    cors_check(unset, 1);
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
@@ -792,9 +771,7 @@ static void test_server_refusal_and_close(void)
     c = stream_open("/events");
     CU_ASSERT_EQUAL(settle(active_i, 1, 1000), 1);
     sleep_ms(20);
-    pthread_mutex_lock(&last_open_lock);
-    id = last_open;
-    pthread_mutex_unlock(&last_open_lock);
+    id = opened_id(opened_n() - 1); /* the newest */
     CU_ASSERT_EQUAL(sse_conn_close(id), SSE_OK);
     rd_until_eof(c, 2000);
     CU_ASSERT(c->eof);
@@ -934,26 +911,27 @@ static void test_server_token_ok(void)
     CU_ASSERT_EQUAL(sse_token_ok(&rq, "abcdefghijklmno%70"), 0);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_server_stream_headers_and_frames),
+    TB_TEST(test_server_plain_requests),
+    TB_TEST(test_server_header_timeout_408),
+    TB_TEST(test_server_curl_stream),
+    TB_TEST(test_server_last_event_id_resume),
+    TB_TEST(test_server_overload_answers),
+    TB_TEST(test_server_connect_cycles_no_leak),
+    TB_TEST(test_server_slow_reader_isolated),
+    TB_TEST(test_server_heartbeat_on_idle),
+    TB_TEST(test_server_channels_and_targets),
+    TB_TEST(test_server_ipv6_and_dual_stack),
+    TB_TEST(test_server_cors),
+    TB_TEST(test_server_query_channels),
+    TB_TEST(test_server_refusal_and_close),
+    TB_TEST(test_server_bearer_token),
+    TB_TEST(test_server_token_ok),
+    TB_TEST(test_server_start_stop_repeated),
+};
+
 int test_server_register(void)
 {
-    CU_pSuite s = CU_add_suite("server", suite_init, NULL);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_server_stream_headers_and_frames) ||
-           TEST_ADD(s, test_server_plain_requests) ||
-           TEST_ADD(s, test_server_header_timeout_408) ||
-           TEST_ADD(s, test_server_curl_stream) ||
-           TEST_ADD(s, test_server_last_event_id_resume) ||
-           TEST_ADD(s, test_server_overload_answers) ||
-           TEST_ADD(s, test_server_connect_cycles_no_leak) ||
-           TEST_ADD(s, test_server_slow_reader_isolated) ||
-           TEST_ADD(s, test_server_heartbeat_on_idle) ||
-           TEST_ADD(s, test_server_channels_and_targets) ||
-           TEST_ADD(s, test_server_ipv6_and_dual_stack) ||
-           TEST_ADD(s, test_server_cors) ||
-           TEST_ADD(s, test_server_query_channels) ||
-           TEST_ADD(s, test_server_refusal_and_close) ||
-           TEST_ADD(s, test_server_bearer_token) ||
-           TEST_ADD(s, test_server_token_ok) ||
-           TEST_ADD(s, test_server_start_stop_repeated);
+    return TB_SUITE("server", suite_init, NULL, tests);
 }

@@ -61,10 +61,23 @@ static int max_calls(uint32_t t_before, uint32_t t_after, uint32_t period)
         if (NT < (k)) { CU_PASS("needs more CONFIG_SSE_MAX_TIMERS"); return; } \
     } while (0)
 
-/* Every test starts and ends with the service stopped and no timers. */
+/* Counters the callbacks below share with their tests, by test. */
+static int inflight, overlap;                  /* callbacks_serialised */
+static int nstamp, stall_done, stall_calls;    /* no_burst_after_stall */
+static int self_id, self_calls, self_del_rc;   /* callback_deletes_itself */
+static int added_id, added_calls, adder_calls; /* callback_adds_timer */
+static int *const counters[] = {
+    &inflight, &overlap, &nstamp, &stall_done, &stall_calls, &self_id, &self_calls,
+    &self_del_rc, &added_id, &added_calls, &adder_calls,
+};
+
+/* Every test starts and ends with the service stopped and no timers, and
+ * starts with the counters at 0 (no callback runs once it is stopped). */
 static void setup(void)
 {
     sse_timer_service_stop();
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        st(counters[i], 0);
 }
 
 static void teardown(void)
@@ -163,7 +176,6 @@ static void test_timer_two_rates(void)
 }
 
 /* Callbacks of all timers run one at a time. */
-static int inflight, overlap;
 
 static void serial_cb(void *arg)
 {
@@ -179,8 +191,6 @@ static void test_timer_callbacks_serialised(void)
     int n[4] = { 0, 0, 0, 0 }, id[4];
     const int k = NT < 4 ? NT : 4;
 
-    st(&inflight, 0);
-    st(&overlap, 0);
     CU_ASSERT_EQUAL_FATAL(sse_timer_service_start(), SSE_OK);
     for (int i = 0; i < k; i++) {
         id[i] = sse_timer_add((uint32_t)(2 + i), serial_cb, &n[i]);
@@ -199,7 +209,6 @@ static void test_timer_callbacks_serialised(void)
  * skipped, not fired in a burst. Times are taken on the timer thread. */
 #define STAMPS 256
 static uint32_t stamp[STAMPS];
-static int nstamp, stall_done, stall_calls;
 static uint32_t stall_end;
 
 static void stamp_cb(void *arg)
@@ -226,9 +235,6 @@ static void test_timer_no_burst_after_stall(void)
     uint32_t end;
 
     NEED_TIMERS(2);
-    st(&nstamp, 0);
-    st(&stall_done, 0);
-    st(&stall_calls, 0);
     CU_ASSERT_EQUAL_FATAL(sse_timer_service_start(), SSE_OK);
     fast = sse_timer_add(10, stamp_cb, NULL);
     slow = sse_timer_add(30, stall_cb, NULL);
@@ -433,7 +439,6 @@ static void test_timer_added_before_start_counts_from_start(void)
 
 /* ---- callbacks using the API --------------------------------------------- */
 
-static int self_id, self_calls, self_del_rc = 1;
 
 static void self_del_cb(void *arg)
 {
@@ -447,8 +452,7 @@ static void test_timer_callback_deletes_itself(void)
     int n = 0, other, id;
 
     NEED_TIMERS(2);
-    st(&self_calls, 0);
-    st(&self_del_rc, 1);
+    st(&self_del_rc, 1); /* not yet: the callback's sse_timer_del() answers */
     /* Added before start so the id is known before any call. */
     id = sse_timer_add(10, self_del_cb, NULL);
     CU_ASSERT_FATAL(id > 0);
@@ -466,7 +470,6 @@ static void test_timer_callback_deletes_itself(void)
     CU_ASSERT_EQUAL(sse_timer_count(), 0);
 }
 
-static int added_id, added_calls, adder_calls;
 
 static void added_cb(void *arg)
 {
@@ -486,9 +489,6 @@ static void test_timer_callback_adds_timer(void)
     int id;
 
     NEED_TIMERS(2);
-    st(&added_id, 0);
-    st(&added_calls, 0);
-    st(&adder_calls, 0);
     CU_ASSERT_EQUAL_FATAL(sse_timer_service_start(), SSE_OK);
     id = sse_timer_add(10, adder_cb, NULL);
     CU_ASSERT_FATAL(id > 0);
@@ -527,28 +527,27 @@ static void test_timer_leaves_clean(void)
     CU_ASSERT_EQUAL(sse_timer_count(), 0);
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_timer_args),
+    TB_TEST(test_timer_periodic_rate),
+    TB_TEST(test_timer_two_rates),
+    TB_TEST(test_timer_callbacks_serialised),
+    TB_TEST(test_timer_no_burst_after_stall),
+    TB_TEST(test_timer_del_stops),
+    TB_TEST(test_timer_del_bad_ids),
+    TB_TEST(test_timer_slots),
+    TB_TEST(test_timer_stale_id),
+    TB_TEST(test_timer_stop_removes_all),
+    TB_TEST(test_timer_added_while_stopped),
+    TB_TEST(test_timer_added_before_start_counts_from_start),
+    TB_TEST(test_timer_callback_deletes_itself),
+    TB_TEST(test_timer_callback_adds_timer),
+    TB_TEST(test_timer_del_conn_keeps_global),
+    TB_TEST(test_timer_leaves_clean),
+};
+
 int test_timer_register(void)
 {
-    CU_pSuite s = CU_add_suite_with_setup_and_teardown("timer", NULL, suite_clean,
-                                                       setup, teardown);
-    if (s == NULL)
-        return -1;
-    if (TEST_ADD(s, test_timer_args) ||
-        TEST_ADD(s, test_timer_periodic_rate) ||
-        TEST_ADD(s, test_timer_two_rates) ||
-        TEST_ADD(s, test_timer_callbacks_serialised) ||
-        TEST_ADD(s, test_timer_no_burst_after_stall) ||
-        TEST_ADD(s, test_timer_del_stops) ||
-        TEST_ADD(s, test_timer_del_bad_ids) ||
-        TEST_ADD(s, test_timer_slots) ||
-        TEST_ADD(s, test_timer_stale_id) ||
-        TEST_ADD(s, test_timer_stop_removes_all) ||
-        TEST_ADD(s, test_timer_added_while_stopped) ||
-        TEST_ADD(s, test_timer_added_before_start_counts_from_start) ||
-        TEST_ADD(s, test_timer_callback_deletes_itself) ||
-        TEST_ADD(s, test_timer_callback_adds_timer) ||
-        TEST_ADD(s, test_timer_del_conn_keeps_global) ||
-        TEST_ADD(s, test_timer_leaves_clean))
-        return -1;
-    return 0;
+    return tb_add_suite("timer", NULL, suite_clean, setup, teardown, tests,
+                        sizeof tests / sizeof tests[0]);
 }

@@ -33,25 +33,30 @@
 
 extern char **environ;
 
-/* ---- time, threads, stats ------------------------------------------------- */
-
-static sse_stats_t stats_now(void)
-{
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st;
-}
-static int active_i(void)  { return (int)stats_now().active; }
-static int streams_i(void) { return (int)stats_now().streams; }
-
 /* Threads of this process with no server running (measured at suite start). */
 static int base_threads;
 
 /* ---- certificates ----------------------------------------------------------- */
 
 static char cert_dir[64];
-static char p_ca[128], p_srv_crt[128], p_srv_key[128], p_cli_crt[128], p_cli_key[128],
-            p_oth_crt[128], p_oth_key[128], p_missing[128];
+#define CERT_PATH 128
+static char p_ca[CERT_PATH], p_srv_crt[CERT_PATH], p_srv_key[CERT_PATH],
+            p_cli_crt[CERT_PATH], p_cli_key[CERT_PATH], p_oth_crt[CERT_PATH],
+            p_oth_key[CERT_PATH], p_missing[CERT_PATH];
+/* Where make_certs() leaves each file (in cert_dir). */
+static const struct {
+    char       *path;
+    const char *file;
+} cert_files[] = {
+    { p_ca, "ca.crt" },
+    { p_srv_crt, "server.crt" },
+    { p_srv_key, "server.key" },
+    { p_cli_crt, "client.crt" },
+    { p_cli_key, "client.key" },
+    { p_oth_crt, "other_client.crt" },
+    { p_oth_key, "other_client.key" },
+    { p_missing, "does-not-exist.crt" },
+};
 
 typedef struct pem {
     unsigned char buf[8192];
@@ -113,14 +118,8 @@ static int make_certs(void)
     snprintf(cmd, sizeof cmd, "sh '%s' '%s' '%s'", script, cert_dir, tb_client_addr());
     if (system(cmd) != 0)
         return -1;
-    snprintf(p_ca, sizeof p_ca, "%s/ca.crt", cert_dir);
-    snprintf(p_srv_crt, sizeof p_srv_crt, "%s/server.crt", cert_dir);
-    snprintf(p_srv_key, sizeof p_srv_key, "%s/server.key", cert_dir);
-    snprintf(p_cli_crt, sizeof p_cli_crt, "%s/client.crt", cert_dir);
-    snprintf(p_cli_key, sizeof p_cli_key, "%s/client.key", cert_dir);
-    snprintf(p_oth_crt, sizeof p_oth_crt, "%s/other_client.crt", cert_dir);
-    snprintf(p_oth_key, sizeof p_oth_key, "%s/other_client.key", cert_dir);
-    snprintf(p_missing, sizeof p_missing, "%s/does-not-exist.crt", cert_dir);
+    for (size_t k = 0; k < sizeof cert_files / sizeof cert_files[0]; k++)
+        snprintf(cert_files[k].path, CERT_PATH, "%s/%s", cert_dir, cert_files[k].file);
     return read_pem(p_ca, &pem_ca) || read_pem(p_srv_crt, &pem_srv_crt) ||
            read_pem(p_srv_key, &pem_srv_key) || read_pem(p_cli_key, &pem_cli_key) ? -1 : 0;
 }
@@ -383,23 +382,9 @@ static void tls_default(sse_tls_cfg_t *t, int how)
 
 static void cfg_default(sse_server_cfg_t *cfg, const sse_tls_cfg_t *tls)
 {
-    sse_server_cfg_init(cfg);
-    cfg->bind_addr = tb_bind_addr();
-    cfg->port = 0;
-    cfg->routes = routes;
-    cfg->num_routes = 1;
+    server_cfg(cfg, routes, 1);
     cfg->handler = hello_handler;
-    cfg->max_connections = 8;
-    cfg->idle_check_ms = 50;
-    cfg->heartbeat_ms = 0;
-    cfg->retry_ms = 1500;
     cfg->tls = tls;
-}
-
-static void start_with(const sse_server_cfg_t *cfg)
-{
-    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
-    CU_ASSERT_FATAL(sse_server_port() != 0);
 }
 
 /* Kill children and stop a server left over by a test that bailed out. */
@@ -414,6 +399,16 @@ static void cleanup(void)
     }
     if (sse_server_port() != 0)
         sse_server_stop();
+}
+
+/* After a cleanup, the usual server over TLS, its certificate given as how
+ * (tls and cfg are the caller's and stay in use while it runs). */
+static void start_tls(sse_tls_cfg_t *tls, sse_server_cfg_t *cfg, int how)
+{
+    cleanup();
+    tls_default(tls, how);
+    cfg_default(cfg, tls);
+    start_with(cfg);
 }
 
 /* curl on https://ADDR:PORT/PATH (the backend's address) with the test CA, response head
@@ -477,10 +472,7 @@ static void test_tls_curl_stream(void)
     uint64_t id0 = 0, id;
     ev_t ev;
     int i;
-    cleanup();
-    tls_default(&tls, BY_BUFFER);
-    cfg_default(&cfg, &tls);
-    start_with(&cfg);
+    start_tls(&tls, &cfg, BY_BUFFER);
     c = curl_stream(NULL, 1);
     CU_ASSERT(rd_wait_for(c, "retry: 1500\n\n", 3000));
     CU_ASSERT(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
@@ -521,10 +513,7 @@ static void test_tls_last_event_id_resume(void)
     uint64_t first = 0, last_seen = 0, id;
     char hdr[96];
     int i;
-    cleanup();
-    tls_default(&tls, BY_FILE);
-    cfg_default(&cfg, &tls);
-    start_with(&cfg);
+    start_tls(&tls, &cfg, BY_FILE);
     c = curl_stream(NULL, 1);
     for (i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, "message", "seen", 4, NULL), SSE_OK);
@@ -576,8 +565,7 @@ static void test_tls_slow_reader_handed_back(void)
     reader_t *r = calloc(1, sizeof *r);
     static uint64_t ids[600];
     sse_stats_t st0, st;
-    char data[400];
-    unsigned k = 0, extra = 0, got = 0;
+    unsigned k, got = 0;
     int n;
     ev_t ev;
     cleanup();
@@ -593,19 +581,7 @@ static void test_tls_slow_reader_handed_back(void)
                                           "Accept: text/event-stream\r\n\r\n") == 0);
     CU_ASSERT_EQUAL_FATAL(settle(streams_i, 1, 3000), 1);
     sleep_ms(50);
-    memset(data, 'z', sizeof data);
-    /* Until the socket is full and the stream handed back, and a bit
-     * more; within what the ring holds. */
-    while (k < 500 && extra < 20) {
-        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
-                              SSE_OK);
-        k++;
-        if (stats_now().slow_sends > st0.slow_sends)
-            extra++;
-        if (k % 4 == 0)
-            sleep_ms(1);
-    }
-    CU_ASSERT(stats_now().slow_sends > st0.slow_sends);
+    k = publish_until_handed_back('z', ids, 500, st0.slow_sends, NULL, NULL);
     sleep_ms(200);
     while (got < k && (n = tls_client_read(&cl, r->buf + r->len,
                                            sizeof r->buf - 1 - r->len, 3000)) > 0) {
@@ -637,10 +613,7 @@ static void test_tls_openssl_s_client_stream(void)
     char cmd[1024];
     uint64_t id0 = 0, id;
     int i;
-    cleanup();
-    tls_default(&tls, BY_FILE);
-    cfg_default(&cfg, &tls);
-    start_with(&cfg);
+    start_tls(&tls, &cfg, BY_FILE);
     /* -quiet implies -ign_eof: s_client keeps reading after its stdin (the
      * request) ends, until the server closes; -verify_return_error makes a
      * certificate it cannot verify fatal. */
@@ -1150,24 +1123,25 @@ static void test_tls_start_stop_repeated(void)
     }
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_tls_curl_stream),
+    TB_TEST(test_tls_last_event_id_resume),
+    TB_TEST(test_tls_slow_reader_handed_back),
+    TB_TEST(test_tls_openssl_s_client_stream),
+    TB_TEST(test_tls_plain_http_on_tls_port),
+    TB_TEST(test_tls_garbage_handshake),
+    TB_TEST(test_tls_stalled_handshake_times_out),
+    TB_TEST(test_tls_client_leaves_mid_handshake),
+    TB_TEST(test_tls_mutual_client_certificates),
+    TB_TEST(test_tls_config_errors),
+    TB_TEST(test_tls_config_errors_key_ca_chain),
+    TB_TEST(test_tls_overload_closes_without_answer),
+    TB_TEST(test_tls_start_stop_repeated),
+};
+
 int test_tls_register(void)
 {
-    CU_pSuite s = CU_add_suite("tls", suite_init, suite_clean);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_tls_curl_stream) ||
-           TEST_ADD(s, test_tls_last_event_id_resume) ||
-           TEST_ADD(s, test_tls_slow_reader_handed_back) ||
-           TEST_ADD(s, test_tls_openssl_s_client_stream) ||
-           TEST_ADD(s, test_tls_plain_http_on_tls_port) ||
-           TEST_ADD(s, test_tls_garbage_handshake) ||
-           TEST_ADD(s, test_tls_stalled_handshake_times_out) ||
-           TEST_ADD(s, test_tls_client_leaves_mid_handshake) ||
-           TEST_ADD(s, test_tls_mutual_client_certificates) ||
-           TEST_ADD(s, test_tls_config_errors) ||
-           TEST_ADD(s, test_tls_config_errors_key_ca_chain) ||
-           TEST_ADD(s, test_tls_overload_closes_without_answer) ||
-           TEST_ADD(s, test_tls_start_stop_repeated);
+    return TB_SUITE("tls", suite_init, suite_clean, tests);
 }
 
 #else /* !CONFIG_SSE_TLS */

@@ -254,14 +254,36 @@ static int wait_hub(unsigned n, long ms)
     return hub_n() >= n;
 }
 
-/* ---- helpers ---------------------------------------------------------------------- */
-
-static sse_stats_t stats(void)
+/* How the hub answers its next posts: HUB_DROP_NEXT reads the next one and
+ * closes unanswered; HUB_STATUS_NEXT answers the next left ones status. */
+static void hub_next(int mode, int status, int left)
 {
-    sse_stats_t st;
-    sse_server_stats(&st);
-    return st;
+    pthread_mutex_lock(&hub.lock);
+    hub.mode = mode;
+    hub.status = status;
+    hub.status_left = left;
+    pthread_mutex_unlock(&hub.lock);
 }
+
+/* The hub ends up with exactly n posts (waiting ms for them, then a moment
+ * for any extra one): bodies[] in order, on paths[] unless that is NULL. */
+static void hub_got(unsigned n, const char *const *bodies, const char *const *paths, long ms)
+{
+    CU_ASSERT(wait_hub(n, ms));
+    sleep_ms(100);
+    pthread_mutex_lock(&hub.lock);
+    CU_ASSERT_EQUAL(hub.n, n);
+    if (hub.n == n) {
+        for (unsigned i = 0; i < n; i++) {
+            CU_ASSERT_STRING_EQUAL(hub.body[i], bodies[i]);
+            if (paths)
+                CU_ASSERT_STRING_EQUAL(hub.paths[i], paths[i]);
+        }
+    }
+    pthread_mutex_unlock(&hub.lock);
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
 
 static void start_uplink(const char *path, const char *token, const char *header)
 {
@@ -272,7 +294,7 @@ static void start_uplink(const char *path, const char *token, const char *header
     cfg.url = url;
     cfg.token = token;
     cfg.header = header;
-    cfg.after_id = stats().last_id; /* from what is published next */
+    cfg.after_id = stats_now().last_id; /* from what is published next */
     CU_ASSERT_EQUAL_FATAL(sse_uplink_start(&cfg), SSE_OK);
 }
 
@@ -321,10 +343,10 @@ static void test_uplink_forwards_in_order(void)
         }
     }
     pthread_mutex_unlock(&hub.lock);
-    CU_ASSERT_EQUAL(stats().uplink_state, 2);
-    CU_ASSERT_EQUAL(stats().uplink_acked_id, id);
+    CU_ASSERT_EQUAL(stats_now().uplink_state, 2);
+    CU_ASSERT_EQUAL(stats_now().uplink_acked_id, id);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
-    CU_ASSERT_EQUAL(stats().uplink_state, 0);
+    CU_ASSERT_EQUAL(stats_now().uplink_state, 0);
     hub_stop();
 }
 
@@ -341,25 +363,17 @@ static void test_uplink_channel_routes(void)
     cfg.url = url;
     cfg.routes = routes;
     cfg.num_routes = 2;
-    cfg.after_id = stats().last_id;
+    cfg.after_id = stats_now().last_id;
     CU_ASSERT_EQUAL_FATAL(sse_uplink_start(&cfg), SSE_OK);
     sse_publish(1, NULL, "c1", 2, NULL);
     sse_publish(3, NULL, "c3", 2, NULL);
     sse_publish(2, NULL, "c2", 2, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "all", 3, NULL);
-    CU_ASSERT(wait_hub(3, 5000));
-    sleep_ms(100);
-    pthread_mutex_lock(&hub.lock);
-    CU_ASSERT_EQUAL(hub.n, 3);
-    if (hub.n == 3) {
-        CU_ASSERT_STRING_EQUAL(hub.body[0], "c1");
-        CU_ASSERT_STRING_EQUAL(hub.paths[0], "/pub/one");
-        CU_ASSERT_STRING_EQUAL(hub.body[1], "c2");
-        CU_ASSERT_STRING_EQUAL(hub.paths[1], "/pub/dev");
-        CU_ASSERT_STRING_EQUAL(hub.body[2], "all");
-        CU_ASSERT_STRING_EQUAL(hub.paths[2], "/pub/dev");
+    {
+        static const char *const bodies[] = { "c1", "c2", "all" };
+        static const char *const paths[] = { "/pub/one", "/pub/dev", "/pub/dev" };
+        hub_got(3, bodies, paths, 5000);
     }
-    pthread_mutex_unlock(&hub.lock);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
@@ -368,7 +382,7 @@ static void test_uplink_channel_routes(void)
  * order and once each, when it is back; publishing never waited. */
 static void test_uplink_outage_store_and_forward(void)
 {
-    sse_stats_t st0 = stats();
+    sse_stats_t st0 = stats_now();
     char data[32];
     int i;
     long worst = 0;
@@ -392,8 +406,8 @@ static void test_uplink_outage_store_and_forward(void)
     }
     CU_ASSERT(worst < 100); /* publishers never wait for the uplink */
     CU_ASSERT_EQUAL(hub_n(), 20);
-    CU_ASSERT(stats().uplink_retries > st0.uplink_retries);
-    CU_ASSERT_EQUAL(stats().uplink_state, 1);
+    CU_ASSERT(stats_now().uplink_retries > st0.uplink_retries);
+    CU_ASSERT_EQUAL(stats_now().uplink_state, 1);
     hub_up();
     CU_ASSERT(wait_hub(120, 15000));
     sleep_ms(100);
@@ -404,8 +418,8 @@ static void test_uplink_outage_store_and_forward(void)
         CU_ASSERT_STRING_EQUAL(hub.body[20 + i], data);
     }
     pthread_mutex_unlock(&hub.lock);
-    CU_ASSERT_EQUAL(stats().uplink_lost, st0.uplink_lost);
-    CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates);
+    CU_ASSERT_EQUAL(stats_now().uplink_lost, st0.uplink_lost);
+    CU_ASSERT_EQUAL(stats_now().uplink_duplicates, st0.uplink_duplicates);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
@@ -415,46 +429,29 @@ static void test_uplink_outage_store_and_forward(void)
  * passed; nothing else is lost or repeated. */
 static void test_uplink_lost_answer_and_errors(void)
 {
-    sse_stats_t st0 = stats();
+    sse_stats_t st0 = stats_now();
     hub_start();
     start_uplink("/pub/dev1", NULL, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "one", 3, NULL);
     CU_ASSERT_FATAL(wait_hub(1, 5000));
-    pthread_mutex_lock(&hub.lock);
-    hub.mode = HUB_DROP_NEXT;
-    pthread_mutex_unlock(&hub.lock);
+    hub_next(HUB_DROP_NEXT, 0, 0);
     sse_publish(SSE_CHANNEL_ALL, NULL, "two", 3, NULL);
     CU_ASSERT(wait_hub(2, 8000));
-    pthread_mutex_lock(&hub.lock);
-    hub.mode = HUB_STATUS_NEXT;
-    hub.status = 503;
-    hub.status_left = 2;
-    pthread_mutex_unlock(&hub.lock);
+    hub_next(HUB_STATUS_NEXT, 503, 2);
     sse_publish(SSE_CHANNEL_ALL, NULL, "three", 5, NULL);
     CU_ASSERT(wait_hub(3, 8000));
-    pthread_mutex_lock(&hub.lock);
-    hub.mode = HUB_STATUS_NEXT;
-    hub.status = 413;
-    hub.status_left = 1;
-    pthread_mutex_unlock(&hub.lock);
+    hub_next(HUB_STATUS_NEXT, 413, 1);
     sse_publish(SSE_CHANNEL_ALL, NULL, "too big", 7, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "four", 4, NULL);
-    CU_ASSERT(wait_hub(4, 8000));
-    sleep_ms(100);
-    pthread_mutex_lock(&hub.lock);
-    CU_ASSERT_EQUAL(hub.n, 4);
-    if (hub.n == 4) {
-        CU_ASSERT_STRING_EQUAL(hub.body[0], "one");
-        CU_ASSERT_STRING_EQUAL(hub.body[1], "two");
-        CU_ASSERT_STRING_EQUAL(hub.body[2], "three");
-        CU_ASSERT_STRING_EQUAL(hub.body[3], "four");
+    {
+        static const char *const bodies[] = { "one", "two", "three", "four" };
+        hub_got(4, bodies, NULL, 8000);
     }
-    pthread_mutex_unlock(&hub.lock);
     /* "two" went again after its answer was lost: the hub read it twice,
      * the test's hub dropped the first copy, the uplink counts one. */
-    CU_ASSERT_EQUAL(stats().uplink_duplicates, st0.uplink_duplicates + 1);
-    CU_ASSERT_EQUAL(stats().uplink_lost, st0.uplink_lost + 1);
-    CU_ASSERT(stats().uplink_retries >= st0.uplink_retries + 3);
+    CU_ASSERT_EQUAL(stats_now().uplink_duplicates, st0.uplink_duplicates + 1);
+    CU_ASSERT_EQUAL(stats_now().uplink_lost, st0.uplink_lost + 1);
+    CU_ASSERT(stats_now().uplink_retries >= st0.uplink_retries + 3);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
@@ -468,7 +465,7 @@ static void test_uplink_ring_overwrote(void)
     int i, n = CONFIG_SSE_RING_EVENTS + 100;
     hub_start();
     start_uplink("/pub/dev1", NULL, NULL);
-    st0 = stats();
+    st0 = stats_now();
     hub_down();
     tb_log_start();
     for (i = 0; i < n; i++) {
@@ -478,14 +475,14 @@ static void test_uplink_ring_overwrote(void)
     hub_up();
     {   /* until every event is either at the hub or counted lost */
         long end = now_ms() + 30000;
-        while ((unsigned long long)(stats().uplink_lost - st0.uplink_lost) + hub_n() <
+        while ((unsigned long long)(stats_now().uplink_lost - st0.uplink_lost) + hub_n() <
                    (unsigned long long)n && now_ms() < end)
             sleep_ms(20);
     }
     sleep_ms(100);
     tb_log_stop();
-    CU_ASSERT(stats().uplink_lost > st0.uplink_lost);
-    CU_ASSERT_EQUAL((unsigned long long)(stats().uplink_lost - st0.uplink_lost) + hub_n(),
+    CU_ASSERT(stats_now().uplink_lost > st0.uplink_lost);
+    CU_ASSERT_EQUAL((unsigned long long)(stats_now().uplink_lost - st0.uplink_lost) + hub_n(),
                     (unsigned long long)n);
     CU_ASSERT(strstr(tb_log_text(), "events lost") != NULL);
     pthread_mutex_lock(&hub.lock);
@@ -535,19 +532,19 @@ static int suite_clean(void)
     return sse_server_stop() == SSE_OK ? 0 : -1;
 }
 
+static const tb_test_t tests[] = {
+    TB_TEST(test_uplink_bad_settings),
+    TB_TEST(test_uplink_forwards_in_order),
+    TB_TEST(test_uplink_channel_routes),
+    TB_TEST(test_uplink_outage_store_and_forward),
+    TB_TEST(test_uplink_lost_answer_and_errors),
+    TB_TEST(test_uplink_ring_overwrote),
+};
+
 int test_uplink_register(void)
 {
-    CU_pSuite s;
 #if !defined(CONFIG_SSE_UPLINK)
     return 0; /* not in this build */
 #endif
-    s = CU_add_suite("uplink", suite_init, suite_clean);
-    if (!s)
-        return -1;
-    return TEST_ADD(s, test_uplink_bad_settings) ||
-           TEST_ADD(s, test_uplink_forwards_in_order) ||
-           TEST_ADD(s, test_uplink_channel_routes) ||
-           TEST_ADD(s, test_uplink_outage_store_and_forward) ||
-           TEST_ADD(s, test_uplink_lost_answer_and_errors) ||
-           TEST_ADD(s, test_uplink_ring_overwrote);
+    return TB_SUITE("uplink", suite_init, suite_clean, tests);
 }

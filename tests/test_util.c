@@ -2,49 +2,18 @@
 /* Helpers shared by the integration suites (see test_util.h). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <CUnit/CUnit.h>
 #include "ssedge/sse.h"
 #include "backend/backend.h"
 #include "test_util.h"
-
-long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-int threads_now(void) { return count_dir("/proc/self/task"); }
-int fds_now(void)     { return count_dir("/proc/self/fd") - 1; /* opendir's own */ }
 
 int settle(int (*f)(void), int want, long ms)
 {
@@ -231,4 +200,97 @@ reader_t *stream_open(const char *path)
     char req[256];
     snprintf(req, sizeof req, STREAM_REQ("%s"), path);
     return stream_open_with(req);
+}
+
+/* ---- the server under test ------------------------------------------------- */
+
+void server_cfg(sse_server_cfg_t *cfg, const sse_route_t *routes, unsigned n)
+{
+    sse_server_cfg_init(cfg);
+    cfg->bind_addr = tb_bind_addr();
+    cfg->port = 0;
+    cfg->routes = routes;
+    cfg->num_routes = n;
+    cfg->max_connections = 8;
+    cfg->idle_check_ms = 50;
+    cfg->heartbeat_ms = 0;
+    cfg->retry_ms = 1500;
+}
+
+void start_with(const sse_server_cfg_t *cfg)
+{
+    CU_ASSERT_EQUAL_FATAL(sse_server_start(cfg), SSE_OK);
+    CU_ASSERT_FATAL(sse_server_port() != 0);
+}
+
+sse_stats_t stats_now(void)
+{
+    sse_stats_t st;
+    sse_server_stats(&st);
+    return st;
+}
+
+int active_i(void)  { return (int)stats_now().active; }
+int streams_i(void) { return (int)stats_now().streams; }
+
+unsigned publish_until_handed_back(char fill, uint64_t *ids, unsigned max, uint64_t slow0,
+                                   void (*each)(void *arg), void *arg)
+{
+    char data[400];
+    unsigned k = 0, extra = 0;
+    memset(data, fill, sizeof data);
+    while (k < max && extra < 20) {
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
+                              SSE_OK);
+        k++;
+        if (stats_now().slow_sends > slow0)
+            extra++;
+        if (each)
+            each(arg);
+        if (k % 4 == 0)
+            sleep_ms(1);
+    }
+    CU_ASSERT(stats_now().slow_sends > slow0);
+    return k;
+}
+
+/* on_open runs on the streams' threads. The last OPENED_MAX ids are kept,
+ * opened_[i % OPENED_MAX] the i-th. */
+static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
+static sse_conn_id_t opened_[OPENED_MAX];
+static unsigned nopened;
+
+void opened_record(sse_conn_id_t conn, const sse_request_t *req, void *user)
+{
+    (void)req;
+    (void)user;
+    pthread_mutex_lock(&opened_lock);
+    opened_[nopened++ % OPENED_MAX] = conn;
+    pthread_mutex_unlock(&opened_lock);
+}
+
+void opened_reset(void)
+{
+    pthread_mutex_lock(&opened_lock);
+    nopened = 0;
+    pthread_mutex_unlock(&opened_lock);
+}
+
+unsigned opened_n(void)
+{
+    unsigned n;
+    pthread_mutex_lock(&opened_lock);
+    n = nopened;
+    pthread_mutex_unlock(&opened_lock);
+    return n;
+}
+
+sse_conn_id_t opened_id(unsigned i)
+{
+    sse_conn_id_t id = 0;
+    pthread_mutex_lock(&opened_lock);
+    if (i < nopened && nopened - i <= OPENED_MAX)
+        id = opened_[i % OPENED_MAX];
+    pthread_mutex_unlock(&opened_lock);
+    return id;
 }

@@ -3,6 +3,7 @@
 #ifndef SSE_TESTS_H
 #define SSE_TESTS_H
 
+#include <stddef.h>
 #include <CUnit/CUnit.h>
 
 /* Each returns 0 on success (CUnit registry error otherwise). */
@@ -19,8 +20,22 @@ int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */
 int test_fuzz_register(void);   /* seeds and fuzz regressions replayed */
 int test_publish_register(void); /* POST /publish (core/sse_ingest.c) */
 
-/* Add a test named after its function (SPDK's CU_ADD_TEST idea). */
-#define TEST_ADD(suite, fn) \
-    (CU_add_test((suite), #fn, (fn)) == NULL ? -1 : 0)
+/* A suite is a table of its tests; TB_TEST(fn) names one after its
+ * function (SPDK's CU_ADD_TEST idea). */
+typedef struct tb_test {
+    const char *name;
+    CU_TestFunc fn;
+} tb_test_t;
+#define TB_TEST(fn) { #fn, (fn) }
+
+/* Add suite name with every test of tests[0..n); setup and teardown run
+ * around each test (NULL: nothing). 0, or -1 with CUnit's error set. */
+int tb_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+                 CU_SetUpFunc setup, CU_TearDownFunc teardown,
+                 const tb_test_t *tests, size_t n);
+/* The usual case: no per-test setup, the whole table. */
+#define TB_SUITE(name, init, clean, tests) \
+    tb_add_suite((name), (init), (clean), NULL, NULL, (tests), \
+                 sizeof(tests) / sizeof((tests)[0]))
 
 #endif /* SSE_TESTS_H */

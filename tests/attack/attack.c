@@ -37,7 +37,6 @@
 #define SLACK_MS        600
 
 static au_srv_t srv;
-static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char stream_req[] =
     "GET /events HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n";
@@ -48,21 +47,17 @@ static const char plain_req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
 /* One value from the server's "stats" or "proc" line. */
 static long long srv_get(const char *cmd, const char *key)
 {
-    long long v;
-    pthread_mutex_lock(&srv_lock);
-    v = au_kv(au_srv_cmd(&srv, "%s", cmd), key);
-    pthread_mutex_unlock(&srv_lock);
-    return v;
+    return au_srv_get(&srv, cmd, key);
 }
 
 static int srv_ok(const char *cmd)
 {
     const char *l;
     int ok;
-    pthread_mutex_lock(&srv_lock);
+    pthread_mutex_lock(&srv.lock);
     l = au_srv_cmd(&srv, "%s", cmd);
     ok = l && strncmp(l, "ok", 2) == 0;
-    pthread_mutex_unlock(&srv_lock);
+    pthread_mutex_unlock(&srv.lock);
     return ok;
 }
 
@@ -78,12 +73,12 @@ static void set_rate(long rate, long size)
  * Returns the last value seen. */
 static long long settle(const char *key, long long want, long ms, long *took)
 {
-    long start = au_now_ms(), end = start + ms;
+    long start = now_ms(), end = start + ms;
     long long v;
-    while ((v = srv_get("stats", key)) != want && au_now_ms() < end)
-        au_sleep_ms(10);
+    while ((v = srv_get("stats", key)) != want && now_ms() < end)
+        sleep_ms(10);
     if (took)
-        *took = au_now_ms() - start;
+        *took = now_ms() - start;
     return v;
 }
 
@@ -292,12 +287,12 @@ static void oversize(void)
      * them: the server must answer and close, not keep reading. */
     {
         int fd = au_connect(srv.port);
-        long start = au_now_ms();
+        long start = now_ms();
         size_t sent = 0;
         int k = 0;
         if (fd >= 0) {
             au_send_all(fd, "GET / HTTP/1.1\r\n", 16, 1000);
-            while (sent < (size_t)(4 << 20) && au_now_ms() - start < 3000) {
+            while (sent < (size_t)(4 << 20) && now_ms() - start < 3000) {
                 char line[64];
                 struct pollfd pf = { fd, POLLIN, 0 };
                 int len = snprintf(line, sizeof line, "X-Flood-%d: aaaaaaaaaaaaaaaa\r\n", k++);
@@ -313,10 +308,10 @@ static void oversize(void)
         /* Unread bytes at close make Linux send RST, which may destroy the
          * answer in flight: either way the server stopped reading fast. */
         check(fd >= 0 && (r.status == 431 || r.reset) && r.closed &&
-              au_now_ms() - start < 3000,
+              now_ms() - start < 3000,
               "header flood: endless header lines -> %s after %u bytes, closed in %ld ms",
               r.status == 431 ? "431" : (r.reset ? "reset (answer lost to RST)" : "no answer"),
-              (unsigned)sent, au_now_ms() - start);
+              (unsigned)sent, now_ms() - start);
     }
     check(serving(1), "oversize: server still serving");
 }
@@ -329,7 +324,7 @@ static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
 {
     static const char start[] = "GET /events HTTP/1.1\r\nHost: a\r\nX-Slow: ";
     int fds[SLOTS * 2], got[SLOTS * 2], ok = 0, i, done = 0;
-    long t0 = au_now_ms(), last = 0;
+    long t0 = now_ms(), last = 0;
     au_resp_t *r = calloc((size_t)n, sizeof *r);
     *max_ms = 0;
     for (i = 0; i < n; i++) {
@@ -338,14 +333,14 @@ static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
         if (fds[i] >= 0)
             au_send_all(fds[i], start, sizeof start - 1, 500);
     }
-    while (done < n && au_now_ms() - t0 < HEADER_TO_MS + 3000) {
-        if (au_now_ms() - last >= period_ms) {
-            last = au_now_ms();
+    while (done < n && now_ms() - t0 < HEADER_TO_MS + 3000) {
+        if (now_ms() - last >= period_ms) {
+            last = now_ms();
             for (i = 0; i < n; i++)
                 if (fds[i] >= 0 && !got[i])
                     (void)send(fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
         }
-        if (probe_overload == 1 && au_now_ms() - t0 > 300) {
+        if (probe_overload == 1 && now_ms() - t0 > 300) {
             /* Every slot is held by a slow client: newcomers get the quick
              * overload answers, not a wait. */
             au_resp_t o;
@@ -369,7 +364,7 @@ static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
             pf.events = POLLIN;
             pf.revents = 0;
             if (poll(&pf, 1, 0) > 0) {
-                long ms = au_now_ms() - t0;
+                long ms = now_ms() - t0;
                 au_read_resp(fds[i], &r[i], 1000, 0);
                 got[i] = 1;
                 done++;
@@ -380,7 +375,7 @@ static int slowloris(int n, long period_ms, int probe_overload, long *max_ms)
                     ok++;
             }
         }
-        au_sleep_ms(5);
+        sleep_ms(5);
     }
     for (i = 0; i < n; i++)
         if (fds[i] >= 0)
@@ -555,7 +550,7 @@ static void *fuzz_worker(void *arg)
             if (!(r.status == 503 || (r.status == 200 && strstr(r.buf, "retry: 2000\n"))))
                 break;
             f->overload_retries++;
-            au_sleep_ms(5);
+            sleep_ms(5);
         }
         if (r.timed_out) {
             f->timeouts++;
@@ -589,7 +584,7 @@ static void mutations(uint64_t seed, int total)
     pthread_t th[WORKERS];
     int sum[600] = { 0 }, i, k, odd = 0, answered = 0, no_answer = 0, garbage = 0, to = 0,
         cf = 0, retries = 0;
-    long start = au_now_ms(), took;
+    long start = now_ms(), took;
     char hist[512];
     size_t o = 0;
     long long act;
@@ -631,7 +626,7 @@ static void mutations(uint64_t seed, int total)
           "mutations: %d requests (seed %llu) in %ld ms: answered %d [%s], closed without an "
           "answer %d (incomplete heads), garbage %d, timed out %d, unexpected status %d, "
           "connect failures %d; %d overload answers retried",
-          total, (unsigned long long)seed, au_now_ms() - start, answered, hist, no_answer,
+          total, (unsigned long long)seed, now_ms() - start, answered, hist, no_answer,
           garbage, to, odd, cf, retries);
     for (i = 0; i < WORKERS; i++)
         if (f[i].example[0])
@@ -681,8 +676,8 @@ static int pump_start(int n)
         int fd = au_connect(srv.port);
         au_sse_init(&pump.s[i], fd, 0);
         if (fd >= 0 && au_send_all(fd, stream_req, sizeof stream_req - 1, 1000) == 0) {
-            long end = au_now_ms() + 2000;
-            while (!pump.s[i].head_done && !pump.s[i].eof && au_now_ms() < end)
+            long end = now_ms() + 2000;
+            while (!pump.s[i].head_done && !pump.s[i].eof && now_ms() < end)
                 au_sse_poll(&pump.s[i], 50);
             ok += pump.s[i].status == 200;
         }
@@ -734,7 +729,7 @@ static void flood(void)
     long pump_t0;
     set_rate(200, 32);
     i = pump_start(2);
-    pump_t0 = au_now_ms();
+    pump_t0 = now_ms();
     check(i == 2, "flood: two streams open before the flood");
     /* Fill the remaining slots with more streams. */
     for (i = 0; i < SLOTS - 2; i++) {
@@ -759,7 +754,7 @@ static void flood(void)
         long sent[FLOOD];
         au_resp_t *r = calloc(FLOOD, sizeof *r);
         int left = 0;
-        t0 = au_now_ms();
+        t0 = now_ms();
         for (i = 0; i < FLOOD; i++) {
             fds[i] = au_connect_nb(srv.port);
             pf[i].fd = fds[i];
@@ -767,7 +762,7 @@ static void flood(void)
             sent[i] = -1;
             left += fds[i] >= 0;
         }
-        while (left > 0 && au_now_ms() - t0 < 5000) {
+        while (left > 0 && now_ms() - t0 < 5000) {
             if (poll(pf, FLOOD, 50) <= 0)
                 continue;
             for (i = 0; i < FLOOD; i++) {
@@ -782,7 +777,7 @@ static void flood(void)
                         left--;
                         continue;
                     }
-                    sent[i] = au_now_ms();
+                    sent[i] = now_ms();
                     pf[i].events = POLLIN;
                     continue;
                 }
@@ -796,7 +791,7 @@ static void flood(void)
                 if (n < 0 && errno == EAGAIN)
                     continue;
                 r[i].closed = 1;
-                r[i].ms = au_now_ms() - sent[i];
+                r[i].ms = now_ms() - sent[i];
                 if (r[i].ms > max_ms)
                     max_ms = r[i].ms;
                 if (r[i].len > 12)
@@ -806,7 +801,7 @@ static void flood(void)
                 answered++;
             }
         }
-        total_ms = au_now_ms() - t0;
+        total_ms = now_ms() - t0;
         for (i = 0; i < FLOOD; i++) {
             if (fds[i] >= 0)
                 close(fds[i]);
@@ -837,7 +832,7 @@ static void flood(void)
         au_resp_t r;
         for (i = 0; i < SILENT; i++)
             sil[i] = au_connect(srv.port);
-        au_sleep_ms(20);
+        sleep_ms(20);
         au_exchange(srv.port, plain_req, sizeof plain_req - 1, 0, 5000, 0, &r);
         check(r.status == 503 && r.ms < 100 + SLACK_MS,
               "flood: behind %d silent connections a request still gets %d (want 503) "
@@ -847,14 +842,14 @@ static void flood(void)
             if (sil[i] >= 0)
                 close(sil[i]);
     }
-    au_sleep_ms(300);
+    sleep_ms(300);
     set_rate(0, 32);
-    au_sleep_ms(100);
+    sleep_ms(100);
     pump_stop();
     {
         /* At 200 events/s: at least half of what the phase's length
          * allows (it is short now that silent connections cost little). */
-        long ms = au_now_ms() - pump_t0;
+        long ms = now_ms() - pump_t0;
         uint64_t want = ms > 400 ? (uint64_t)(ms / 10) : 20;
         check(pump_healthy(why, sizeof why, want),
               "flood: the streams open before it kept receiving, at least %llu events in "
@@ -889,7 +884,7 @@ static void resets(void)
     /* RST after part of a request head. */
     fd = au_connect(srv.port);
     au_send_all(fd, "GET /events HTTP/1.1\r\nHost: a\r\nAcc", 35, 1000);
-    au_sleep_ms(50);
+    sleep_ms(50);
     au_close_rst(fd);
     act = settle("active", 0, 2000, &took);
     check(act == 0 && took < HEADER_TO_MS,
@@ -915,8 +910,8 @@ static void resets(void)
         fd = au_connect(srv.port);
         au_send_all(fd, stream_req, sizeof stream_req - 1, 1000);
         au_sse_init(ss, fd, 0);
-        end = au_now_ms() + 300;
-        while (!ss->eof && au_now_ms() < end)
+        end = now_ms() + 300;
+        while (!ss->eof && now_ms() < end)
             au_sse_poll(ss, 10);
         au_close_rst(fd);
         act = settle("active", 0, 2000, &took);
@@ -943,14 +938,14 @@ static int reader_main(unsigned port, int fd_ready)
         return 2;
     }
     au_sse_init(s, fd, 0);
-    end = au_now_ms() + 60000;
-    while (!s->head_done && !s->eof && au_now_ms() < end)
+    end = now_ms() + 60000;
+    while (!s->head_done && !s->eof && now_ms() < end)
         au_sse_poll(s, 100);
     if (write(fd_ready, "R\n", 2) != 2) {
         free(s);
         return 2;
     }
-    while (!s->eof && au_now_ms() < end) /* bounded: 60 s at most */
+    while (!s->eof && now_ms() < end) /* bounded: 60 s at most */
         au_sse_poll(s, 100);
     eof = s->eof;
     free(s);
@@ -996,18 +991,18 @@ static void stopped_reader(const char *self)
     kill(pid, SIGSTOP);
     /* 5000 events/s of 900 bytes: 4.5 MB/s into a reader that stopped. */
     set_rate(5000, 900);
-    t0 = au_now_ms();
+    t0 = now_ms();
     for (i = 0; i < 2000; i++) { /* 20 s at most */
         streams = srv_get("stats", "streams");
         if (streams == 2) {
-            took = au_now_ms() - t0;
+            took = now_ms() - t0;
             break;
         }
-        au_sleep_ms(10);
+        sleep_ms(10);
     }
-    au_sleep_ms(500); /* the healthy ones keep going a while longer */
+    sleep_ms(500); /* the healthy ones keep going a while longer */
     set_rate(0, 900);
-    au_sleep_ms(200);
+    sleep_ms(200);
     check(took >= 0 && took < 15000,
           "SIGSTOP: a stopped reader (4.5 MB/s published) was dropped after %ld ms "
           "(send timeout %d ms; send_failures +%lld, fell_behind +%lld)",
@@ -1020,7 +1015,7 @@ static void stopped_reader(const char *self)
     for (i = 0; i < 200; i++) { /* 20 s: it drains its socket, then sees EOF */
         if (waitpid(pid, &st, WNOHANG) == pid)
             break;
-        au_sleep_ms(100);
+        sleep_ms(100);
     }
     if (i == 200) {
         kill(pid, SIGKILL);
@@ -1076,20 +1071,20 @@ static void half_close(void)
         fd = au_connect(srv.port);
         au_send_all(fd, stream_req, sizeof stream_req - 1, 1000);
         au_sse_init(s, fd, 0);
-        end = au_now_ms() + 2000;
-        while (!s->head_done && !s->eof && au_now_ms() < end)
+        end = now_ms() + 2000;
+        while (!s->head_done && !s->eof && now_ms() < end)
             au_sse_poll(s, 50);
         set_rate(500, 32);
         shutdown(fd, SHUT_WR);
-        end = au_now_ms() + 1000;
-        while (!s->eof && au_now_ms() < end)
+        end = now_ms() + 1000;
+        while (!s->eof && now_ms() < end)
             au_sse_poll(s, 50);
         set_rate(0, 32);
-        end = au_now_ms() + 3000;
-        took = au_now_ms();
-        while (!s->eof && au_now_ms() < end)
+        end = now_ms() + 3000;
+        took = now_ms();
+        while (!s->eof && now_ms() < end)
             au_sse_poll(s, 50);
-        took = au_now_ms() - took;
+        took = now_ms() - took;
         close(fd);
         act = settle("active", 0, 2000, NULL);
         check(s->events >= 200 && s->gaps == 0 && s->eof && act == 0,
@@ -1103,10 +1098,10 @@ static void half_close(void)
 int main(int argc, char **argv)
 {
     const char *server = NULL, *log = NULL;
-    uint64_t seed = (uint64_t)au_now_ms();
+    uint64_t seed = (uint64_t)now_ms();
     int nmut = 10000, i;
     long long threads0, fds0, threads1, fds1;
-    long t_start = au_now_ms();
+    long t_start = now_ms();
 
     if (argc == 4 && strcmp(argv[1], "--reader") == 0)
         return reader_main((unsigned)atoi(argv[2]), atoi(argv[3]));
@@ -1126,20 +1121,16 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     {
-        char slots[16], hto[16], sto[16], idle[16], hb[16], oret[16];
-        char *args[] = { (char *)server, "--slots", slots, "--header-timeout-ms", hto,
-                         "--send-timeout-ms", sto, "--idle-check-ms", idle,
-                         "--heartbeat-ms", hb, "--overload-retry-ms", oret,
-                         "--retry-ms", "500", NULL };
-        snprintf(slots, sizeof slots, "%d", SLOTS);
-        snprintf(hto, sizeof hto, "%d", HEADER_TO_MS);
-        snprintf(sto, sizeof sto, "%d", SEND_TO_MS);
-        snprintf(idle, sizeof idle, "%d", IDLE_CHECK_MS);
-        snprintf(hb, sizeof hb, "%d", HEARTBEAT_MS);
-        snprintf(oret, sizeof oret, "%d", OVERLOAD_RETRY);
-        if (!check(au_srv_start(&srv, args, log) == 0, "server starts (%s, %d slots, header "
-                   "timeout %d ms, send timeout %d ms, idle check %d ms)", server, SLOTS,
-                   HEADER_TO_MS, SEND_TO_MS, IDLE_CHECK_MS)) {
+        static const au_opt_t opts[] = {
+            { "--slots", SLOTS }, { "--header-timeout-ms", HEADER_TO_MS },
+            { "--send-timeout-ms", SEND_TO_MS }, { "--idle-check-ms", IDLE_CHECK_MS },
+            { "--heartbeat-ms", HEARTBEAT_MS }, { "--overload-retry-ms", OVERLOAD_RETRY },
+            { "--retry-ms", 500 },
+        };
+        if (!check(au_srv_start(&srv, server, opts, sizeof opts / sizeof opts[0], log) == 0,
+                   "server starts (%s, %d slots, header timeout %d ms, send timeout %d ms, "
+                   "idle check %d ms)", server, SLOTS, HEADER_TO_MS, SEND_TO_MS,
+                   IDLE_CHECK_MS)) {
             printf("attack: %d passed, %d failed\n", au_passed, au_failed);
             return 1;
         }
@@ -1161,18 +1152,18 @@ int main(int argc, char **argv)
     check(serving(1), "end: still serving");
     check(settle("active", 0, 3000, NULL) == 0, "end: no slot held");
     {
-        long end = au_now_ms() + 3000;
+        long end = now_ms() + 3000;
         do {
             threads1 = srv_get("proc", "threads");
             fds1 = srv_get("proc", "fds");
-        } while ((threads1 != threads0 || fds1 != fds0) && au_now_ms() < end &&
-                 (au_sleep_ms(50), 1));
+        } while ((threads1 != threads0 || fds1 != fds0) && now_ms() < end &&
+                 (sleep_ms(50), 1));
     }
     check(threads1 == threads0 && fds1 == fds0,
           "end: server threads %lld -> %lld, descriptors %lld -> %lld", threads0, threads1,
           fds0, fds1);
     check(au_srv_stop(&srv) == 0, "server stops cleanly (exit 0)");
-    printf("# %ld s in all\n", (au_now_ms() - t_start + 500) / 1000);
+    printf("# %ld s in all\n", (now_ms() - t_start + 500) / 1000);
     printf("attack: %d passed, %d failed\n", au_passed, au_failed);
     return au_failed ? 1 : 0;
 }

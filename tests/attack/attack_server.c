@@ -24,17 +24,16 @@
  * equals the event's id: a client checks the ids and what they carry.
  */
 #define _GNU_SOURCE /* clock_nanosleep, sigaction under -std=c99 */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "ssedge/sse.h"
+#include "../host_util.h" /* ctl_reply, threads_now, fds_now */
 
 #define NS_PER_S 1000000000ULL
 #define MAX_DATA 900 /* stays below CONFIG_SSE_MAX_EVENT_BYTES with the fields */
@@ -60,20 +59,6 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static void reply(const char *fmt, ...);
-static void reply(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
 }
 
 /* One event: data "<seq> xxx..." of size bytes. Sequence and ring id move
@@ -153,20 +138,6 @@ static void *publisher(void *unused)
     }
     pthread_mutex_unlock(&lock);
     return NULL;
-}
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    int n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 /* Write every page of this program's static data (.data, .bss: ssedge's
@@ -252,29 +223,29 @@ static void command(char *line)
          tok = strtok_r(NULL, " \t\r\n", &save))
         argv[argc++] = tok;
     if (argc == 0) {
-        reply("err empty");
+        ctl_reply("err empty");
     } else if (strcmp(argv[0], "publish") == 0) {
         uint64_t id = 0, first = 0;
         unsigned long k;
         if (parse_ul(argv[1], 1000000, &a) != 0 || a == 0 ||
             (argv[2] && parse_ul(argv[2], MAX_DATA, &b) != 0)) {
-            reply("err usage: publish N [SIZE<=%d]", MAX_DATA);
+            ctl_reply("err usage: publish N [SIZE<=%d]", MAX_DATA);
             return;
         }
         for (k = 0; k < a; k++) {
             int r = publish_one(b, &id);
             if (r != SSE_OK) {
-                reply("err publish %s", sse_strerror(r));
+                ctl_reply("err publish %s", sse_strerror(r));
                 return;
             }
             if (k == 0)
                 first = id;
         }
-        reply("ok first=%llu last=%llu", (unsigned long long)first, (unsigned long long)id);
+        ctl_reply("ok first=%llu last=%llu", (unsigned long long)first, (unsigned long long)id);
     } else if (strcmp(argv[0], "rate") == 0) {
         if (parse_ul(argv[1], 1000000, &a) != 0 ||
             (argv[2] && parse_ul(argv[2], MAX_DATA, &b) != 0)) {
-            reply("err usage: rate R [SIZE<=%d]", MAX_DATA);
+            ctl_reply("err usage: rate R [SIZE<=%d]", MAX_DATA);
             return;
         }
         pthread_mutex_lock(&lock);
@@ -283,7 +254,7 @@ static void command(char *line)
         rate_gen++;
         pthread_cond_signal(&wake);
         pthread_mutex_unlock(&lock);
-        reply("ok");
+        ctl_reply("ok");
     } else if (strcmp(argv[0], "stats") == 0) {
         sse_stats_t st;
         uint64_t pub, skip;
@@ -292,7 +263,7 @@ static void command(char *line)
         pub = published;
         skip = skipped;
         pthread_mutex_unlock(&lock);
-        reply("ok active=%u streams=%u accepted=%llu overloaded=%llu fell_behind=%llu "
+        ctl_reply("ok active=%u streams=%u accepted=%llu overloaded=%llu fell_behind=%llu "
               "send_failures=%llu bad_requests=%llu last_id=%llu oldest_id=%llu "
               "published=%llu skipped=%llu",
               st.active, st.streams, (unsigned long long)st.accepted,
@@ -301,11 +272,9 @@ static void command(char *line)
               (unsigned long long)st.last_id, (unsigned long long)st.oldest_id,
               (unsigned long long)pub, (unsigned long long)skip);
     } else if (strcmp(argv[0], "proc") == 0) {
-        /* opendir holds one descriptor of its own while counting. */
-        reply("ok threads=%d fds=%d rss_kb=%ld", count_dir("/proc/self/task"),
-              count_dir("/proc/self/fd") - 1, rss_kb());
+        ctl_reply("ok threads=%d fds=%d rss_kb=%ld", threads_now(), fds_now(), rss_kb());
     } else {
-        reply("err unknown command %s", argv[0]);
+        ctl_reply("err unknown command %s", argv[0]);
     }
 }
 
@@ -365,15 +334,15 @@ int main(int argc, char **argv)
     prefault_static();
     r = sse_server_start(&cfg);
     if (r != SSE_OK) {
-        reply("err start %s", sse_strerror(r));
+        ctl_reply("err start %s", sse_strerror(r));
         return 1;
     }
     if (pthread_create(&pub, NULL, publisher, NULL) != 0) {
-        reply("err publisher thread");
+        ctl_reply("err publisher thread");
         sse_server_stop();
         return 1;
     }
-    reply("ready port=%u pid=%ld", (unsigned)sse_server_port(), (long)getpid());
+    ctl_reply("ready port=%u pid=%ld", (unsigned)sse_server_port(), (long)getpid());
 
     while (fgets(line, sizeof line, stdin) != NULL) {
         if (strncmp(line, "quit", 4) == 0)
@@ -386,6 +355,6 @@ int main(int argc, char **argv)
     pthread_mutex_unlock(&lock);
     pthread_join(pub, NULL);
     sse_server_stop();
-    reply("ok");
+    ctl_reply("ok");
     return 0;
 }

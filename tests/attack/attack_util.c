@@ -15,33 +15,16 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "attack_util.h"
 
-long au_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-void au_sleep_ms(long ms)
-{
-    struct timespec ts;
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-int au_connect(unsigned port)
+/* A TCP socket to 127.0.0.1:port (type: extra SOCK_ flags; tv: a bound on
+ * a blocking connect). fd or -1; a non-blocking connect may still be in
+ * progress. A blocking one that timed out says EINPROGRESS too: a failure. */
+static int connect_loopback(unsigned port, int type, const struct timeval *tv)
 {
     struct sockaddr_in a;
-    struct timeval tv = { 2, 0 };
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | type, 0);
     if (fd < 0)
         return -1;
     memset(&a, 0, sizeof a);
@@ -49,39 +32,35 @@ int au_connect(unsigned port)
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     /* SO_SNDTIMEO bounds connect() too on Linux. */
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (tv)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, sizeof *tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
+        !((type & SOCK_NONBLOCK) && errno == EINPROGRESS)) {
         close(fd);
         return -1;
     }
     return fd;
 }
 
+int au_connect(unsigned port)
+{
+    static const struct timeval two_s = { 2, 0 };
+    return connect_loopback(port, 0, &two_s);
+}
+
 int au_connect_nb(unsigned port)
 {
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return connect_loopback(port, SOCK_NONBLOCK, NULL);
 }
 
 int au_send_all(int fd, const void *buf, size_t len, long ms)
 {
     const char *p = buf;
-    long end = au_now_ms() + ms;
+    long end = now_ms() + ms;
     while (len > 0) {
         struct pollfd pf = { fd, POLLOUT, 0 };
         ssize_t n;
-        long left = end - au_now_ms();
+        long left = end - now_ms();
         if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
             return -1;
         n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -109,14 +88,14 @@ static int head_complete(const au_resp_t *r)
 
 void au_read_resp(int fd, au_resp_t *r, long ms, int stop_at_head)
 {
-    long start = au_now_ms(), end = start + ms;
+    long start = now_ms(), end = start + ms;
     r->status = 0;
     r->closed = r->reset = r->timed_out = 0;
     r->len = 0;
     r->buf[0] = 0;
     for (;;) {
         struct pollfd pf = { fd, POLLIN, 0 };
-        long left = end - au_now_ms();
+        long left = end - now_ms();
         ssize_t n;
         if (left <= 0) {
             r->timed_out = 1;
@@ -148,7 +127,7 @@ void au_read_resp(int fd, au_resp_t *r, long ms, int stop_at_head)
         if (stop_at_head && head_complete(r))
             break;
     }
-    r->ms = au_now_ms() - start;
+    r->ms = now_ms() - start;
     if (r->len >= 12 && memcmp(r->buf, "HTTP/1.1 ", 9) == 0 &&
         r->buf[9] >= '1' && r->buf[9] <= '5')
         r->status = atoi(r->buf + 9);
@@ -270,10 +249,10 @@ int au_sse_poll(au_sse_t *s, long ms)
 static int srv_line(au_srv_t *s, long ms)
 {
     size_t n = 0;
-    long end = au_now_ms() + ms;
+    long end = now_ms() + ms;
     for (;;) {
         struct pollfd pf = { s->out, POLLIN, 0 };
-        long left = end - au_now_ms();
+        long left = end - now_ms();
         char ch;
         if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
             return -1;
@@ -288,10 +267,23 @@ static int srv_line(au_srv_t *s, long ms)
     return 0;
 }
 
-int au_srv_start(au_srv_t *s, char *const argv[], const char *log)
+int au_srv_start(au_srv_t *s, const char *prog, const au_opt_t *opts, size_t n,
+                 const char *log)
 {
+    char values[AU_MAX_OPTS][24];
+    char *argv[2 * AU_MAX_OPTS + 2];
     int in[2], out[2];
+    size_t k;
     memset(s, 0, sizeof *s);
+    if (n > AU_MAX_OPTS || pthread_mutex_init(&s->lock, NULL) != 0)
+        return -1;
+    argv[0] = (char *)prog;
+    for (k = 0; k < n; k++) {
+        snprintf(values[k], sizeof values[k], "%ld", opts[k].value);
+        argv[1 + 2 * k] = (char *)opts[k].name;
+        argv[2 + 2 * k] = values[k];
+    }
+    argv[1 + 2 * n] = NULL;
     if (pipe2(in, O_CLOEXEC) != 0)
         return -1;
     if (pipe2(out, O_CLOEXEC) != 0) {
@@ -339,6 +331,15 @@ const char *au_srv_cmd(au_srv_t *s, const char *fmt, ...)
     return s->line;
 }
 
+long long au_srv_get(au_srv_t *s, const char *cmd, const char *key)
+{
+    long long v;
+    pthread_mutex_lock(&s->lock);
+    v = au_kv(au_srv_cmd(s, "%s", cmd), key);
+    pthread_mutex_unlock(&s->lock);
+    return v;
+}
+
 long long au_kv(const char *line, const char *key)
 {
     size_t n = strlen(key);
@@ -363,7 +364,7 @@ int au_srv_stop(au_srv_t *s)
     for (i = 0; i < 100; i++) { /* 5 s */
         if (waitpid(s->pid, &st, WNOHANG) == s->pid)
             break;
-        au_sleep_ms(50);
+        sleep_ms(50);
     }
     if (i == 100) {
         kill(s->pid, SIGKILL);
@@ -372,6 +373,7 @@ int au_srv_stop(au_srv_t *s)
     }
     close(s->in);
     close(s->out);
+    pthread_mutex_destroy(&s->lock);
     s->pid = 0;
     return st < 0 ? -1 : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Client helpers shared by the attack suite and the soak (tests/attack/,
- * tests/soak/): clocks, loopback sockets, one-shot HTTP exchanges, an
+ * tests/soak/): loopback sockets, one-shot HTTP exchanges, an
  * incremental SSE id reader, and the server under test as a child process
  * driven through its stdin. Every wait here is bounded in time. */
 #ifndef SSE_ATTACK_UTIL_H
@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-long au_now_ms(void);
-void au_sleep_ms(long ms);
+#include <pthread.h>
+#include "../host_util.h" /* now_ms, sleep_ms */
 
 /* Connect to 127.0.0.1:port (blocking, at most 2 s). fd or -1. */
 int  au_connect(unsigned port);
@@ -72,19 +72,31 @@ typedef struct au_srv {
     pid_t    pid;
     int      in, out;     /* its stdin (we write), its stdout (we read) */
     unsigned port;
+    pthread_mutex_t lock; /* one command and its reply at a time */
     char     line[1024];  /* last reply */
 } au_srv_t;
 
-/* Start argv[0] with argv, its stderr appended to log (NULL: ours); wait
- * for "ready port=P" (5 s). 0 or -1. */
-int  au_srv_start(au_srv_t *s, char *const argv[], const char *log);
+/* One command-line option of the server: "--name value". */
+typedef struct au_opt {
+    const char *name;
+    long        value;
+} au_opt_t;
+#define AU_MAX_OPTS 8
+
+/* Start prog with opts[0..n) (n <= AU_MAX_OPTS), its stderr appended to
+ * log (NULL: ours); wait for "ready port=P" (5 s). 0 or -1. */
+int  au_srv_start(au_srv_t *s, const char *prog, const au_opt_t *opts, size_t n,
+                  const char *log);
 /* Send one command, wait for its one-line reply (10 s). Pointer to the line
- * or NULL. Not thread-safe: callers that share a server lock around it. */
+ * or NULL. Callers on several threads hold s->lock around it and the use of
+ * the line (au_srv_get does). */
 const char *au_srv_cmd(au_srv_t *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The value of key in the reply to cmd (under s->lock), or -1. */
+long long au_srv_get(au_srv_t *s, const char *cmd, const char *key);
 /* Value of "key=NUMBER" in a reply, or -1. */
 long long au_kv(const char *line, const char *key);
 /* "quit", then wait for the exit (5 s, then SIGKILL). Exit status or -1. */

@@ -27,11 +27,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ssedge/sse.h"
+#include "../host_util.h" /* ctl_reply */
 
 #define MAX_OPEN  256  /* streams tracked for "kick" */
 #define MAX_LEIDS 128  /* Last-Event-ID values remembered for "log" */
@@ -124,20 +124,6 @@ static const char *const channel_names[] = { "a", "b" };
 
 static sse_server_cfg_t cfg;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static void reply(const char *fmt, ...);
-static void reply(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
-
 /* Publish n events named ev on channel ch; reply with the ids. */
 static void publish_n(int ch, const char *ev, long n)
 {
@@ -145,7 +131,7 @@ static void publish_n(int ch, const char *ev, long n)
     long k;
     int r;
     if (n < 1 || n > 100000) {
-        reply("err count");
+        ctl_reply("err count");
         return;
     }
     for (k = 0; k < n; k++) {
@@ -153,14 +139,14 @@ static void publish_n(int ch, const char *ev, long n)
         int len = snprintf(data, sizeof data, "n%lu", ++published);
         r = sse_publish(ch, ev, data, (size_t)len, &id);
         if (r != SSE_OK) {
-            reply("err publish %s", sse_strerror(r));
+            ctl_reply("err publish %s", sse_strerror(r));
             return;
         }
         if (k == 0)
             first = id;
         last = id;
     }
-    reply("ok first=%llu last=%llu", (unsigned long long)first,
+    ctl_reply("ok first=%llu last=%llu", (unsigned long long)first,
           (unsigned long long)last);
 }
 
@@ -186,7 +172,7 @@ static void do_log(void)
         off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
                                 i ? "," : "", leids[i]);
     pthread_mutex_unlock(&lock);
-    reply("%s", buf);
+    ctl_reply("%s", buf);
 }
 
 static void do_kick(void)
@@ -200,7 +186,7 @@ static void do_kick(void)
     for (i = 0; i < n; i++)
         if (sse_conn_close(ids[i]) == SSE_OK)
             closed++;
-    reply("ok n=%u", closed);
+    ctl_reply("ok n=%u", closed);
 }
 
 static void command(char *line)
@@ -214,63 +200,63 @@ static void command(char *line)
          tok = strtok_r(NULL, " \t\r\n", &save))
         argv[argc++] = tok;
     if (argc == 0) {
-        reply("err empty");
+        ctl_reply("err empty");
         return;
     }
     if (strcmp(argv[0], "publish") == 0) {
         if (parse_long(argv[1], &v) != 0) {
-            reply("err usage: publish N [EVENT]");
+            ctl_reply("err usage: publish N [EVENT]");
             return;
         }
         publish_n(SSE_CHANNEL_ALL, argv[2] ? argv[2] : "message", v);
     } else if (strcmp(argv[0], "publish_ch") == 0) {
         int ch;
         if (argv[1] == NULL || parse_long(argv[2], &v) != 0) {
-            reply("err usage: publish_ch NAME N");
+            ctl_reply("err usage: publish_ch NAME N");
             return;
         }
         ch = sse_channel(argv[1]);
         if (ch < 0) {
-            reply("err channel %s: %s", argv[1], sse_strerror(ch));
+            ctl_reply("err channel %s: %s", argv[1], sse_strerror(ch));
             return;
         }
         publish_n(ch, argv[1], v);
     } else if (strcmp(argv[0], "stop") == 0) {
         r = sse_server_stop();
         if (r == SSE_OK)
-            reply("ok");
+            ctl_reply("ok");
         else
-            reply("err stop %s", sse_strerror(r));
+            ctl_reply("err stop %s", sse_strerror(r));
     } else if (strcmp(argv[0], "start") == 0) {
         if (argv[1]) {
             if (parse_long(argv[1], &v) != 0 || v < 0) {
-                reply("err usage: start [RETRY_MS]");
+                ctl_reply("err usage: start [RETRY_MS]");
                 return;
             }
             cfg.retry_ms = (uint32_t)v;
         }
         r = sse_server_start(&cfg);
         if (r == SSE_OK)
-            reply("ok");
+            ctl_reply("ok");
         else
-            reply("err start %s", sse_strerror(r));
+            ctl_reply("err start %s", sse_strerror(r));
     } else if (strcmp(argv[0], "kick") == 0) {
         do_kick();
     } else if (strcmp(argv[0], "refuse") == 0) {
         if (parse_long(argv[1], &v) != 0 || v < 0 || v > 999) {
-            reply("err usage: refuse STATUS");
+            ctl_reply("err usage: refuse STATUS");
             return;
         }
         pthread_mutex_lock(&lock);
         refuse_status = (int)v;
         pthread_mutex_unlock(&lock);
-        reply("ok");
+        ctl_reply("ok");
     } else if (strcmp(argv[0], "log") == 0) {
         do_log();
     } else if (strcmp(argv[0], "stats") == 0) {
         sse_stats_t st;
         sse_server_stats(&st);
-        reply("ok streams=%u active=%u last_id=%llu oldest_id=%llu "
+        ctl_reply("ok streams=%u active=%u last_id=%llu oldest_id=%llu "
               "tls_failures=%llu auth_failures=%llu",
               st.streams, st.active, (unsigned long long)st.last_id,
               (unsigned long long)st.oldest_id,
@@ -278,10 +264,10 @@ static void command(char *line)
               (unsigned long long)st.auth_failures);
     } else if (strcmp(argv[0], "quit") == 0) {
         sse_server_stop();
-        reply("ok");
+        ctl_reply("ok");
         exit(0);
     } else {
-        reply("err unknown command %s", argv[0]);
+        ctl_reply("err unknown command %s", argv[0]);
     }
 }
 
@@ -345,14 +331,14 @@ int main(int argc, char **argv)
             why = " (--cert/--key: this build has no CONFIG_SSE_TLS; use "
                   "configs/posix_tls_defconfig)";
 #endif
-        reply("err start %s%s", sse_strerror(r), why);
+        ctl_reply("err start %s%s", sse_strerror(r), why);
         fprintf(stderr, "sse_e2e_server: cannot start %s on 127.0.0.1:%u: %s%s\n",
                 cfg.tls ? "https" : "http", (unsigned)cfg.port, sse_strerror(r),
                 why);
         return 1;
     }
     cfg.port = sse_server_port(); /* "start" after "stop" binds the same port */
-    reply("ready port=%u%s", (unsigned)cfg.port, cfg.tls ? " tls=1" : "");
+    ctl_reply("ready port=%u%s", (unsigned)cfg.port, cfg.tls ? " tls=1" : "");
 
     while (fgets(line, sizeof line, stdin) != NULL)
         command(line);

@@ -20,8 +20,9 @@ fuzz-build:
 # SAN (fuzzer-no-link); only the link adds libFuzzer's main.
 FUZZ_DIR := $(BUILD)/tests/fuzz
 fuzz-bins: $(FUZZ_TARGETS:%=$(BIN)/%)
-$(BIN)/fuzz_http: $(FUZZ_DIR)/fuzz_http.o $(FUZZ_DIR)/fuzz_props.o $(LIB)
-$(BIN)/fuzz_event: $(FUZZ_DIR)/fuzz_event.o $(FUZZ_DIR)/fuzz_props.o $(LIB)
+FUZZ_PROPS := $(FUZZ_DIR)/fuzz_props.o $(BUILD)/tests/ref_text.o $(BUILD)/tests/enc_frames.o
+$(BIN)/fuzz_http: $(FUZZ_DIR)/fuzz_http.o $(FUZZ_PROPS) $(LIB)
+$(BIN)/fuzz_event: $(FUZZ_DIR)/fuzz_event.o $(FUZZ_PROPS) $(LIB)
 $(BIN)/fuzz_conn: $(FUZZ_DIR)/fuzz_conn.o $(FUZZ_DIR)/fuzz_net.o $(LIB)
 $(BIN)/fuzz_ring: $(FUZZ_DIR)/fuzz_ring.o   # holds its own small ring
 $(FUZZ_TARGETS:%=$(BIN)/%):

@@ -7,6 +7,8 @@
 #include "ssedge/sse_http.h"
 #include "ssedge/sse_event.h"
 #include "fuzz_props.h"
+#include "../ref_text.h" /* the independent UTF-8 check and line joining */
+#include "../enc_frames.h"
 
 /* Every input is copied into a buffer of exactly its size, so ASan flags a
  * read one byte past it (the caller's buffer may be larger). */
@@ -256,60 +258,6 @@ out:
 
 /* ---- SSE framer ---------------------------------------------------------------- */
 
-/* An independent UTF-8 check that decodes (the library's narrows ranges). */
-static int ref_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        uint32_t cp;
-        size_t len, k;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-/* s with every CRLF, CR and LF made one LF: what a browser's lines join to. */
-static size_t normalize(const char *s, size_t n, char *out)
-{
-    size_t i, o = 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\r') {
-            out[o++] = '\n';
-            if (i + 1 < n && s[i + 1] == '\n')
-                i++;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    return o;
-}
-
 static int has_crlf(const char *s)
 {
     return strchr(s, '\r') != NULL || strchr(s, '\n') != NULL;
@@ -393,21 +341,6 @@ static const char *event_reads_back(const char *o, size_t len, const sse_event_t
 
 /* Size query, exact buffer, one byte short: the contract of sse_event.h.
  * On success *out holds the frame (caller frees). */
-typedef int (*enc_fn)(char *buf, size_t cap, const void *arg, size_t *need);
-
-static int enc_event(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_encode(buf, cap, arg, need);
-}
-static int enc_comment(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_comment(buf, cap, arg, need);
-}
-static int enc_retry(char *buf, size_t cap, const void *arg, size_t *need)
-{
-    return sse_event_retry(buf, cap, *(const uint32_t *)arg, need);
-}
-
 static const char *encode_exact(enc_fn fn, const void *arg, int want_ok, char **out,
                                 size_t *out_len)
 {
@@ -491,7 +424,7 @@ const char *fz_event_check(const uint8_t *d, size_t n)
     norm = malloc(dlen + 1);
     if (!data || !norm)
         abort();
-    norm_len = normalize(data, dlen, norm);
+    norm_len = ref_normalize(data, dlen, norm);
 
     memset(&ev, 0, sizeof ev);
     ev.event = flags & 1 ? name : NULL;
@@ -503,8 +436,8 @@ const char *fz_event_check(const uint8_t *d, size_t n)
     ev.data = flags & 16 ? data : NULL;
     ev.data_len = dlen;
 
-    if (sse_utf8_valid(data, dlen) != ref_utf8((const unsigned char *)data, dlen) ||
-        sse_utf8_valid(name, strlen(name)) != ref_utf8((const unsigned char *)name, strlen(name))) {
+    if (sse_utf8_valid(data, dlen) != ref_utf8_valid((const unsigned char *)data, dlen) ||
+        sse_utf8_valid(name, strlen(name)) != ref_utf8_valid((const unsigned char *)name, strlen(name))) {
         why = "utf8: library and reference disagree";
         goto out;
     }
@@ -517,11 +450,11 @@ const char *fz_event_check(const uint8_t *d, size_t n)
     valid = (ev.event || ev.id || ev.has_id_num || ev.has_retry || ev.data) &&
             !(ev.id && ev.has_id_num);
     if (ev.event && (!ev.event[0] || has_crlf(ev.event) ||
-                     !ref_utf8((const unsigned char *)ev.event, strlen(ev.event))))
+                     !ref_utf8_valid((const unsigned char *)ev.event, strlen(ev.event))))
         valid = 0;
-    if (ev.id && (has_crlf(ev.id) || !ref_utf8((const unsigned char *)ev.id, strlen(ev.id))))
+    if (ev.id && (has_crlf(ev.id) || !ref_utf8_valid((const unsigned char *)ev.id, strlen(ev.id))))
         valid = 0;
-    if (ev.data && !ref_utf8((const unsigned char *)data, dlen))
+    if (ev.data && !ref_utf8_valid((const unsigned char *)data, dlen))
         valid = 0;
     if ((why = encode_exact(enc_event, &ev, valid, &out, &out_len)) != NULL)
         goto out;
@@ -539,7 +472,7 @@ const char *fz_event_check(const uint8_t *d, size_t n)
             if (out_len != 3 || memcmp(out, ":\n\n", 3) != 0)
                 why = "comment: empty text not \":\\n\\n\"";
         } else {
-            tl = normalize(text, tl, norm);
+            tl = ref_normalize(text, tl, norm);
             why = memchr(out, '\r', out_len) ? "comment: output holds a CR"
                                               : lines_are(out, out_len, ": ", norm, tl);
         }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Each check runs one input and returns NULL when every property holds,
  * else a constant text naming the one that broke: a fuzzer aborts on it,
@@ -24,6 +26,18 @@ const char *fz_event_check(const uint8_t *d, size_t n);
 int fz_conn_start(void);          /* 0 or an SSE_ERR_* */
 void fz_conn_stop(void);
 const char *fz_conn_check(const uint8_t *d, size_t n);
+
+/* A libFuzzer target's verdict on one input: a broken property (why not
+ * NULL) is named on stderr and aborts, a crash libFuzzer keeps the input
+ * of. Returns 0, what LLVMFuzzerTestOneInput returns. */
+static inline int fz_hold(const char *target, const char *why)
+{
+    if (why) {
+        fprintf(stderr, "%s: property broken: %s\n", target, why);
+        abort();
+    }
+    return 0;
+}
 
 /* The limits the server parses requests with. */
 #define FZ_MAX_LINE  CONFIG_SSE_HTTP_MAX_REQUEST_LINE

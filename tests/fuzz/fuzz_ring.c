@@ -7,13 +7,17 @@
 #include <string.h>
 
 /* A small ring wraps and evicts within a few ops; the ring is compiled in
- * here with these sizes (the library's copy keeps the configured ones). */
+ * here with these sizes (the library's copy keeps the configured ones). A
+ * POST /publish body is one event, so its limit comes down with the event's
+ * (sse_opt.h refuses a larger one). */
 #undef CONFIG_SSE_RING_BYTES
 #undef CONFIG_SSE_RING_EVENTS
 #undef CONFIG_SSE_MAX_EVENT_BYTES
+#undef CONFIG_SSE_PUBLISH_BODY_MAX
 #define CONFIG_SSE_RING_BYTES      1024
 #define CONFIG_SSE_RING_EVENTS     16
 #define CONFIG_SSE_MAX_EVENT_BYTES 512
+#define CONFIG_SSE_PUBLISH_BODY_MAX 512
 #include "sse_ring.c"
 
 #define MAX_OPS  4096   /* ids issued per input at most */

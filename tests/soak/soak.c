@@ -54,16 +54,23 @@ enum { RUN, PAUSE, DONE };
 static int phase; /* atomic */
 
 static au_srv_t srv;
-static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned rate = 500, slots = 48;
+
+/* A client's counters, one list (type, name): declared in struct client,
+ * summed per kind and over all clients by add_counts(). */
+#define CLIENT_COUNTERS(X) \
+    X(uint64_t, events) X(uint64_t, lost) X(uint64_t, dups) X(uint64_t, bad_data) \
+    X(uint64_t, evicted) X(uint64_t, chosen_skip) X(unsigned, conns) X(unsigned, resume_in) \
+    X(unsigned, resume_out) X(unsigned, fresh) X(unsigned, overloads) \
+    X(unsigned, server_closes) X(unsigned, rsts)
+#define COUNTER_FIELD(type, name) type name;
 
 struct client {
     enum kind kind;
     int       idx;
     uint64_t  rng;
     uint64_t  last_id;
-    uint64_t  events, lost, dups, bad_data, evicted, chosen_skip;
-    unsigned  conns, resume_in, resume_out, fresh, overloads, server_closes, rsts;
+    CLIENT_COUNTERS(COUNTER_FIELD)
     pthread_t th;
 };
 
@@ -84,19 +91,15 @@ static long rnd_between(uint64_t *s, long lo, long hi)
 
 static long long srv_get(const char *cmd, const char *key)
 {
-    long long v;
-    pthread_mutex_lock(&srv_lock);
-    v = au_kv(au_srv_cmd(&srv, "%s", cmd), key);
-    pthread_mutex_unlock(&srv_lock);
-    return v;
+    return au_srv_get(&srv, cmd, key);
 }
 
 /* Sleep ms unless the phase leaves RUN first. */
 static void nap(long ms)
 {
-    long end = au_now_ms() + ms;
-    while (get_phase() == RUN && au_now_ms() < end)
-        au_sleep_ms(end - au_now_ms() < 20 ? end - au_now_ms() : 20);
+    long end = now_ms() + ms;
+    while (get_phase() == RUN && now_ms() < end)
+        sleep_ms(end - now_ms() < 20 ? end - now_ms() : 20);
 }
 
 /* One connection of a client, from connect to close. */
@@ -140,13 +143,13 @@ static void one_connection(struct client *c, au_sse_t *s)
     au_sse_init(s, fd, last);
     if (c->kind == SLOW)
         s->chunk = 1024; /* with the naps below: about 25 KB/s */
-    until = c->kind == CHURN ? au_now_ms() + rnd_between(&c->rng, 300, 4000) : -1;
-    next_stall = au_now_ms() + rnd_between(&c->rng, 2000, 8000);
-    while (get_phase() == RUN && !s->eof && (until < 0 || au_now_ms() < until)) {
+    until = c->kind == CHURN ? now_ms() + rnd_between(&c->rng, 300, 4000) : -1;
+    next_stall = now_ms() + rnd_between(&c->rng, 2000, 8000);
+    while (get_phase() == RUN && !s->eof && (until < 0 || now_ms() < until)) {
         if (c->kind == SLOW) {
-            if (au_now_ms() >= next_stall) {
+            if (now_ms() >= next_stall) {
                 nap(rnd_between(&c->rng, 1000, 3000));
-                next_stall = au_now_ms() + rnd_between(&c->rng, 2000, 8000);
+                next_stall = now_ms() + rnd_between(&c->rng, 2000, 8000);
             }
             au_sse_poll(s, 50);
             nap(rnd_between(&c->rng, 5, 40));
@@ -205,7 +208,7 @@ static void *client_main(void *arg)
         return NULL;
     while ((p = get_phase()) != DONE) {
         if (p == PAUSE) {
-            au_sleep_ms(20);
+            sleep_ms(20);
             continue;
         }
         one_connection(c, s);
@@ -225,7 +228,7 @@ static void flood_once(void)
     static const char req[] =
         "GET /events HTTP/1.1\r\nHost: flood\r\nAccept: text/event-stream\r\n\r\n";
     unsigned n = slots + 16, i;
-    uint64_t r = (uint64_t)au_now_ms() | 1;
+    uint64_t r = (uint64_t)now_ms() | 1;
     if (n > MAXF)
         n = MAXF;
     for (i = 0; i < n; i++) {
@@ -249,7 +252,7 @@ static void flood_once(void)
             flood_other++;
         free(resp);
     }
-    au_sleep_ms(500);
+    sleep_ms(500);
     for (i = 0; i < n; i++) {
         if (fds[i] < 0)
             continue;
@@ -268,14 +271,14 @@ static long flood_period_ms = 15000, first_flood_ms = 2500;
  * measurement, then one per period. */
 static void *flood_main(void *unused)
 {
-    long next = au_now_ms() + first_flood_ms;
+    long next = now_ms() + first_flood_ms;
     (void)unused;
     while (get_phase() != DONE) {
-        if (get_phase() == RUN && au_now_ms() >= next) {
+        if (get_phase() == RUN && now_ms() >= next) {
             flood_once();
-            next = au_now_ms() + flood_period_ms;
+            next = now_ms() + flood_period_ms;
         }
-        au_sleep_ms(50);
+        sleep_ms(50);
     }
     return NULL;
 }
@@ -294,12 +297,12 @@ struct usage {
  * the figures. want_threads > 0: wait for that count instead. */
 static int quiesce(struct usage *u, long long want_threads)
 {
-    long end = au_now_ms() + 10000;
+    long end = now_ms() + 10000;
     long long prev = -1;
     int stable = 0;
-    while (srv_get("stats", "active") != 0 && au_now_ms() < end)
-        au_sleep_ms(20);
-    while (au_now_ms() < end) {
+    while (srv_get("stats", "active") != 0 && now_ms() < end)
+        sleep_ms(20);
+    while (now_ms() < end) {
         long long t = srv_get("proc", "threads");
         if (want_threads > 0 ? t == want_threads : t == prev)
             stable++;
@@ -308,53 +311,61 @@ static int quiesce(struct usage *u, long long want_threads)
         prev = t;
         if (stable >= 3)
             break;
-        au_sleep_ms(100);
+        sleep_ms(100);
     }
-    pthread_mutex_lock(&srv_lock);
+    pthread_mutex_lock(&srv.lock);
     {
         const char *l = au_srv_cmd(&srv, "proc");
         u->threads = au_kv(l, "threads");
         u->fds = au_kv(l, "fds");
         u->rss_kb = au_kv(l, "rss_kb");
     }
-    pthread_mutex_unlock(&srv_lock);
+    pthread_mutex_unlock(&srv.lock);
     return srv_get("stats", "active") == 0;
+}
+
+/* Add c's counters to *to. */
+static void add_counts(struct client *to, const struct client *c)
+{
+#define ADD_COUNTER(type, name) to->name += c->name;
+    CLIENT_COUNTERS(ADD_COUNTER)
+#undef ADD_COUNTER
 }
 
 int main(int argc, char **argv)
 {
     const char *server = NULL, *log = NULL;
     unsigned seconds = 60, nsteady = 6, nchurn = 20, nslow = 4, n, i;
-    uint64_t seed = (uint64_t)au_now_ms();
+    uint64_t seed = (uint64_t)now_ms();
     struct client *cl;
     pthread_t fl;
     struct usage u0, u1;
     long warm_ms, t0, t_main;
     long long pub0, pub1, skipped, first_id, window;
-    char slots_s[16], ret_s[16], oret_s[16];
 
     for (i = 1; i + 1 < (unsigned)argc; i += 2) {
-        unsigned long v = strtoul(argv[i + 1], NULL, 10);
-        if (strcmp(argv[i], "--server") == 0)
+        /* The options that take a count. */
+        const struct {
+            const char *name;
+            unsigned   *to;
+        } counts[] = {
+            { "--seconds", &seconds }, { "--steady", &nsteady }, { "--churn", &nchurn },
+            { "--slow", &nslow }, { "--slots", &slots }, { "--rate", &rate },
+        };
+        size_t k = 0;
+        if (strcmp(argv[i], "--server") == 0) {
             server = argv[i + 1];
-        else if (strcmp(argv[i], "--server-log") == 0)
+        } else if (strcmp(argv[i], "--server-log") == 0) {
             log = argv[i + 1];
-        else if (strcmp(argv[i], "--seconds") == 0)
-            seconds = (unsigned)v;
-        else if (strcmp(argv[i], "--steady") == 0)
-            nsteady = (unsigned)v;
-        else if (strcmp(argv[i], "--churn") == 0)
-            nchurn = (unsigned)v;
-        else if (strcmp(argv[i], "--slow") == 0)
-            nslow = (unsigned)v;
-        else if (strcmp(argv[i], "--slots") == 0)
-            slots = (unsigned)v;
-        else if (strcmp(argv[i], "--rate") == 0)
-            rate = (unsigned)v;
-        else if (strcmp(argv[i], "--seed") == 0)
+        } else if (strcmp(argv[i], "--seed") == 0) {
             seed = strtoull(argv[i + 1], NULL, 10);
-        else
-            break;
+        } else {
+            while (k < sizeof counts / sizeof counts[0] && strcmp(argv[i], counts[k].name) != 0)
+                k++;
+            if (k == sizeof counts / sizeof counts[0])
+                break;
+            *counts[k].to = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        }
     }
     n = nsteady + nchurn + nslow;
     if (!server || i != (unsigned)argc || seconds < 5 || rate < 10 || slots < 4 ||
@@ -365,15 +376,15 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    snprintf(slots_s, sizeof slots_s, "%u", slots);
-    snprintf(ret_s, sizeof ret_s, "%d", RETRY_MS);
-    snprintf(oret_s, sizeof oret_s, "%d", OVERLOAD_RETRY_MS);
     {
-        char *args[] = { (char *)server, "--slots", slots_s, "--header-timeout-ms", "2000",
-                         "--send-timeout-ms", "2000", "--idle-check-ms", "200",
-                         "--heartbeat-ms", "1000", "--retry-ms", ret_s,
-                         "--overload-retry-ms", oret_s, NULL };
-        if (!check(au_srv_start(&srv, args, log) == 0, "server starts (%u slots)", slots)) {
+        const au_opt_t opts[] = {
+            { "--slots", (long)slots }, { "--header-timeout-ms", 2000 },
+            { "--send-timeout-ms", 2000 }, { "--idle-check-ms", 200 },
+            { "--heartbeat-ms", 1000 }, { "--retry-ms", RETRY_MS },
+            { "--overload-retry-ms", OVERLOAD_RETRY_MS },
+        };
+        if (!check(au_srv_start(&srv, server, opts, sizeof opts / sizeof opts[0], log) == 0,
+                   "server starts (%u slots)", slots)) {
             printf("soak: %d passed, %d failed\n", au_passed, au_failed);
             return 1;
         }
@@ -392,9 +403,9 @@ int main(int argc, char **argv)
            slots + 16, flood_period_ms / 1000, (unsigned long long)seed);
     fflush(stdout);
 
-    pthread_mutex_lock(&srv_lock);
+    pthread_mutex_lock(&srv.lock);
     au_srv_cmd(&srv, "rate %u %d", rate, EVENT_SIZE);
-    pthread_mutex_unlock(&srv_lock);
+    pthread_mutex_unlock(&srv.lock);
     cl = calloc(n, sizeof *cl);
     for (i = 0; i < n; i++) {
         cl[i].kind = i < nsteady ? STEADY : i < nsteady + nchurn ? CHURN : SLOW;
@@ -405,17 +416,17 @@ int main(int argc, char **argv)
     first_flood_ms = warm_ms / 2;
     pthread_create(&fl, NULL, flood_main, NULL);
 
-    t0 = au_now_ms();
-    while (au_now_ms() - t0 < warm_ms)
-        au_sleep_ms(50);
+    t0 = now_ms();
+    while (now_ms() - t0 < warm_ms)
+        sleep_ms(50);
     __atomic_store_n(&phase, PAUSE, __ATOMIC_RELEASE);
     check(quiesce(&u0, 0), "warm-up: every client left, no slot held");
     pub0 = srv_get("stats", "published");
 
     __atomic_store_n(&phase, RUN, __ATOMIC_RELEASE);
-    t_main = au_now_ms();
-    while (au_now_ms() - t_main < (long)seconds * 1000L) {
-        au_sleep_ms(200);
+    t_main = now_ms();
+    while (now_ms() - t_main < (long)seconds * 1000L) {
+        sleep_ms(200);
         if (kill(srv.pid, 0) != 0)
             break;
     }
@@ -432,44 +443,27 @@ int main(int argc, char **argv)
     pthread_join(fl, NULL);
 
     {
-        struct client t[3];
-        uint64_t ev = 0, lost = 0, dups = 0, bad = 0, evicted = 0, skip = 0;
-        unsigned conns = 0, rin = 0, rout = 0, fresh = 0, ovl = 0, sc = 0, rsts = 0;
+        struct client t[3], all; /* per kind, and every client */
+        unsigned silent[3] = { 0, 0, 0 }; /* clients of a kind that got nothing */
         int k;
         memset(t, 0, sizeof t);
+        memset(&all, 0, sizeof all);
         for (i = 0; i < n; i++) {
-            struct client *c = &cl[i];
-            struct client *a = &t[c->kind];
-            a->events += c->events;
-            a->lost += c->lost;
-            a->dups += c->dups;
-            a->server_closes += c->server_closes;
-            a->conns += c->conns;
-            if (c->events == 0)
-                a->idx++; /* clients of that kind that got nothing */
-            ev += c->events;
-            lost += c->lost;
-            dups += c->dups;
-            bad += c->bad_data;
-            evicted += c->evicted;
-            skip += c->chosen_skip;
-            conns += c->conns;
-            rin += c->resume_in;
-            rout += c->resume_out;
-            fresh += c->fresh;
-            ovl += c->overloads;
-            sc += c->server_closes;
-            rsts += c->rsts;
+            add_counts(&t[cl[i].kind], &cl[i]);
+            add_counts(&all, &cl[i]);
+            if (cl[i].events == 0)
+                silent[cl[i].kind]++;
         }
         printf("# events: published %lld in the run (%lld in all, %lld skipped by a late "
                "publisher), delivered %llu over %u connections (%u ended by RST)\n",
-               pub1 - pub0, pub1, skipped, (unsigned long long)ev, conns, rsts);
+               pub1 - pub0, pub1, skipped, (unsigned long long)all.events, all.conns, all.rsts);
         printf("# resumes with Last-Event-ID: %u within the ring window, %u beyond it (%llu "
                "events evicted before they came back); %u reconnects without it (%llu events "
                "skipped by choice); %u overload answers; %u streams closed by the server "
                "(ring window at the end: %lld events, %.1f s)\n",
-               rin, rout, (unsigned long long)evicted, fresh, (unsigned long long)skip, ovl,
-               sc, window, (double)window / rate);
+               all.resume_in, all.resume_out, (unsigned long long)all.evicted, all.fresh,
+               (unsigned long long)all.chosen_skip, all.overloads, all.server_closes, window,
+               (double)window / rate);
         for (k = 0; k < 3; k++)
             printf("#   %-8s: %llu events, %u connections, %u closed by the server, "
                    "%llu lost, %llu dup\n", kind_name[k], (unsigned long long)t[k].events,
@@ -483,20 +477,21 @@ int main(int argc, char **argv)
                u1.fds, u1.fds - u0.fds);
         printf("# figures: duration %u s, clients %u, events delivered %llu, lost %llu, "
                "dups %llu, RSS %lld->%lld KiB, threads %lld->%lld, fds %lld->%lld\n",
-               seconds, n, (unsigned long long)ev, (unsigned long long)lost,
-               (unsigned long long)dups, u0.rss_kb, u1.rss_kb, u0.threads, u1.threads, u0.fds,
+               seconds, n, (unsigned long long)all.events, (unsigned long long)all.lost,
+               (unsigned long long)all.dups, u0.rss_kb, u1.rss_kb, u0.threads, u1.threads, u0.fds,
                u1.fds);
 
         for (k = 0; k < 3; k++)
             if ((k == STEADY ? nsteady : k == CHURN ? nchurn : nslow) > 0)
-                check(t[k].idx == 0, "every %s client received events (%llu)", kind_name[k],
+                check(silent[k] == 0, "every %s client received events (%llu)", kind_name[k],
                       (unsigned long long)t[k].events);
-        check(rin > 0, "clients resumed with Last-Event-ID within the window (%u)", rin);
-        check(lost == 0, "events lost by clients within the ring window: %llu",
-              (unsigned long long)lost);
-        check(dups == 0, "duplicate events: %llu", (unsigned long long)dups);
-        check(bad == 0, "events whose data did not match their id: %llu",
-              (unsigned long long)bad);
+        check(all.resume_in > 0, "clients resumed with Last-Event-ID within the window (%u)",
+              all.resume_in);
+        check(all.lost == 0, "events lost by clients within the ring window: %llu",
+              (unsigned long long)all.lost);
+        check(all.dups == 0, "duplicate events: %llu", (unsigned long long)all.dups);
+        check(all.bad_data == 0, "events whose data did not match their id: %llu",
+              (unsigned long long)all.bad_data);
         check(t[STEADY].server_closes == 0, "steady readers never closed by the server (%u)",
               t[STEADY].server_closes);
         check(floods > 0 && flood_overload > 0,

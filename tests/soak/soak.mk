@@ -6,7 +6,7 @@ SOAK_SECONDS ?= 60
 SOAK_OBJS := $(BUILD)/tests/soak/soak.o
 -include $(SOAK_OBJS:.o=.d)
 
-$(BIN)/sse_soak: $(BUILD)/tests/soak/soak.o $(BUILD)/tests/attack/attack_util.o
+$(BIN)/sse_soak: $(BUILD)/tests/soak/soak.o $(AU_CLIENT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
