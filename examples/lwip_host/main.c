@@ -28,21 +28,14 @@
 #include "../common/serve.h"
 #include "../common/uplink.h"
 
-/* As in port/lwip: lwIP and board headers may trip -Wundef/-Wshadow. */
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wundef"
-#pragma GCC diagnostic ignored "-Wshadow"
-#endif
+/* Debian's hosted lwIP: its headers are -Wundef/-Wshadow clean (a board's
+ * may not be: port/lwip/ guards them). */
 #include "lwip/opt.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
 #include "lwip/netif.h"
 #include "lwip/ip_addr.h"
 #include "netif/tapif.h"
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 static uint32_t interval_ms = 1000;
 static int conn_timer = 1;

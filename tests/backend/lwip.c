@@ -25,11 +25,8 @@
 #include "backend.h"
 #include "sse_arch.h" /* sse_port_lwip_set_random */
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wundef"
-#pragma GCC diagnostic ignored "-Wshadow"
-#endif
+/* Debian's hosted lwIP: its headers are -Wundef/-Wshadow clean (a board's
+ * may not be: port/lwip/ guards them). */
 #include "lwip/opt.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
@@ -37,9 +34,6 @@
 #include "lwip/ip_addr.h"
 #include "lwip/mld6.h"
 #include "netif/tapif.h"
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 #define SSE_LWIP_HOST_MTU 576 /* see above: not a board setting */
 
