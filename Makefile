@@ -171,7 +171,7 @@ $(BIN)/sse_bench_server: $(BUILD)/bench/sse_bench_server.o $(BACKEND_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LWIP_LIBS) $(LDLIBS)
 
-$(BIN)/sse_bench_client: $(BENCH_CLIENT_OBJS)
+$(BIN)/sse_bench_client: $(BENCH_CLIENT_OBJS) $(BUILD)/tests/host_util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 

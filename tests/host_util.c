@@ -26,7 +26,7 @@ void sleep_ms(long ms)
         ;
 }
 
-static int count_dir(const char *path)
+int count_dir(const char *path)
 {
     DIR *d = opendir(path);
     struct dirent *e;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Host helpers every test program shares (the CUnit runner, the attack and
- * soak clients, the attack and e2e servers): a monotonic clock and naps,
+ * soak clients, the attack and e2e servers; the bench client's count_dir): a monotonic clock and naps,
  * this process's thread and descriptor counts, and the one-line replies of
  * the test servers' stdin control protocol. Plain libc, no ssedge. */
 #ifndef SSE_HOST_UTIL_H
@@ -8,6 +8,7 @@
 
 long now_ms(void);       /* monotonic, in ms */
 void sleep_ms(long ms);  /* whole naps (EINTR resumes); <= 0 returns at once */
+int  count_dir(const char *path); /* entries but . and .., -1 if unreadable */
 int  threads_now(void);  /* threads of this process */
 int  fds_now(void);      /* open descriptors of this process */
 

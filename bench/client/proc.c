@@ -2,7 +2,6 @@
 /* The bench client's view of the server from /proc (CPU, RSS, fds, the stalled stream's TCP state) and of its own CPU. */
 #define _GNU_SOURCE /* -std=c99 hides epoll, sockets, clock_gettime and /proc helpers */
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "../../tests/host_util.h" /* count_dir */
 
 static ll rss_kib_pid(long pid)
 {
@@ -77,21 +77,10 @@ static ll cpu_us_pid(long pid)
 static ll fds_pid(long pid)
 {
     char path[64];
-    DIR *d;
-    struct dirent *e;
-    long n = 0;
-
     if (pid <= 0)
         return -1;
     snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-    d = opendir(path);
-    if (d == NULL)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return count_dir(path);
 }
 
 /* The server is one process or several (nginx's worker and the publisher
