@@ -1,8 +1,21 @@
 #!/bin/sh
 # Installs the Debian packages ssedge needs; "check" only reports what is missing.
-# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e lwip bench rpi
+# Usage: scripts/deps.sh [check|install] [group...]
+#        scripts/deps.sh need WHAT group...   (one line naming what WHAT lacks,
+#                                              exit 1; no dpkg: says nothing)
+# groups: build test e2e lwip bench rpi fuzz
+# Only make run, test, bench and deps install (the Makefile); every other
+# target asks "need" or scripts/preflight.sh.
+# The pkgs_* groups are read through eval.
+# shellcheck disable=SC2034
 set -u
 mode=${1:-install}; shift 2>/dev/null || true
+what=""
+if [ "$mode" = need ]; then
+    what=${1:-this target}; shift 2>/dev/null || true
+    # Not Debian: nothing to ask; the build itself says what fails.
+    command -v dpkg-query >/dev/null 2>&1 || exit 0
+fi
 groups=${*:-build test}
 
 pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
@@ -13,6 +26,8 @@ pkgs_bench="procps libmbedtls-dev openssl libmicrohttpd-dev libcivetweb-dev ngin
 # Raspberry Pi cross builds run under qemu-user; the runner and TLS builds
 # link the target's CUnit and mbedTLS from Debian multiarch (the ":arch"
 # packages need dpkg --add-architecture first).
+# libFuzzer and the sanitizers (make fuzz).
+pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_rpi="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross
  libc6-dev-armhf-cross qemu-user libcunit1-dev:arm64 libcunit1-dev:armhf
  libmbedtls-dev:arm64 libmbedtls-dev:armhf"
@@ -41,6 +56,12 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
+if [ "$mode" = need ]; then
+    first=""
+    [ -n "$archs" ] && first=" (dpkg --add-architecture${archs} first)"
+    echo "ssedge: $what needs Debian packages that are missing: apt-get install${missing}${first}, or make deps" >&2
+    exit 1
+fi
 if [ "$mode" = check ]; then
     [ -n "$archs" ] && echo "missing dpkg architectures:$archs"
     echo "missing packages:$missing"
@@ -56,6 +77,7 @@ done
 # apt-get update may fail on one mirror index yet leave the main suite usable:
 # go on and let the install decide.
 $SUDO apt-get update -qq || echo "deps: apt-get update reported errors, trying install" >&2
+# shellcheck disable=SC2086 # $missing is a list of package names
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     -o DPkg::Lock::Timeout=600 $missing
 r=$?
