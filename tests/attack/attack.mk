@@ -10,13 +10,13 @@ ATTACK_OBJS := $(BUILD)/tests/attack/attack_server.o $(BUILD)/tests/attack/attac
                $(BUILD)/tests/attack/attack_util.o
 -include $(ATTACK_OBJS:.o=.d)
 
-$(BIN)/sse_attack_server: $(BUILD)/tests/attack/attack_server.o $(LIB)
+$(BIN)/sse_attack_server: $(BUILD)/tests/attack/attack_server.o $(LIB) $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
-$(BIN)/sse_attack: $(BUILD)/tests/attack/attack.o $(BUILD)/tests/attack/attack_util.o
+$(BIN)/sse_attack: $(BUILD)/tests/attack/attack.o $(BUILD)/tests/attack/attack_util.o $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
 .PHONY: attack
 attack: $(BIN)/sse_attack $(BIN)/sse_attack_server
