@@ -2,43 +2,42 @@
 # built from bench/ and bench/peers/ into $(BIN): the raw epoll floor,
 # libmicrohttpd, CivetWeb, and the publisher that feeds nginx + nchan
 # (bench/peers/nchan.sh starts nginx). Not part of `make all`: they need the
-# bench group of scripts/deps.sh, installed here on first use.
+# bench group of scripts/deps.sh (make bench installs it; here it is only
+# checked, and what is missing named).
 BENCH_PEERS := $(BIN)/sse_bench_floor $(BIN)/sse_bench_mhd $(BIN)/sse_bench_civetweb \
                $(BIN)/sse_bench_nchan_pub
-BENCH_DEPS_OK := $(BUILD)/.deps-bench-ok
 
-# Expanded when used, so pkg-config may be installed by $(BENCH_DEPS_OK) first.
+# Expanded when used: only the builds of the peers need pkg-config's answer.
 MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd)
 MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd)
 # Debian's libcivetweb-dev ships no pkg-config file.
 CIVETWEB_LIBS := -lcivetweb
 
-.PHONY: bench-peers
+.PHONY: bench-peers need-bench
 bench-peers: $(BENCH_PEERS)
 
-$(BENCH_DEPS_OK):
-	@scripts/deps.sh check bench >/dev/null || scripts/deps.sh install bench
-	@mkdir -p $(dir $@) && touch $@
+need-bench:
+	@scripts/deps.sh need "make bench-peers" bench
 
 BENCH_PEER_OBJS := $(BUILD)/bench/sse_bench_floor.o $(BUILD)/bench/peers/mhd_sse.o \
                    $(BUILD)/bench/peers/civetweb_sse.o $(BUILD)/bench/peers/nchan_pub.o
-$(BENCH_PEER_OBJS): | $(BENCH_DEPS_OK)
+$(BENCH_PEER_OBJS): | need-bench
 $(BUILD)/bench/peers/mhd_sse.o: CPPFLAGS += $(MHD_CFLAGS)
 
-$(BIN)/sse_bench_floor: $(BUILD)/bench/sse_bench_floor.o
+$(BIN)/sse_bench_floor: $(BUILD)/bench/sse_bench_floor.o $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
-$(BIN)/sse_bench_mhd: $(BUILD)/bench/peers/mhd_sse.o
+$(BIN)/sse_bench_mhd: $(BUILD)/bench/peers/mhd_sse.o $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(LDLIBS)
+	$(LINK) $(MHD_LIBS) $(LDLIBS)
 
-$(BIN)/sse_bench_civetweb: $(BUILD)/bench/peers/civetweb_sse.o
+$(BIN)/sse_bench_civetweb: $(BUILD)/bench/peers/civetweb_sse.o $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CIVETWEB_LIBS) $(LDLIBS)
+	$(LINK) $(CIVETWEB_LIBS) $(LDLIBS)
 
-$(BIN)/sse_bench_nchan_pub: $(BUILD)/bench/peers/nchan_pub.o
+$(BIN)/sse_bench_nchan_pub: $(BUILD)/bench/peers/nchan_pub.o $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
 -include $(BENCH_PEER_OBJS:.o=.d)

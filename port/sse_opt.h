@@ -111,6 +111,17 @@
 #ifndef CONFIG_SSE_AUTH_MIN_TOKEN_LEN
 #define CONFIG_SSE_AUTH_MIN_TOKEN_LEN 16
 #endif
+/* lwIP port: MEMP_NUM_NETCONN checked against the slots (Kconfig's
+ * SSE_LWIP_NETCONN_CHECK). Kconfig's header (SSE_KCONFIG) defines a bool
+ * only when it is set; a build without Kconfig checks unless its
+ * SSE_USER_CONFIG defines CONFIG_SSE_LWIP_NETCONN_CHECK 0. */
+#ifndef CONFIG_SSE_LWIP_NETCONN_CHECK
+#if defined(SSE_KCONFIG)
+#define CONFIG_SSE_LWIP_NETCONN_CHECK 0
+#else
+#define CONFIG_SSE_LWIP_NETCONN_CHECK 1
+#endif
+#endif
 #if defined(CONFIG_SSE_TLS)
 #ifndef CONFIG_SSE_TLS_HANDSHAKE_TIMEOUT_MS
 #define CONFIG_SSE_TLS_HANDSHAKE_TIMEOUT_MS 10000

@@ -1,8 +1,21 @@
 #!/bin/sh
 # Installs the Debian packages ssedge needs; "check" only reports what is missing.
-# Usage: scripts/deps.sh [check|install] [group...]   groups: build test e2e lwip bench rpi hub
+# Usage: scripts/deps.sh [check|install] [group...]
+#        scripts/deps.sh need WHAT group...   (one line naming what WHAT lacks,
+#                                              exit 1; no dpkg: says nothing)
+# groups: build test e2e lwip bench rpi hub fuzz
+# Only make run, test, bench and deps install (the Makefile); every other
+# target asks "need" or scripts/preflight.sh.
+# The pkgs_* groups are read through eval.
+# shellcheck disable=SC2034
 set -u
 mode=${1:-install}; shift 2>/dev/null || true
+what=""
+if [ "$mode" = need ]; then
+    what=${1:-this target}; shift 2>/dev/null || true
+    # Not Debian: nothing to ask; the build itself says what fails.
+    command -v dpkg-query >/dev/null 2>&1 || exit 0
+fi
 groups=${*:-build test}
 
 pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
@@ -11,6 +24,8 @@ pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"
 pkgs_bench="procps libmbedtls-dev openssl libmicrohttpd-dev libcivetweb-dev nginx libnginx-mod-nchan pkg-config"
 pkgs_hub="nginx libnginx-mod-nchan redis-server curl openssl"
+# libFuzzer and the sanitizers (make fuzz).
+pkgs_fuzz="clang libclang-rt-14-dev"
 # Raspberry Pi cross builds run under qemu-user; the runner and TLS builds
 # link the target's CUnit and mbedTLS from Debian multiarch (the ":arch"
 # packages need dpkg --add-architecture first).
@@ -42,6 +57,12 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
+if [ "$mode" = need ]; then
+    first=""
+    [ -n "$archs" ] && first=" (dpkg --add-architecture${archs} first)"
+    echo "ssedge: $what needs Debian packages that are missing: apt-get install${missing}${first}, or make deps" >&2
+    exit 1
+fi
 if [ "$mode" = check ]; then
     [ -n "$archs" ] && echo "missing dpkg architectures:$archs"
     echo "missing packages:$missing"
@@ -57,6 +78,7 @@ done
 # apt-get update may fail on one mirror index yet leave the main suite usable:
 # go on and let the install decide.
 $SUDO apt-get update -qq || echo "deps: apt-get update reported errors, trying install" >&2
+# shellcheck disable=SC2086 # $missing is a list of package names
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     -o DPkg::Lock::Timeout=600 $missing
 r=$?

@@ -2,13 +2,19 @@
 # make test: the one CUnit runner built and run over the POSIX port (gcc,
 # clang, ASan+UBSan, TSan, TLS) and over the lwIP port (gcc, ASan+UBSan),
 # the static checks, the Cortex-M4 build and the suites with real clients;
-# prints a closing "N passed, N failed" line.
+# prints a closing "N passed, N failed" line. Installs the package groups of
+# its later steps (scripts/deps.sh) unless NO_DEPS is set (make test NO_DEPS=1).
 set -u
 MAKE=${MAKE:-make}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 passed=0 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+# deps GROUP...: the Debian packages of these groups, installed if missing
+deps() {
+    [ -n "${NO_DEPS:-}" ] && return 0
+    scripts/deps.sh check "$@" >/dev/null || scripts/deps.sh install "$@"
+}
 
 # Count tests from a CUnit Run Summary ("tests  Total Ran Passed Failed ...").
 tally() {
@@ -18,6 +24,7 @@ tally() {
         failed=$((failed + 1))
         return
     fi
+    # shellcheck disable=SC2086 # the summary's fields
     set -- $line
     passed=$((passed + $4)); failed=$((failed + $5))
 }
@@ -81,11 +88,11 @@ VG="$VG --errors-for-leak-kinds=definite,indirect,possible"
 RUN="$VG" variant valgrind BUILD=build/gcc CC=gcc build/gcc/bin/sse_tests
 RUN="$VG" TEST_ARGS="-s tls -s server" variant tls-valgrind BUILD=build/tls \
         KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc build/tls/bin/sse_tests
-RUN= TEST_ARGS=
+RUN='' TEST_ARGS=''
 
 # The lwIP port: a host build on Debian's lwIP, served over a tap link in a
 # network namespace, and the Cortex-M4 cross build (compiles with -Werror).
-scripts/deps.sh check lwip >/dev/null || scripts/deps.sh install lwip
+deps lwip
 echo "=== lwip: build"
 if ! $MAKE -s BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config \
         DEFCONFIG=configs/lwip_host_defconfig CC=gcc all >"$log/lwip.build" 2>&1; then
@@ -97,23 +104,24 @@ else
 fi
 # The same runner, suites unchanged, over the lwIP port: ssedge serves
 # through lwIP's TCP on a tap link and the suites' clients are Linux sockets
-# in the same namespace (tests/lwip/netns.sh). Plain gcc and ASan+UBSan.
+# in the same namespace (tests/lwip/netns.sh). Plain gcc and ASan+UBSan. The
+# presets name Debian's hosted lwIP themselves (pkg-config, no MEMP_NUM_NETCONN
+# check against its header).
 LWIPSUITE="DEFCONFIG=configs/lwip_host_suite_defconfig"
-LWIPFLAGS="LWIP_CFLAGS=$(pkg-config --cflags lwip 2>/dev/null) -DSSE_LWIP_NO_NETCONN_CHECK"
 RUN="tests/lwip/netns.sh -t 300" \
 variant lwip-suite BUILD=build/lwip-suite KCONFIG_CONFIG=build/lwip-suite/.config \
-        $LWIPSUITE "$LWIPFLAGS" CC=gcc all
+        $LWIPSUITE CC=gcc all
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 RUN="tests/lwip/netns.sh -t 300" \
 variant lwip-asan BUILD=build/lwip-asan KCONFIG_CONFIG=build/lwip-asan/.config \
-        $LWIPSUITE "$LWIPFLAGS" CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+        $LWIPSUITE CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
         SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/lwip-asan/bin/sse_tests
 # https over lwIP: the tls and server suites on the lwIP TLS preset.
 RUN="tests/lwip/netns.sh -t 300" TEST_ARGS="-s tls -s server" \
 variant lwip-tls BUILD=build/lwip-tls KCONFIG_CONFIG=build/lwip-tls/.config \
-        DEFCONFIG=configs/lwip_host_tls_defconfig "$LWIPFLAGS" CC=gcc build/lwip-tls/bin/sse_tests
-RUN= TEST_ARGS= # dash may keep a function call's assignments
+        DEFCONFIG=configs/lwip_host_tls_defconfig CC=gcc build/lwip-tls/bin/sse_tests
+RUN='' TEST_ARGS='' # dash may keep a function call's assignments
 echo "=== cortex-m4: build and size"
 if scripts/size.sh configs/cortex_m4_lwip_defconfig >"$log/size.out" 2>&1; then
     grep -E '^static RAM|total' "$log/size.out"; passed=$((passed + 1))
@@ -123,7 +131,7 @@ fi
 
 # Real clients: headless Chromium and the eventsource package against the
 # gcc build, and curl through Debian's nginx.
-scripts/deps.sh check e2e >/dev/null || scripts/deps.sh install e2e
+deps e2e
 external() { # name, command...
     name=$1; shift
     echo "=== $name"
@@ -137,6 +145,7 @@ external() { # name, command...
         failed=$((failed + 1))
         return
     fi
+    # shellcheck disable=SC2086 # the summary's fields
     set -- $line
     passed=$((passed + $2)); failed=$((failed + $4))
     [ $rc -eq 0 ] || [ "$4" -gt 0 ] || failed=$((failed + 1))
@@ -146,7 +155,7 @@ $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_se
 external e2e   tests/e2e/run.sh build/gcc/bin build/tls/bin
 # A device's uplink to a hub: Debian's nginx + nchan, two nodes and Redis,
 # outages of each, over http and https (issue 13).
-scripts/deps.sh check hub >/dev/null || scripts/deps.sh install hub
+deps hub
 external hub   tests/hub/hub_test.sh build/gcc/bin build/tls/bin
 external nginx tests/proxy/nginx_test.sh build/gcc/bin
 external lwip  tests/lwip/lwip_host_test.sh build/lwip/bin
@@ -155,10 +164,13 @@ external hub-lwip tests/lwip/netns.sh -t 180 tests/hub/hub_lwip_test.sh build/lw
 # mutated requests, floods past the slots, resets, a stopped reader.
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/sse_attack build/gcc/bin/sse_attack_server >/dev/null
 external attack tests/attack/run.sh build/gcc/bin
-# Every preset builds (-Werror, its own toolchain) and round-trips
-# savedefconfig; make install + a program built through pkg-config.
-scripts/deps.sh check rpi >/dev/null || scripts/deps.sh install rpi
+# Every preset builds as it is (make O=dir NAME_defconfig && make O=dir,
+# -Werror, its own toolchain) and round-trips savedefconfig; one build folder
+# switched between toolchains, flags and configurations never mixes them;
+# make install + a program built through pkg-config.
+deps rpi
 external presets scripts/check-presets.sh
+external build tests/build/toolchain_test.sh
 external install tests/install/install_test.sh
 # The Raspberry Pi daemon on the host, then both Pi presets cross-built
 # (static) and run under qemu-user: the runner, TLS, streams, the daemon.

@@ -1,19 +1,18 @@
 #!/bin/sh
 # Flash and static RAM of ssedge's own objects for one defconfig preset,
 # built at CONFIG_SSE_MAX_CONNECTIONS=4 and =16 (everything else from the
-# preset), plus the thread stacks the OS allocates on top.
+# preset, its toolchain included: make toolchain shows it), plus the thread
+# stacks the OS allocates on top.
 #
 # Usage: scripts/size.sh [configs/X_defconfig]
-#   default configs/cortex_m4_lwip_defconfig. cortex_m* presets build with
-#   arm-none-eabi-gcc against port/lwip/target's lwipopts.h and arch/*.h,
-#   rpi_* with Debian's aarch64/armhf cross gcc; any other preset builds
-#   with the host cc and size. The last line ("summary: ...") feeds
-#   scripts/size-all.sh (make size-all).
-#   Overrides (environment): SSE_CC, SSE_SIZE, SSE_OPT, SSE_LWIP_CFLAGS.
-# lwIP is sized for each count as a board would be (-DSSE_LWIP_CONNECTIONS=N,
-# read by port/lwip/target/lwipopts.h). Debian's hosted lwIP has a fixed
-# 4-socket table, so for host lwIP presets the port's MEMP_NUM_NETCONN check
-# is turned off (-DSSE_LWIP_NO_NETCONN_CHECK): those sizes are ssedge's only.
+#   default configs/cortex_m4_lwip_defconfig. The last line ("summary: ...")
+#   feeds scripts/size-all.sh (make size-all).
+# lwIP is sized for each count as a board would be (EXTRA_CFLAGS=
+# -DSSE_LWIP_CONNECTIONS=N, read by port/lwip/target/lwipopts.h), so the
+# MEMP_NUM_NETCONN check holds at 16. Debian's hosted lwIP has a fixed
+# 4-socket table in its header (and opens more), so for host lwIP presets the
+# check is left off (CONFIG_SSE_LWIP_NETCONN_CHECK): those sizes are ssedge's
+# only.
 # Builds go to build/size/<preset>/cN/ through the Makefile's lib target.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -25,36 +24,8 @@ MAKE=${MAKE:-make}
 unset MAKEFLAGS MFLAGS MAKELEVEL
 TIMEOUT=""
 command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout 600"
-
-case $name in
-cortex_m*)
-    CC=${SSE_CC:-arm-none-eabi-gcc}
-    SIZE=${SSE_SIZE:-arm-none-eabi-size}
-    OPT=${SSE_OPT:--Os -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -ffunction-sections -fdata-sections}
-    # Target headers first: their lwipopts.h and arch/*.h win over Debian's.
-    LWIP_CFLAGS=${SSE_LWIP_CFLAGS:--Iport/lwip/target -I/usr/include/lwip}
-    ;;
-rpi_aarch64|rpi_armhf)
-    # The Pi's own compilers (Debian cross gcc), as the binaries ship.
-    [ "$name" = rpi_aarch64 ] && X=aarch64-linux-gnu- || X=arm-linux-gnueabihf-
-    CC=${SSE_CC:-${X}gcc}
-    SIZE=${SSE_SIZE:-${X}size}
-    OPT=${SSE_OPT:--O2}
-    LWIP_CFLAGS=""
-    ;;
-*)
-    CC=${SSE_CC:-cc}
-    SIZE=${SSE_SIZE:-size}
-    OPT=${SSE_OPT:--O2}
-    LWIP_CFLAGS=""
-    if grep -q '^CONFIG_SSE_PORT_LWIP=y' "$preset"; then
-        LWIP_CFLAGS=${SSE_LWIP_CFLAGS:-"$(pkg-config --cflags lwip 2>/dev/null) -DSSE_LWIP_NO_NETCONN_CHECK"}
-    fi
-    ;;
-esac
-for tool in "$CC" "$SIZE"; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "size.sh: $tool not found" >&2; exit 2; }
-done
+EXTRA=""
+grep -q '^CONFIG_SSE_PORT_LWIP=y' "$preset" && EXTRA=-DSSE_LWIP_CONNECTIONS=
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -66,18 +37,25 @@ build() {
     build=build/size/$name/c$n
     sed -e '/^CONFIG_SSE_MAX_CONNECTIONS=/d' \
         -e '/^# CONFIG_SSE_MAX_CONNECTIONS is not set/d' "$preset" >"$tmp/defconfig"
+    # Debian's hosted lwIP: no check against its header's 4 sockets.
+    grep -q '^CONFIG_SSE_LWIP_DIRS=y' "$preset" ||
+        sed -i '/^CONFIG_SSE_LWIP_NETCONN_CHECK=y/d' "$tmp/defconfig"
     echo "CONFIG_SSE_MAX_CONNECTIONS=$n" >>"$tmp/defconfig"
     mkdir -p "$build"
-    set -- BUILD="$build" KCONFIG_CONFIG="$build/.config" DEFCONFIG="$tmp/defconfig" \
-        CC="$CC" OPT="$OPT"
-    [ -n "$LWIP_CFLAGS" ] && set -- "$@" LWIP_CFLAGS="$LWIP_CFLAGS -DSSE_LWIP_CONNECTIONS=$n"
-    if ! { $TIMEOUT "$MAKE" -s "$@" defconfig &&
-           $TIMEOUT "$MAKE" -s -j"$(nproc 2>/dev/null || echo 2)" "$@" lib; } \
-           >"$tmp/build.log" 2>&1; then
+    set -- BUILD="$build" KCONFIG_CONFIG="$build/.config"
+    [ -n "$EXTRA" ] && set -- "$@" EXTRA_CFLAGS="$EXTRA$n"
+    if ! { $TIMEOUT "$MAKE" -s "$@" DEFCONFIG="$tmp/defconfig" defconfig &&
+           $TIMEOUT "$MAKE" -s -j"$(nproc 2>/dev/null || echo 2)" "$@" lib &&
+           "$MAKE" -s "$@" toolchain >"$tmp/toolchain"; } >"$tmp/build.log" 2>&1; then
         tail -40 "$tmp/build.log"
         echo "size.sh: build of $preset at $(basename "$build") failed" >&2
         exit 1
     fi
+    CC=$(sed -n 's/^CC=//p' "$tmp/toolchain")
+    SIZE=$(sed -n 's/^SIZE=//p' "$tmp/toolchain")
+    CFLAGS=$(sed -n 's/^CFLAGS=//p' "$tmp/toolchain")
+    LWIP_CFLAGS=$(sed -n 's/^LWIP_CFLAGS=//p' "$tmp/toolchain")
+    command -v "$SIZE" >/dev/null 2>&1 || { echo "size.sh: $SIZE not found" >&2; exit 2; }
 }
 
 cfg() { # symbol -> value from the last build's .config
@@ -107,9 +85,8 @@ table() {
 }
 
 echo "ssedge size: $preset"
-echo "  $CC $OPT${LWIP_CFLAGS:+ $LWIP_CFLAGS}"
-
 build 4
+echo "  $CC $CFLAGS${LWIP_CFLAGS:+ $LWIP_CFLAGS}"
 table 4
 ram4=$ram
 stack=$(cfg SSE_THREAD_STACK_SIZE)

@@ -9,9 +9,9 @@ $(BUILD)/examples/rpi-daemon/assets.c: $(RPI_WEB) scripts/embed.py
 	$(PYTHON) scripts/embed.py --name rpi_assets --out $@ $(RPI_WEB)
 
 $(BIN)/ssedge-rpi: $(BUILD)/examples/rpi-daemon/main.o \
-                   $(BUILD)/examples/rpi-daemon/assets.o $(LIB)
+                   $(BUILD)/examples/rpi-daemon/assets.o $(LIB) $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
 PROGS += $(BIN)/ssedge-rpi
 -include $(BUILD)/examples/rpi-daemon/main.d

@@ -68,9 +68,10 @@
  * size of lwIP's socket table (NUM_SOCKETS); a client arriving when every
  * slot is busy needs one more for the overload answer (else lwip_accept
  * fails with ENFILE and the client sees a reset, which a browser also
- * retries). Define SSE_LWIP_NO_NETCONN_CHECK for an lwIP whose socket table
- * is not bounded by MEMP_NUM_NETCONN. */
-#if defined(MEMP_NUM_NETCONN) && !defined(SSE_LWIP_NO_NETCONN_CHECK)
+ * retries). make reads the same value before compiling anything; Kconfig's
+ * SSE_LWIP_NETCONN_CHECK turns both off for an lwIP whose socket table is
+ * not bounded by MEMP_NUM_NETCONN (Debian's hosted one). */
+#if defined(MEMP_NUM_NETCONN) && CONFIG_SSE_LWIP_NETCONN_CHECK
 #if MEMP_NUM_NETCONN < CONFIG_SSE_MAX_CONNECTIONS + 1
 #error "MEMP_NUM_NETCONN must be at least CONFIG_SSE_MAX_CONNECTIONS + 1 (slots + listener): raise it in lwipopts.h or lower CONFIG_SSE_MAX_CONNECTIONS"
 #endif

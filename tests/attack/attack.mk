@@ -13,11 +13,12 @@ ATTACK_OBJS := $(BUILD)/tests/attack/attack_server.o $(BUILD)/tests/attack/attac
 # The attack client and the soak share the client helpers.
 AU_CLIENT_OBJS := $(BUILD)/tests/attack/attack_util.o $(BUILD)/tests/host_util.o
 
-$(BIN)/sse_attack_server: $(BUILD)/tests/attack/attack_server.o $(BUILD)/tests/host_util.o $(LIB)
-$(BIN)/sse_attack: $(BUILD)/tests/attack/attack.o $(AU_CLIENT_OBJS)
+$(BIN)/sse_attack_server: $(BUILD)/tests/attack/attack_server.o $(BUILD)/tests/host_util.o \
+                          $(LIB) $(LD_SIG)
+$(BIN)/sse_attack: $(BUILD)/tests/attack/attack.o $(AU_CLIENT_OBJS) $(LD_SIG)
 $(BIN)/sse_attack_server $(BIN)/sse_attack:
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
 .PHONY: attack
 attack: $(BIN)/sse_attack $(BIN)/sse_attack_server

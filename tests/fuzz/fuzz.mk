@@ -12,6 +12,7 @@ fuzz: fuzz-build
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-build:
+	@scripts/deps.sh need "make fuzz" fuzz
 	$(MAKE) BUILD=$(FUZZ_BUILD) KCONFIG_CONFIG=$(FUZZ_BUILD)/.config \
 	    DEFCONFIG=tests/fuzz/fuzz_defconfig CC=clang \
 	    OPT="-O1 -g -fno-omit-frame-pointer" SAN="$(FUZZ_SAN)" fuzz-bins
@@ -25,7 +26,7 @@ $(BIN)/fuzz_http: $(FUZZ_DIR)/fuzz_http.o $(FUZZ_PROPS) $(LIB)
 $(BIN)/fuzz_event: $(FUZZ_DIR)/fuzz_event.o $(FUZZ_PROPS) $(LIB)
 $(BIN)/fuzz_conn: $(FUZZ_DIR)/fuzz_conn.o $(FUZZ_DIR)/fuzz_net.o $(LIB)
 $(BIN)/fuzz_ring: $(FUZZ_DIR)/fuzz_ring.o   # holds its own small ring
-$(FUZZ_TARGETS:%=$(BIN)/%):
+$(FUZZ_TARGETS:%=$(BIN)/%): $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(LINK) -fsanitize=fuzzer $(LDLIBS)
 -include $(wildcard $(FUZZ_DIR)/*.d)

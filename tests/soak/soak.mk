@@ -6,9 +6,9 @@ SOAK_SECONDS ?= 60
 SOAK_OBJS := $(BUILD)/tests/soak/soak.o
 -include $(SOAK_OBJS:.o=.d)
 
-$(BIN)/sse_soak: $(BUILD)/tests/soak/soak.o $(AU_CLIENT_OBJS)
+$(BIN)/sse_soak: $(BUILD)/tests/soak/soak.o $(AU_CLIENT_OBJS) $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
 .PHONY: soak
 soak: $(BIN)/sse_soak $(BIN)/sse_attack_server

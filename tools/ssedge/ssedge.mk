@@ -10,9 +10,9 @@ $(BUILD)/tools/ssedge/assets.c: $(SSEDGE_WEB) scripts/embed.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) scripts/embed.py --name ssedge_assets --out $@ $(SSEDGE_WEB)
 
-$(BIN)/ssedge: $(SSEDGE_OBJS) $(LIB)
+$(BIN)/ssedge: $(SSEDGE_OBJS) $(LIB) $(LD_SIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) $(LDLIBS)
 
 PROGS += $(BIN)/ssedge
 -include $(patsubst %.o,%.d,$(SSEDGE_OBJS))
