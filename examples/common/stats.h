@@ -47,7 +47,13 @@ static inline void stats_put(char *buf, size_t cap, int *n, const char *fmt, ...
     X("tls_failures", "TLS handshakes that failed or timed out", 1, (st)->tls_failures) \
     X("auth_failures", "Requests refused for their token", 1, (st)->auth_failures) \
     X("event_last_id", "Id of the newest event", 0, (st)->last_id) \
-    X("event_oldest_id", "Id of the oldest event still in the ring (replayable)", 0, (st)->oldest_id)
+    X("event_oldest_id", "Id of the oldest event still in the ring (replayable)", 0, (st)->oldest_id) \
+    X("uplink_state", "Uplink to a hub: 0 off, 1 reaching for it, 2 connected", 0, (st)->uplink_state) \
+    X("uplink_acked_id", "Id of the newest event the hub acknowledged", 0, (st)->uplink_acked_id) \
+    X("uplink_sent", "Events the hub acknowledged", 1, (st)->uplink_sent) \
+    X("uplink_retries", "Uplink connects and requests tried again", 1, (st)->uplink_retries) \
+    X("uplink_lost", "Events that never reached the hub (overwritten, or refused by it)", 1, (st)->uplink_lost) \
+    X("uplink_duplicates", "Events sent to the hub again after a lost answer", 1, (st)->uplink_duplicates)
 
 /* JSON object of every number. @return its length, or -1 if cap is short. */
 static inline int stats_json(char *buf, size_t cap, const sse_stats_t *st,

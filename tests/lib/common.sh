@@ -173,6 +173,16 @@ serve() {
     return 1
 }
 
+# record_hub NAME: tests/lib/record_hub.py as a hub for an uplink, its POSTs
+# one JSON line each in $TMP/NAME.jsonl; sets HUB_PORT; 1 if it never listened.
+record_hub() {
+    : >"$TMP/$1.jsonl"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/record_hub.py" "$TMP/$1.jsonl" >"$TMP/$1.hub" 2>&1 &
+    pids+=("$!")
+    HUB_PORT=$(wait_line 50 "$!" 's/^port \([0-9][0-9]*\)$/\1/p' "$TMP/$1.hub")
+    [ -n "$HUB_PORT" ]
+}
+
 # ---------------------------------------------------------------- streams
 stamp() { # each line of stdin as "SECONDS LINE" (its arrival time; CR dropped)
     local line

@@ -53,33 +53,9 @@ printf 'MemTotal:        3884328 kB\nMemFree:          100000 kB\nMemAvailable: 
 echo "12345.67 20000.00" >"$R/proc/uptime"
 
 # ---------------------------------------------------------------- the hub
-# One JSON line per POST: path, the two headers the uplink sends, the body.
-# HTTP/1.1 with Content-Length: the uplink keeps one connection open.
-cat >"$TMP/hub.py" <<'PY'
-import http.server, json, sys
-class Hub(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        rec = {"path": self.path, "auth": self.headers.get("Authorization"),
-               "event": self.headers.get("X-EventSource-Event"),
-               "data": body.decode("utf-8", "replace")}
-        with open(sys.argv[1], "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        self.send_response(201)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-srv = http.server.HTTPServer(("127.0.0.1", 0), Hub)
-print("port", srv.server_address[1], flush=True)
-srv.serve_forever()
-PY
-: >"$TMP/posts.jsonl"
-python3 "$TMP/hub.py" "$TMP/posts.jsonl" >"$TMP/hub.out" 2>&1 &
-pids+=("$!")
-hub_port() { HUB_PORT=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$TMP/hub.out"); [ -n "$HUB_PORT" ]; }
-wait_for 5 hub_port || bail "the hub listens ($(head -c 300 "$TMP/hub.out"))"
+# One JSON line per POST (tests/lib/record_hub.py): path, the two headers
+# the uplink sends, the body.
+record_hub posts || bail "the hub listens ($(head -c 300 "$TMP/posts.hub"))"
 
 # ---------------------------------------------------------------- forwarding
 "$DAEMON" --port 0 --bind 127.0.0.1 --root "$R" --interval-ms 200 \

@@ -7,7 +7,8 @@
 # logged; stdin; --restart with its back-off; CMD's exit status, signal and
 # stderr in the log; SIGTERM leaving no process of CMD's group behind (also
 # one that ignores SIGTERM); POST /publish through the command; --stats as
-# JSON and Prometheus text; --token; the dashboard served from the binary;
+# JSON and Prometheus text; --token; --uplink to a recording hub; the
+# dashboard served from the binary;
 # with a TLS build, --cert/--key of ssedge and ssedge-rpi over https.
 #
 # Usage: tests/ssedge/cmd_test.sh [BIN_DIR [TLS_BIN_DIR]]
@@ -326,6 +327,35 @@ sys.exit(0 if all(isinstance(d.get(k), int) for k in need) and d["event_last_id"
 else
     not_ok "ssedge --publish-token --channel --token starts"
 fi
+
+# ------------------------------------------------------------ --uplink
+# The program's lines go up to a hub as well (tests/lib/record_hub.py): in
+# order, named, with the bearer token, channels to the URL's path; /stats
+# says so.
+if record_hub up && start up --event temp --channel door --stats /stats \
+        --uplink "http://127.0.0.1:$HUB_PORT/pub/cmd" --uplink-token "$TOK" \
+        -- sh -c 'for i in 1 2 3; do echo "t$i"; done; sleep 300'; then
+    got_three() { [ "$(grep -c . "$TMP/up.jsonl")" -ge 3 ]; }
+    wait_until 100 got_three
+    python3 -c '
+import json, sys
+p = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if [(x["path"], x["event"], x["auth"], x["data"]) for x in p] ==
+         [("/pub/cmd", "temp", "Bearer " + sys.argv[2], "t%d" % i) for i in (1, 2, 3)] else 1)
+' "$TMP/up.jsonl" "$TOK"
+    check $? "--uplink: the three lines reach the hub in order, named, with the token ($(tr -d '\n' <"$TMP/up.jsonl" | head -c 160))"
+    stat_is "$PORT" uplink_sent 3 && stat_is "$PORT" uplink_state 2
+    check $? "--uplink: /stats says uplink_sent 3, uplink_state 2 ($(stat_of "$PORT" uplink_sent), $(stat_of "$PORT" uplink_state))"
+    stop "$PID" TERM
+    [ "$RC" = 0 ]
+    check $? "--uplink: SIGTERM stops the uplink and the server, exit 0 ($RC)"
+else
+    not_ok "ssedge --uplink starts with a hub on 127.0.0.1:${HUB_PORT:-?}"
+fi
+timeout 10 $WRAP "$SSEDGE" --uplink-token "$TOK" </dev/null >"$TMP/upbad.out" 2>"$TMP/upbad.err"
+rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$TMP/upbad.err")" = "ssedge: --uplink-token: needs --uplink too" ]
+check $? "--uplink-token without --uplink: exit 2, one line ($rc: $(head -c 100 "$TMP/upbad.err"))"
 
 # ------------------------------------------------------------ the dashboard
 if start page --channel temp -- sh -c 'echo 1; sleep 300'; then

@@ -19,6 +19,7 @@
 #include "../../examples/common/args.h"
 #include "../../examples/common/serve.h"
 #include "../../examples/common/stats.h"
+#include "../../examples/common/uplink.h"
 #include "../../examples/common/web.h"
 
 extern const struct sse_asset ssedge_assets[];
@@ -71,7 +72,7 @@ static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
     const struct sse_asset *a;
     (void)user;
     if (web.stats_path && path_is(req, web.stats_path)) {
-        char buf[3072]; /* 2.4 KB of Prometheus text, 2.8 KB with 20-digit counters */
+        char buf[4608]; /* 3.6 KB of Prometheus text, 4.1 KB with 20-digit counters */
         int running = child.pid > 0;
         stats_extra_t x[] = {
             { "input_lines", "Lines read from the program or stdin", 1, 0 },
@@ -215,6 +216,7 @@ static void help(void)
            "    --linger\n"
            "        When the input ends, keep serving (the ring replays it) until SIGTERM.\n"
            "        Default: exit with CMD's status (stdin: 0).\n"
+           UPLINK_HELP("every event (those for every stream and every --channel's)")
            "    -h, --help\n"
            "        Print this and exit.\n"
            "\n"
@@ -471,10 +473,14 @@ int main(int argc, char **argv)
     unsigned num_cors = 0;
     long restart_ms = DEFAULT_RESTART_MS;
     int sse_mode = 0, restart = 0, linger = 0, r, code, have_cmd, channel = SSE_CHANNEL_ALL;
+    unsigned i;
     char host[64], why[160];
     args_t a;
+    sse_uplink_cfg_t uplink;
+    sse_uplink_route_t uplink_routes[MAX_CHANNELS];
 
     memset(&tls, 0, sizeof tls);
+    sse_uplink_cfg_init(&uplink);
     sse_server_cfg_init(&cfg);
     cfg.port = DEFAULT_PORT;
     cfg.routes = routes;
@@ -534,6 +540,8 @@ int main(int argc, char **argv)
             restart_ms = args_long(&a, 10, MAX_RESTART_MS * 120);
         } else if (args_is(&a, "--linger")) {
             linger = 1;
+        } else if (uplink_flag(&a, &uplink, 1)) {
+            continue;
         } else {
             args_unknown(&a);
         }
@@ -546,6 +554,7 @@ int main(int argc, char **argv)
     if (restart && linger)
         args_fail_flag(&a, "--linger", "has no use with --restart (the input never ends)");
     serve_finish(&a, &cfg, &tls, cors, num_cors);
+    uplink_check(&a, &uplink);
     if (web.num_channels) {
         cfg.channel_names = web.channels;
         cfg.num_channel_names = web.num_channels;
@@ -571,6 +580,18 @@ int main(int argc, char **argv)
     signals_unblock();
     if (web.num_channels)
         channel = sse_channel(web.channels[0]);
+    /* Every channel goes up too, to the URL's own path. */
+    for (i = 0; i < web.num_channels; i++) {
+        uplink_routes[i].channel = sse_channel(web.channels[i]);
+        uplink_routes[i].path = NULL;
+    }
+    uplink.routes = uplink_routes;
+    uplink.num_routes = web.num_channels;
+    if ((r = uplink_start_or_stop(&uplink)) != SSE_OK) {
+        /* ssedge logged why on the line before */
+        logmsg(LOG_ERR, "--uplink %s: %s", uplink.url, sse_strerror(r));
+        return 1;
+    }
     feed_init(&feed, sse_mode, event, channel);
     logmsg(LOG_INFO, "serving %s://%s:%u/ (stream /events%s%s, input: %s%s)",
            cfg.tls ? "https" : "http", args_url_host(host, sizeof host, cfg.bind_addr),
@@ -579,6 +600,7 @@ int main(int argc, char **argv)
            web.source);
 
     code = run(have_cmd, restart, (uint32_t)restart_ms, linger);
+    uplink_stop(&uplink);
     r = sse_server_stop();
     logmsg(LOG_INFO, "stopped (%lu lines, %lu events, %lu skipped)", feed.lines, feed.events,
            feed.skipped);
