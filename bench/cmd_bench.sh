@@ -8,9 +8,9 @@
 #
 # Lines: CMD is `seq 1 LINES`, released once one curl client streams; the
 # time runs from the release to the last line's arrival at the client.
-# POSTs: curl --parallel (PARALLEL transfers at once, one connection each:
-# ssedge answers with Connection: close) sends POSTS small bodies; the
-# time runs from the first request to the last answer. Client and server
+# POSTs: curl --parallel (PARALLEL transfers at once; curl keeps each
+# connection for its next POST, as ssedge does on HTTP/1.1) sends POSTS
+# small bodies; the time runs from the first request to the last answer. Client and server
 # share the machine's cores, as in make bench.
 # Env:   LINES (200000), POSTS (20000), PARALLEL (8)
 # Prints two lines, "cmd-lines: ..." and "cmd-posts: ...", then exits 0, or
@@ -111,18 +111,20 @@ start posts --linger --publish-token "$TOKEN"
     done
 } >"$TMP/curl.cfg"
 c0=$(cpu_ticks "$PID")
+a0=$(stat_of connections_accepted)
 t0=$EPOCHREALTIME
 curl -s --no-progress-meter -Z --parallel-max "$PARALLEL" --max-time 300 -K "$TMP/curl.cfg" \
     >"$TMP/codes" 2>"$TMP/curl.err"
 t1=$EPOCHREALTIME
 c1=$(cpu_ticks "$PID")
+conns=$(( $(stat_of connections_accepted) - a0 - 1 )) # less stat_of's own
 created=$(grep -c '^201$' "$TMP/codes")
 last=$(stat_of event_last_id)
 awk -v n="$POSTS" -v ok="$created" -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" -v hz="$HZ" \
-    -v p="$PARALLEL" 'BEGIN {
+    -v p="$PARALLEL" -v k="$conns" 'BEGIN {
     s = b - a
-    printf "cmd-posts: %d POSTs in %.2f s: %.0f POSTs/s taken (curl --parallel-max %d), %.2f us server CPU per event (%d answered 201)\n",
-        n, s, ok / s, p, c * 1e6 / hz / (ok ? ok : 1), ok
+    printf "cmd-posts: %d POSTs in %.2f s: %.0f POSTs/s taken (curl --parallel-max %d, %d connections), %.2f us server CPU per event (%d answered 201)\n",
+        n, s, ok / s, p, k, c * 1e6 / hz / (ok ? ok : 1), ok
 }'
 [ "$created" -eq "$POSTS" ] && [ "${last:-0}" -eq "$POSTS" ] ||
     die "$created of $POSTS POSTs answered 201 (last id ${last:-?}); codes: $(sort "$TMP/codes" | uniq -c | tr '\n' ' ')"

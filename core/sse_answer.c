@@ -94,7 +94,8 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
                       "Content-Type: %s\r\nContent-Length: %lu\r\n",
                       content_type ? content_type : "text/plain", (unsigned long)len);
     if (n > 0 && (size_t)n < sizeof c->out)
-        n += snprintf(c->out + n, sizeof c->out - (size_t)n, "Connection: close\r\n%s",
+        n += snprintf(c->out + n, sizeof c->out - (size_t)n, "%s%s",
+                      c->keep_alive ? "" : "Connection: close\r\n",
                       extra_headers ? extra_headers : "");
     r = n > 0 && (size_t)n < sizeof c->out
       ? sse_cors_headers(c->out + n, sizeof c->out - (size_t)n, c->origin) : -1;

@@ -27,14 +27,35 @@ static uint64_t parse_id(sse_str_t s)
     return v;
 }
 
-/* Read and parse the request head. @return parsed length (> 0; *got says
- * how much was read, a body's first bytes included), 0 if the peer went
- * away or we are stopping, or -1 with an HTTP status to answer. */
+/* 1 if a Connection header's value lists "close" (tokens separated by
+ * commas and optional white space, any case). */
+static int lists_close(sse_str_t v)
+{
+    size_t i = 0, b, e;
+    while (i < v.n) {
+        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+            i++;
+        for (b = i; i < v.n && v.p[i] != ','; i++)
+            ;
+        for (e = i; e > b && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'); e--)
+            ;
+        if (e > b && sse_str_ieq((sse_str_t){ v.p + b, e - b }, "close"))
+            return 1;
+    }
+    return 0;
+}
+
+/* Read and parse the request head; @p have bytes of it may be in @p buf
+ * already (what followed the last request on a kept connection).
+ * @return parsed length (> 0; *got says how much was read, a body's first
+ * bytes included), 0 if the peer went away or we are stopping, or -1 with
+ * an HTTP status to answer. */
 int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                     sse_http_req_t *rq, uint32_t timeout_ms, int *status, size_t *got)
+                     size_t have, sse_http_req_t *rq, uint32_t timeout_ms, int *status,
+                     size_t *got)
 {
     uint32_t start = sse_port_now_ms();
-    size_t len = 0;
+    size_t len = have;
     for (;;) {
         uint32_t spent;
         int r = len ? sse_http_parse(buf, len, rq, CONFIG_SSE_HTTP_MAX_REQUEST_LINE,
@@ -85,11 +106,13 @@ void sse_conn_thread(void *arg)
     int status = 0, r;
     char who[SSE_PORT_PEER_LEN];
     uint32_t t0;
-    size_t got;
+    size_t got, have = 0;
+    int kept = 0; /* this request follows a POST /publish on the same connection */
 
     c->replied = 0;
     c->reply_failed = 0;
     c->head_only = 0;
+    c->keep_alive = 0;
     c->origin.p = NULL;
     c->origin.n = 0;
     if (S.tls) {
@@ -99,11 +122,12 @@ void sse_conn_thread(void *arg)
             goto out;
         }
     }
+request:
     t0 = sse_port_now_ms();
-    r = sse_read_request(&c->sock, &c->tls, c->req, sizeof c->req, &rq, S.cfg.header_timeout_ms,
-                         &status, &got);
-    if (r == 0)
-        goto out;
+    r = sse_read_request(&c->sock, &c->tls, c->req, sizeof c->req, have, &rq,
+                         S.cfg.header_timeout_ms, &status, &got);
+    if (r == 0 || (r < 0 && kept && status == 408 && got == 0))
+        goto out; /* gone, stopping, or a kept connection left idle: closed quietly */
     if (r < 0) {
         SSE_LOG(SSE_LOG_WARN, "%s: request rejected: %d %s", WHO(&c->sock, who), status,
                 sse_http_reason(status));
@@ -129,10 +153,26 @@ void sse_conn_thread(void *arg)
     }
     if (sse_ingest_wants(&S.cfg, &rq)) { /* POST /publish: core/sse_ingest.c */
         sse_ingest_io_t io = { &c->sock, &c->tls, c->out, sizeof c->out, c->req + r,
-                               got - (size_t)r, t0, S.cfg.header_timeout_ms, sse_srv_stopping };
+                               got - (size_t)r, t0, S.cfg.header_timeout_ms, sse_srv_stopping,
+                               &c->keep_alive };
+        /* HTTP/1.1 keeps the connection for the next POST (a script's
+         * client posts one event after another) unless the client says
+         * close; ingest clears it for any answer but 201. */
+        c->keep_alive = rq.minor_version == 1 && !lists_close(rq.connection);
         status = sse_ingest_serve(c, &rq, &S.cfg, &io);
         if (status == 401 || status == 403)
             sse_count(&S.n.auth_failures);
+        if (c->keep_alive && status == 201) {
+            /* What came after the body is the next request's start. */
+            size_t body = (size_t)rq.content_length, after = (size_t)r + body;
+            have = got > after ? got - after : 0;
+            memmove(c->req, c->req + after, have);
+            c->replied = 0;
+            c->keep_alive = 0;
+            kept = 1;
+            goto request;
+        }
+        c->keep_alive = 0;
         goto answered;
     }
     route = sse_route_match(&rq, &status);

@@ -111,6 +111,8 @@ static int answer(sse_conn_t *c, const sse_ingest_io_t *io, int status, const ch
 {
     char body[96];
     int n = snprintf(body, sizeof body, "%s\n", why);
+    if (status != 201)
+        *io->keep_alive = 0; /* a refused body may still be coming: close */
     if (status >= 400) {
         char who[SSE_PORT_PEER_LEN];
         SSE_LOG(SSE_LOG_WARN, "%s: POST " SSE_INGEST_PATH " refused: %d (%s)", WHO(io, who),

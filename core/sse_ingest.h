@@ -33,6 +33,8 @@ typedef struct sse_ingest_io {
     uint32_t         start_ms;  /* the request began: head and body share */
     uint32_t         timeout_ms;/* header_timeout_ms */
     int            (*stopping)(void);
+    int             *keep_alive; /* set: the answer leaves the connection open;
+                                  * cleared here for any answer but 201 */
 } sse_ingest_io_t;
 
 #if CONFIG_SSE_PUBLISH_BODY_MAX > 0

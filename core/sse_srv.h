@@ -27,6 +27,8 @@ struct sse_conn {
     int              replied;  /* a handler's answer went (at least partly) out */
     int              reply_failed; /* a handler's sse_reply() did not fit */
     int              head_only;/* HEAD: no body */
+    int              keep_alive; /* sse_reply() leaves the connection open: a POST
+                                  * /publish on HTTP/1.1 that another may follow */
     sse_str_t        origin;   /* allowed CORS origin of this request, or none */
     sse_port_sock_t  sock;     /* this slot's thread's, or the writer's while parked */
     sse_tls_conn_t   tls;      /* its TLS session when cfg.tls is set */
@@ -106,7 +108,8 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
 
 /* ---- sse_conn.c ---- */
 int  sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                      sse_http_req_t *rq, uint32_t timeout_ms, int *status, size_t *got);
+                      size_t have, sse_http_req_t *rq, uint32_t timeout_ms, int *status,
+                      size_t *got);
 void sse_conn_release(struct sse_conn *c);
 void sse_conn_thread(void *arg);
 

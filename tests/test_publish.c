@@ -51,11 +51,13 @@ static int status_of(const reader_t *c)
     return st;
 }
 
-/* "POST /publish?QUERY" with headers and body (Content-Length from it). */
+/* "POST /publish?QUERY" with headers and body (Content-Length from it),
+ * one request a connection (Connection: close: HTTP/1.1 would keep it). */
 static void post_req(char *out, size_t cap, const char *query, const char *headers,
                      const char *body)
 {
-    snprintf(out, cap, "POST /publish%s%s HTTP/1.1\r\nHost: t\r\n%sContent-Length: %u\r\n\r\n%s",
+    snprintf(out, cap, "POST /publish%s%s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+             "%sContent-Length: %u\r\n\r\n%s",
              query[0] ? "?" : "", query, headers, (unsigned)strlen(body), body);
 }
 
@@ -249,7 +251,8 @@ static void test_publish_split_and_continue(void)
     reader_t *c;
     cfg_publish(&cfg);
     start_with(&cfg);
-    c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\n" AUTH "Content-Length: 11\r\n\r\nhel");
+    c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" AUTH
+                    "Content-Length: 11\r\n\r\nhel");
     sleep_ms(100);
     CU_ASSERT(send_str(c->fd, "lo ") == 0);
     sleep_ms(100);
@@ -258,7 +261,7 @@ static void test_publish_split_and_continue(void)
     CU_ASSERT_EQUAL(status_of(c), 201);
     client_close(c);
 
-    c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\n" AUTH
+    c = client_open("POST /publish HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" AUTH
                     "Expect: 100-continue\r\nContent-Length: 3\r\n\r\n");
     CU_ASSERT_FATAL(rd_wait_for(c, "\r\n\r\n", 2000));
     CU_ASSERT(strncmp(c->buf, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0);
@@ -421,6 +424,104 @@ static void test_publish_cors(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+/* A keep-alive POST of @p body ("" headers: none more). */
+static void keep_req(char *out, size_t cap, const char *headers, const char *body)
+{
+    snprintf(out, cap, "POST /publish HTTP/1.1\r\nHost: t\r\n%sContent-Length: %u\r\n\r\n%s",
+             headers, (unsigned)strlen(body), body);
+}
+
+/* Answers in c->buf so far, each complete (its one-line body read). */
+static int answers(reader_t *c, int want, long ms)
+{
+    long end = now_ms() + ms;
+    for (;;) {
+        int n = 0;
+        const char *p = c->buf, *b;
+        while ((p = strstr(p, "HTTP/1.1 ")) != NULL && (b = strstr(p, "\r\n\r\n")) != NULL &&
+               strchr(b + 4, '\n') != NULL) {
+            n++;
+            p = strchr(b + 4, '\n');
+        }
+        if (n >= want || now_ms() >= end || rd_fill(c, 50) < 0)
+            return n;
+    }
+}
+
+/* HTTP/1.1 keeps the connection for the next POST: one, then two sent
+ * together in one write, then one with Connection: close that ends it;
+ * each answered 201 with the next id and no Connection: close before the
+ * last, every event on the stream in order. A refusal closes at once; a
+ * kept connection left idle is closed at the header timeout, slot back. */
+static void test_publish_keep_alive(void)
+{
+    static const char *const data[] = { "first", "second", "third", "fourth" };
+    sse_server_cfg_t cfg;
+    reader_t *all, *c;
+    char req[256], two[512];
+    ev_t ev;
+    uint64_t first_id = 0;
+    const char *p;
+    long t0;
+    int i;
+    cfg_publish(&cfg);
+    cfg.header_timeout_ms = 600;
+    start_with(&cfg);
+    all = stream_open("/events");
+    CU_ASSERT_EQUAL(settle(streams_i, 1, 2000), 1);
+
+    keep_req(req, sizeof req, AUTH, data[0]);
+    c = client_open(req);
+    CU_ASSERT_EQUAL(answers(c, 1, 3000), 1);
+    keep_req(two, sizeof two, AUTH, data[1]);
+    keep_req(req, sizeof req, AUTH, data[2]);
+    strcat(two, req);
+    CU_ASSERT(send_str(c->fd, two) == 0);
+    CU_ASSERT_EQUAL(answers(c, 3, 3000), 3);
+    CU_ASSERT(strstr(c->buf, "Connection: close") == NULL);
+    CU_ASSERT(!c->eof);
+    keep_req(req, sizeof req, AUTH "Connection: close\r\n", data[3]);
+    CU_ASSERT(send_str(c->fd, req) == 0);
+    CU_ASSERT(rd_until_eof(c, 3000));
+    CU_ASSERT_EQUAL(answers(c, 4, 0), 4);
+    for (i = 0, p = c->buf; i < 4 && (p = strstr(p, "HTTP/1.1 ")) != NULL; i++) {
+        uint64_t id = strtoull(strstr(p, "\r\n\r\n") + 4, NULL, 10);
+        CU_ASSERT_EQUAL(strncmp(p, "HTTP/1.1 201 ", 13), 0);
+        if (i == 0)
+            first_id = id;
+        CU_ASSERT_EQUAL(id, first_id + (uint64_t)i);
+        p += 9;
+    }
+    CU_ASSERT_EQUAL(i, 4);
+    CU_ASSERT(strstr(c->buf, "\r\nConnection: close\r\n") != NULL); /* the last only */
+    client_close(c);
+    for (i = 0; i < 4; i++) {
+        CU_ASSERT_FATAL(next_event(all, &ev, 2000));
+        CU_ASSERT_STRING_EQUAL(ev.data, data[i]);
+        CU_ASSERT_EQUAL(ev.id, first_id + (uint64_t)i);
+    }
+
+    /* A wrong token: 403, Connection: close, closed. */
+    keep_req(req, sizeof req, "Authorization: Bearer nope-" TOKEN "\r\n", "x");
+    c = client_open(req);
+    CU_ASSERT(rd_until_eof(c, 3000));
+    CU_ASSERT_EQUAL(status_of(c), 403);
+    CU_ASSERT(strstr(c->buf, "\r\nConnection: close\r\n") != NULL);
+    client_close(c);
+
+    /* Left idle after a 201: closed at the header timeout (600 ms). */
+    keep_req(req, sizeof req, AUTH, "idle");
+    t0 = now_ms();
+    c = client_open(req);
+    CU_ASSERT_EQUAL(answers(c, 1, 3000), 1);
+    CU_ASSERT(rd_until_eof(c, 3000));
+    CU_ASSERT(now_ms() - t0 >= 500 && now_ms() - t0 < 2500);
+    client_close(c);
+    client_close(all);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 2000), 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
 /* Off unless a token is set; a short token is refused at start. */
 static void test_publish_off(void)
 {
@@ -446,6 +547,7 @@ static const tb_test_t tests[] = {
     TB_TEST(test_publish_trickle_abandoned),
     TB_TEST(test_publish_curl),
     TB_TEST(test_publish_cors),
+    TB_TEST(test_publish_keep_alive),
     TB_TEST(test_publish_off),
 };
 

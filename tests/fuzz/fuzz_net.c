@@ -283,8 +283,12 @@ static int prefix_refused_with(const uint8_t *d, size_t n, int status)
 }
 
 /* The answer as a whole: status line, CRLF head, body as announced. */
+static const char *next_answer_ok(const answer_t *rest, const uint8_t *d, size_t n);
+
+/* The answer to the request at d (n bytes sent, the first got parsed into
+ * rq with parse_rc), and to what followed when it kept the connection. */
 static const char *answer_ok(const answer_t *a, int parse_rc, const sse_http_req_t *rq,
-                             const uint8_t *d, size_t got)
+                             const uint8_t *d, size_t got, size_t n)
 {
     const char *end, *cl, *b;
     size_t head_len, body_len, i;
@@ -337,6 +341,18 @@ static const char *answer_ok(const answer_t *a, int parse_rc, const sse_http_req
          * methods are case-sensitive, so only "HEAD" is one. */
         unsigned long want = strtoul(cl, NULL, 10);
         int head_req = parse_rc > 0 && rq->method.n == 4 && memcmp(rq->method.p, "HEAD", 4) == 0;
+        /* A 201 without "Connection: close" (POST /publish on HTTP/1.1)
+         * kept the connection: what follows answers the next request. */
+        if (!head_req && status == 201 && body_len > want && parse_rc > 0 &&
+            rq->content_length >= 0 && !header(a->buf, head_len, "Connection")) {
+            answer_t rest = *a;
+            size_t next = (size_t)parse_rc + (size_t)rq->content_length;
+            if (next >= n)
+                return "conn: an answer after a kept 201 with no request left";
+            rest.buf = (char *)b + want;
+            rest.len = body_len - want;
+            return next_answer_ok(&rest, d + next, n - next);
+        }
         if (head_req ? body_len != 0 : body_len != want)
             return head_req ? "conn: an answer to HEAD with a body"
                             : "conn: body length differs from Content-Length";
@@ -370,6 +386,53 @@ static const char *server_ok(void)
         return "conn: stats insane";
     last_bad = st.bad_requests;
     return NULL;
+}
+
+/* Where the answer being read starts: past a 100 Continue and every
+ * complete answer with a Content-Length before it (a kept connection
+ * answers one request after another). */
+static size_t current_answer(const answer_t *a)
+{
+    size_t at = 0;
+    for (;;) {
+        const char *end, *cl;
+        size_t head_len, want;
+        if (a->len - at >= 25 && memcmp(a->buf + at, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0) {
+            at += 25;
+            continue;
+        }
+        end = find(a->buf + at, a->len - at, "\r\n\r\n");
+        if (!end)
+            return at;
+        head_len = (size_t)(end - (a->buf + at)) + 4;
+        cl = header(a->buf + at, head_len, "Content-Length");
+        if (!cl)
+            return at;
+        want = strtoul(cl, NULL, 10);
+        if (a->len - at - head_len <= want)
+            return at;
+        at += head_len + want;
+    }
+}
+
+/* The answer to a request that followed a kept 201 at d (n bytes). */
+static const char *next_answer_ok(const answer_t *rest, const uint8_t *d, size_t n)
+{
+    size_t got = n < CONFIG_SSE_REQ_BUF_SIZE ? n : CONFIG_SSE_REQ_BUF_SIZE;
+    sse_http_req_t rq;
+    const char *why;
+    char *copy = malloc(got ? got : 1);
+    int rc;
+    if (!copy)
+        abort();
+    memcpy(copy, d, got);
+    rc = sse_http_parse(copy, got, &rq, FZ_MAX_LINE, FZ_MAX_HDRS);
+    if (rc == SSE_ERR_INCOMPLETE && n < CONFIG_SSE_REQ_BUF_SIZE)
+        why = "conn: an answer to a second request cut short by EOF";
+    else
+        why = answer_ok(rest, rc, &rq, d, got, n);
+    free(copy);
+    return why;
 }
 
 const char *fz_conn_check(const uint8_t *d, size_t n)
@@ -417,7 +480,7 @@ const char *fz_conn_check(const uint8_t *d, size_t n)
     start = mono_ms();
     while (!a.eof) {
         long now = mono_ms();
-        const char *head_end;
+        const char *head_end, *cur;
         if (now - start > FZ_HANG_MS) {
             why = "conn: answer did not end within the bound (hang)";
             break;
@@ -428,8 +491,9 @@ const char *fz_conn_check(const uint8_t *d, size_t n)
         }
         /* A live stream never ends: publish a marker until it shows up
          * (the stream may not be subscribed yet when its head arrives). */
-        head_end = a.len ? find(a.buf, a.len, "\r\n\r\n") : NULL;
-        if (head_end && is_stream(a.buf, (size_t)(head_end - a.buf) + 4)) {
+        cur = a.len ? a.buf + current_answer(&a) : NULL;
+        head_end = cur ? find(cur, a.len - (size_t)(cur - a.buf), "\r\n\r\n") : NULL;
+        if (head_end && is_stream(cur, (size_t)(head_end - cur) + 4)) {
             if (find(head_end, a.len - (size_t)(head_end - a.buf), "data: fz-mark\n"))
                 break;
             if (!marked || now - last_mark >= FZ_MARK_MS) {
@@ -448,7 +512,7 @@ const char *fz_conn_check(const uint8_t *d, size_t n)
     } else if (a.len == 0) {
         why = "conn: a complete (or buffer-filling) request got no answer";
     } else {
-        why = answer_ok(&a, rc, &rq, d, got);
+        why = answer_ok(&a, rc, &rq, d, got, n);
     }
 out:
     if (!why)
