@@ -108,6 +108,7 @@ int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
     head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
     if (behind(r, start))
         return SSE_ERR_CLOSED;
+    sse_seqlock_copy_begin();
     for (; id < head; id++) {
         sse_ring_ev_t e = *slot(r, id);
         /* A slot or bytes being rewritten show up as nonsense here; never
@@ -125,6 +126,7 @@ int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
         memcpy(buf + n, r->bytes + e.off, e.len);
         n += e.len;
     }
+    sse_seqlock_copy_end();
     sse_fence_acq();
     if (behind(r, start))
         return SSE_ERR_CLOSED;
@@ -145,6 +147,7 @@ int sse_ring_next(const sse_ring_t *r, uint64_t *cursor, int all, uint32_t mask,
     head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
     if (behind(r, start))
         return SSE_ERR_CLOSED;
+    sse_seqlock_copy_begin();
     for (; at < head; at++) {
         e = *slot(r, at);
         if (e.id != at || e.off > CONFIG_SSE_RING_BYTES || e.len > CONFIG_SSE_RING_BYTES - e.off)
@@ -152,12 +155,15 @@ int sse_ring_next(const sse_ring_t *r, uint64_t *cursor, int all, uint32_t mask,
         if (e.target != SSE_CONN_NONE ||
             !(e.channel == SSE_RING_ALL ? all != 0 : ((mask >> e.channel) & 1u) != 0))
             continue;
-        if (e.len > cap)
+        if (e.len > cap) {
+            sse_seqlock_copy_end();
             return SSE_ERR_TOO_LARGE;
+        }
         memcpy(buf, r->bytes + e.off, e.len);
         n = (int)e.len;
         break;
     }
+    sse_seqlock_copy_end();
     sse_fence_acq();
     if (behind(r, start))
         return SSE_ERR_CLOSED;

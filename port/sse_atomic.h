@@ -26,6 +26,21 @@
 #endif
 #endif
 
+/* A seqlock reader's speculative copy: it may overlap a writer's overwrite
+ * and is thrown away when the check after it fails. That overlap is the
+ * design, not a bug, so ThreadSanitizer is told not to record the copy's
+ * reads (its writes to the reader's own buffer are private); elsewhere
+ * these are nothing. */
+#if defined(SSE_TSAN)
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define sse_seqlock_copy_begin() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define sse_seqlock_copy_end()   AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define sse_seqlock_copy_begin() ((void)0)
+#define sse_seqlock_copy_end()   ((void)0)
+#endif
+
 /* A statistics counter: a machine word, so lock-free everywhere. */
 #define sse_count(p)        ((void)__atomic_fetch_add((p), 1, __ATOMIC_RELAXED))
 

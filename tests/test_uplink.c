@@ -5,6 +5,7 @@
  * an outage in the middle, an answer lost in flight, error answers, events
  * the ring overwrote while the hub was away. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,9 +218,17 @@ static void hub_down(void)
     }
 }
 
+/* Up again on the same port. The connection it closed going down may
+ * still hold the port a moment over lwIP's tap link (its FIN on the way):
+ * try for up to 3 s, and say why if that is not enough. */
 static void hub_up(void)
 {
-    int fd = hub_listen(hub.port);
+    int fd = -1, i;
+    for (i = 0; i < 60 && (fd = hub_listen(hub.port)) < 0; i++)
+        sleep_ms(50);
+    if (fd < 0)
+        fprintf(stderr, "\n    hub: cannot listen on port %u again: %s\n", (unsigned)hub.port,
+                strerror(errno));
     CU_ASSERT_FATAL(fd >= 0);
     pthread_mutex_lock(&hub.lock);
     hub.lfd = fd;
