@@ -91,6 +91,35 @@ static int behind(const sse_ring_t *r, uint64_t start)
     return (int32_t)(sse_load_rlx(&r->tail_lo) - (uint32_t)start) > 0;
 }
 
+/* A lock-free read is a seqlock's: read_begin() takes the head to read up
+ * to (SSE_ERR_CLOSED if the tail passed start already), slot_copy() each
+ * event, read_end() says whether the tail passed start meanwhile, in which
+ * case what was copied may be torn and is thrown away. */
+static int read_begin(const sse_ring_t *r, uint64_t start, uint64_t *head)
+{
+    *head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
+    if (behind(r, start))
+        return SSE_ERR_CLOSED;
+    sse_seqlock_copy_begin();
+    return SSE_OK;
+}
+
+/* Copy slot @p id into @p e. 0 if it is being rewritten (nonsense): never
+ * copy out of bounds, and let read_end() decide. */
+static int slot_copy(const sse_ring_t *r, uint64_t id, sse_ring_ev_t *e)
+{
+    *e = *slot(r, id);
+    return e->id == id && e->off <= CONFIG_SSE_RING_BYTES &&
+           e->len <= CONFIG_SSE_RING_BYTES - e->off;
+}
+
+static int read_end(const sse_ring_t *r, uint64_t start)
+{
+    sse_seqlock_copy_end();
+    sse_fence_acq();
+    return behind(r, start) ? SSE_ERR_CLOSED : SSE_OK;
+}
+
 int sse_ring_read(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
                   sse_conn_id_t self, char *buf, size_t cap)
 {
@@ -105,16 +134,11 @@ int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
     size_t n = 0;
     int own = 0;
 
-    head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
-    if (behind(r, start))
+    if (read_begin(r, start, &head) != SSE_OK)
         return SSE_ERR_CLOSED;
-    sse_seqlock_copy_begin();
     for (; id < head; id++) {
-        sse_ring_ev_t e = *slot(r, id);
-        /* A slot or bytes being rewritten show up as nonsense here; never
-         * copy out of bounds, and let the tail check below decide. */
-        if (e.id != id || e.off > CONFIG_SSE_RING_BYTES ||
-            e.len > CONFIG_SSE_RING_BYTES - e.off)
+        sse_ring_ev_t e;
+        if (!slot_copy(r, id, &e))
             break;
         if (!sse_ring_match(&e, mask, self)) {
             own |= e.target != SSE_CONN_NONE;
@@ -126,9 +150,7 @@ int sse_ring_read_ex(const sse_ring_t *r, uint64_t *cursor, uint32_t mask,
         memcpy(buf + n, r->bytes + e.off, e.len);
         n += e.len;
     }
-    sse_seqlock_copy_end();
-    sse_fence_acq();
-    if (behind(r, start))
+    if (read_end(r, start) != SSE_OK)
         return SSE_ERR_CLOSED;
     *cursor = id;
     if (personal)
@@ -144,29 +166,26 @@ int sse_ring_next(const sse_ring_t *r, uint64_t *cursor, int all, uint32_t mask,
     sse_ring_ev_t e;
     int n = 0;
 
-    head = start + (uint32_t)(sse_load_acq(&r->head_lo) - (uint32_t)start);
-    if (behind(r, start))
+    if (read_begin(r, start, &head) != SSE_OK)
         return SSE_ERR_CLOSED;
-    sse_seqlock_copy_begin();
     for (; at < head; at++) {
-        e = *slot(r, at);
-        if (e.id != at || e.off > CONFIG_SSE_RING_BYTES || e.len > CONFIG_SSE_RING_BYTES - e.off)
-            break; /* being rewritten: the tail check decides */
+        if (!slot_copy(r, at, &e))
+            break;
         if (e.target != SSE_CONN_NONE ||
             !(e.channel == SSE_RING_ALL ? all != 0 : ((mask >> e.channel) & 1u) != 0))
             continue;
         if (e.len > cap) {
-            sse_seqlock_copy_end();
-            return SSE_ERR_TOO_LARGE;
+            n = SSE_ERR_TOO_LARGE;
+            break;
         }
         memcpy(buf, r->bytes + e.off, e.len);
         n = (int)e.len;
         break;
     }
-    sse_seqlock_copy_end();
-    sse_fence_acq();
-    if (behind(r, start))
+    if (read_end(r, start) != SSE_OK)
         return SSE_ERR_CLOSED;
+    if (n < 0)
+        return n;
     if (n > 0) {
         *id = at;
         *channel = e.channel;
