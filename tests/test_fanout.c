@@ -270,14 +270,19 @@ static void test_fanout_close_and_stop_while_parked(void)
     uint64_t id;
     long t0;
     int i;
+    sse_conn_id_t third = 0;
     start(16, 5000);
-    for (i = 0; i < 10; i++)
+    for (i = 0; i < 10; i++) {
         c[i] = stream_open("/all");
+        if (i <= 3) /* one at a time, so opened_id(3) is c[3]'s id */
+            wait_opened(i + 1);
+    }
+    third = opened_id(3);
     wait_opened(10);
     CU_ASSERT_EQUAL(settle(streams_i, 10, 2000), 10);
     sleep_ms(100); /* all parked, idle */
     t0 = now_ms();
-    CU_ASSERT_EQUAL(sse_conn_close(opened_id(3)), SSE_OK);
+    CU_ASSERT_EQUAL(sse_conn_close(third), SSE_OK);
     CU_ASSERT(rd_until_eof(c[3], 2000));
     CU_ASSERT(now_ms() - t0 < 1000);
     CU_ASSERT_EQUAL(settle(streams_i, 9, 2000), 9);
