@@ -203,7 +203,7 @@ if [ -f "$build/.cc-signature" ] && [ "$old" != "$triple" ]; then
     # This folder's own outputs only (a folder may hold other build folders,
     # as build/ holds build/gcc).
     echo "ssedge: $build held objects for ${old:-another target}, now $triple: removing them" >&2
-    for d in core port tests examples bench; do
+    for d in core port tests examples bench tools; do
         [ -d "$build/$d" ] && find "$build/$d" -type f \( -name '*.o' -o -name '*.d' \) -exec rm -f {} +
     done
     rm -rf "${build:?}/bin" "${build:?}/libssedge.a"
