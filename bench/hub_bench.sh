@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/hub_bench.sh: the hub's numbers (for a `make bench-hub`): events/s one publisher forwards through nginx + nchan (node A -> Redis -> node B), and fan-out to 2000 subscribers over two nodes next to the same subscribers on ssedge directly; one small Markdown table.
+# bench/hub_bench.sh: the hub's numbers (for a `make bench-hub`): events/s one publisher, and ssedge's own uplink, forward through nginx + nchan (node A -> Redis -> node B), and fan-out to 2000 subscribers over two nodes next to the same subscribers on ssedge directly; one small Markdown table.
 #
 # Usage: bench/hub_bench.sh [BIN_DIR]       (default build/bin: sse_bench_client,
 #                                            sse_bench_server, sse_bench_nchan_pub)
@@ -125,6 +125,31 @@ for r in $FORWARD; do
     rows+=("| forward A→B | 1 × $r | $(kv published_per_s "$line") | $(kv delivered_per_s "$line") ($(kv delivered_share "$line") %) | $(kv cpu_us_per_event "$line") | $(kv p50_ms "$line") / $(kv p99_ms "$line") | $(kv lost "$line") | $(pub_note "$stopped") |")
 done
 
+# ------------------------------------------------- ssedge's uplink forwarding
+# The same path, fed by ssedge itself: sse_bench_server publishes R events/s
+# and its uplink POSTs each to node A (one keep-alive connection, one request
+# in flight); CPU is the nginx workers', as above.
+for r in $FORWARD; do
+    ch=up$r
+    pick_port p || die "no free port"
+    "$SERVER" --port "$p" --bind 127.0.0.1 --rate "$r" \
+        --uplink "http://127.0.0.1:${NODE_PUB[A]}/pub/$ch" --uplink-token "$HUB_TOKEN" \
+        >"$TMP/uplink-$r.out" 2>&1 &
+    spid=$!
+    pids+=("$spid")
+    wait_port 127.0.0.1 "$p" 50 "$spid" || die "sse_bench_server --uplink did not start ($(tail -n 2 "$TMP/uplink-$r.out"))"
+    client "$ch" "${NODE_SUB[B]}" 1 "/sub/$ch" "$WORKERS" --ids any
+    wait "$CLIENT_PID"
+    stop_pid "$spid" 100
+    stopped=$(grep '^stopped ' "$TMP/uplink-$r.out" | tail -n 1)
+    line=$(result "$ch")
+    if [ -z "$line" ]; then
+        rows+=("| uplink A→B | 1 × $r | failed: $(tail -n 1 "$TMP/$ch.client.err") | | | | | |")
+        continue
+    fi
+    rows+=("| uplink A→B | 1 × $r | $(kv published_per_s "$line") | $(kv delivered_per_s "$line") ($(kv delivered_share "$line") %) | $(kv cpu_us_per_event "$line") | $(kv p50_ms "$line") / $(kv p99_ms "$line") | $(kv lost "$line") | ssedge: $(kv published "$stopped") published, uplink $(kv uplink_sent "$stopped") sent, $(kv uplink_lost "$stopped") lost, $(kv uplink_duplicates "$stopped") dup |")
+done
+
 # ---------------------------------------------------------------- fan-out
 half=$((CLIENTS / 2))
 for r in $RATES; do
@@ -183,4 +208,6 @@ echo "published: the events/s the subscribers saw go out (their seq numbers); be
 echo "rate asked, the publisher fell behind: each POST waits for nginx's answer and"
 echo "events more than 8 periods late are dropped ('late'). share: of what was"
 echo "published, what every subscriber got. CPU: both nginx workers (not Redis, not"
-echo "the publisher), or ssedge's whole process, per delivered event."
+echo "the publisher), or ssedge's whole process, per delivered event. uplink rows:"
+echo "ssedge's uplink instead of the publisher (its counts after stop; an event the"
+echo "ring overwrote before the hub took it is 'lost')."

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ssedge/sse.h"
+#include "ssedge/sse_uplink.h"
 #include "backend/backend.h"
 /* The publishing schedule (a publisher that wakes more than a few periods
  * late drops the missed events instead of bursting them), the stop signals
@@ -21,8 +22,9 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s --port P --rate R [--bind ADDR] [--max-conn N] [--coalesce-ms MS]\n"
-            "          [--cert PEM --key PEM]\n"
+            "          [--cert PEM --key PEM] [--uplink URL [--uplink-token T]]\n"
             "  publishes R events/s \"<seq> <t_monotonic_ns>\" to every stream\n"
+            "  --uplink: forwards them to a hub too (make bench-hub)\n"
             "  --cert/--key: serve https (needs a CONFIG_SSE_TLS build,\n"
             "  e.g. build/tls/bin; scripts/devcert.sh makes a pair)\n",
             argv0);
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
     };
     sse_server_cfg_t cfg;
     sse_tls_cfg_t tls;
+    sse_uplink_cfg_t up;
     sse_stats_t st;
     sigset_t sigs;
     pace_t pace;
@@ -63,6 +66,7 @@ int main(int argc, char **argv)
     int rc, i, first_err = 0;
 
     memset(&tls, 0, sizeof(tls));
+    sse_uplink_cfg_init(&up);
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
             port = parse_ul(argv[++i], 0, 65535, argv[0]);
@@ -79,6 +83,10 @@ int main(int argc, char **argv)
             tls.cert_file = argv[++i];
         else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
             tls.key_file = argv[++i];
+        else if (strcmp(argv[i], "--uplink") == 0 && i + 1 < argc)
+            up.url = argv[++i];
+        else if (strcmp(argv[i], "--uplink-token") == 0 && i + 1 < argc)
+            up.token = argv[++i];
         else
             usage(argv[0]);
     }
@@ -127,6 +135,13 @@ int main(int argc, char **argv)
                 sse_strerror(rc));
         return 1;
     }
+    /* Started after the server, as the examples do: it forwards from the
+     * ring the server's publishes fill. */
+    if (up.url != NULL && (rc = sse_uplink_start(&up)) != SSE_OK) {
+        fprintf(stderr, "sse_uplink_start(%s): %s\n", up.url, sse_strerror(rc));
+        (void)sse_server_stop();
+        return 1;
+    }
     pace_signals_unblock(&sigs);
 
     printf("listening port=%u pid=%ld tls=%s\n", (unsigned)sse_server_port(),
@@ -155,12 +170,15 @@ int main(int argc, char **argv)
         pace_end(&pace, t);
     }
 
+    if (up.url != NULL)
+        (void)sse_uplink_stop();
     rc = sse_server_stop();
     if (sse_server_stats(&st) != SSE_OK)
         memset(&st, 0, sizeof(st));
     snprintf(extra, sizeof(extra), " publish_errors=%llu%s%s "
              "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu slow_sends=%llu "
-             "bad_requests=%llu tls_failures=%llu last_id=%llu stop=%s",
+             "bad_requests=%llu tls_failures=%llu last_id=%llu uplink_sent=%llu "
+             "uplink_retries=%llu uplink_lost=%llu uplink_duplicates=%llu stop=%s",
              (unsigned long long)pub_errors,
              pub_errors ? " first_error=" : "",
              pub_errors ? sse_strerror(first_err) : "",
@@ -170,7 +188,9 @@ int main(int argc, char **argv)
              (unsigned long long)st.slow_sends,
              (unsigned long long)st.bad_requests,
              (unsigned long long)st.tls_failures,
-             (unsigned long long)st.last_id, sse_strerror(rc));
+             (unsigned long long)st.last_id, (unsigned long long)st.uplink_sent,
+             (unsigned long long)st.uplink_retries, (unsigned long long)st.uplink_lost,
+             (unsigned long long)st.uplink_duplicates, sse_strerror(rc));
     pace_print_stopped(&pace, extra);
     return rc == SSE_OK ? 0 : 1;
 }
