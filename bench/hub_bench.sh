@@ -109,6 +109,19 @@ pub_note() { # the publisher's stop line, short
     echo "POST $(kv publish_avg_us "$1") µs avg, $(kv skipped "$1") late"
 }
 
+# start_ssedge OUT RATE [ARGS...]: sse_bench_server on a free loopback
+# port, its output in $TMP/OUT; sets SSEDGE_PORT and SSEDGE_PID.
+start_ssedge() {
+    local out=$1 rate=$2
+    shift 2
+    pick_port SSEDGE_PORT || die "no free port"
+    "$SERVER" --port "$SSEDGE_PORT" --bind 127.0.0.1 --rate "$rate" "$@" >"$TMP/$out" 2>&1 &
+    SSEDGE_PID=$!
+    pids+=("$SSEDGE_PID")
+    wait_port 127.0.0.1 "$SSEDGE_PORT" 50 "$SSEDGE_PID" ||
+        die "sse_bench_server $* did not start ($(tail -n 2 "$TMP/$out"))"
+}
+
 rows=()
 # ---------------------------------------------------------------- forwarding
 for r in $FORWARD; do
@@ -131,16 +144,11 @@ done
 # in flight); CPU is the nginx workers', as above.
 for r in $FORWARD; do
     ch=up$r
-    pick_port p || die "no free port"
-    "$SERVER" --port "$p" --bind 127.0.0.1 --rate "$r" \
-        --uplink "http://127.0.0.1:${NODE_PUB[A]}/pub/$ch" --uplink-token "$HUB_TOKEN" \
-        >"$TMP/uplink-$r.out" 2>&1 &
-    spid=$!
-    pids+=("$spid")
-    wait_port 127.0.0.1 "$p" 50 "$spid" || die "sse_bench_server --uplink did not start ($(tail -n 2 "$TMP/uplink-$r.out"))"
+    start_ssedge "uplink-$r.out" "$r" --uplink "http://127.0.0.1:${NODE_PUB[A]}/pub/$ch" \
+        --uplink-token "$HUB_TOKEN"
     client "$ch" "${NODE_SUB[B]}" 1 "/sub/$ch" "$WORKERS" --ids any
     wait "$CLIENT_PID"
-    stop_pid "$spid" 100
+    stop_pid "$SSEDGE_PID" 100
     stopped=$(grep '^stopped ' "$TMP/uplink-$r.out" | tail -n 1)
     line=$(result "$ch")
     if [ -z "$line" ]; then
@@ -180,15 +188,10 @@ done
 
 # ---------------------------------------------------------------- ssedge alone
 for r in $RATES; do
-    pick_port p || die "no free port"
-    "$SERVER" --port "$p" --bind 127.0.0.1 --rate "$r" --max-conn $((CLIENTS + 16)) \
-        >"$TMP/ssedge-$r.out" 2>&1 &
-    spid=$!
-    pids+=("$spid")
-    wait_port 127.0.0.1 "$p" 50 "$spid" || die "sse_bench_server did not start ($(tail -n 2 "$TMP/ssedge-$r.out"))"
-    client "ssedge$r" "$p" "$CLIENTS" /events "$spid"
+    start_ssedge "ssedge-$r.out" "$r" --max-conn $((CLIENTS + 16))
+    client "ssedge$r" "$SSEDGE_PORT" "$CLIENTS" /events "$SSEDGE_PID"
     wait "$CLIENT_PID"
-    stop_pid "$spid" 100
+    stop_pid "$SSEDGE_PID" 100
     l=$(result "ssedge$r")
     if [ -z "$l" ]; then
         rows+=("| ssedge directly | $CLIENTS × $r | failed: $(tail -n 1 "$TMP/ssedge$r.client.err") | | | | | |")

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     unsigned long port = 0, rate = 0, max_conn = 0, coalesce = CONFIG_SSE_COALESCE_MS;
     const char *bind_addr = NULL; /* the backend's: loopback on POSIX */
     uint64_t pub_errors = 0;
-    char extra[512];
+    char extra[768]; /* every count at 20 digits fits */
     int rc, i, first_err = 0;
 
     memset(&tls, 0, sizeof(tls));

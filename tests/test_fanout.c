@@ -270,7 +270,7 @@ static void test_fanout_close_and_stop_while_parked(void)
     uint64_t id;
     long t0;
     int i;
-    sse_conn_id_t third = 0;
+    sse_conn_id_t third;
     start(16, 5000);
     for (i = 0; i < 10; i++) {
         c[i] = stream_open("/all");
