@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     snprintf(extra, sizeof(extra), " publish_errors=%llu%s%s "
              "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu slow_sends=%llu "
              "bad_requests=%llu tls_failures=%llu last_id=%llu uplink_sent=%llu "
-             "uplink_retries=%llu uplink_lost=%llu uplink_duplicates=%llu stop=%s",
+             "uplink_retries=%llu uplink_lost=%llu uplink_duplicates=%llu conn_bufs_peak=%u stop=%s",
              (unsigned long long)pub_errors,
              pub_errors ? " first_error=" : "",
              pub_errors ? sse_strerror(first_err) : "",
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
              (unsigned long long)st.tls_failures,
              (unsigned long long)st.last_id, (unsigned long long)st.uplink_sent,
              (unsigned long long)st.uplink_retries, (unsigned long long)st.uplink_lost,
-             (unsigned long long)st.uplink_duplicates, sse_strerror(rc));
+             (unsigned long long)st.uplink_duplicates, st.conn_bufs_peak, sse_strerror(rc));
     pace_print_stopped(&pace, extra);
     return rc == SSE_OK ? 0 : 1;
 }

@@ -91,6 +91,9 @@ void sse_conn_release(struct sse_conn *c)
 {
     sse_tls_end(&c->tls);
     sse_port_close(&c->sock);
+    sse_connbuf_give(c->buf);
+    c->buf = NULL;
+    c->req = c->out = NULL;
     sse_port_mutex_lock(&S.lock);
     c->state = C_FREE;
     S.active--;
@@ -122,9 +125,18 @@ void sse_conn_thread(void *arg)
             goto out;
         }
     }
+    if (!sse_conn_borrow(c, S.cfg.header_timeout_ms)) {
+        if (!sse_srv_stopping()) {
+            SSE_LOG(SSE_LOG_WARN, "%s: no connection buffer free in %u ms "
+                    "(CONFIG_SSE_CONN_BUFS); closed unanswered", WHO(&c->sock, who),
+                    (unsigned)S.cfg.header_timeout_ms);
+            sse_count(&S.n.overloaded);
+        }
+        goto out;
+    }
 request:
     t0 = sse_port_now_ms();
-    r = sse_read_request(&c->sock, &c->tls, c->req, sizeof c->req, have, &rq,
+    r = sse_read_request(&c->sock, &c->tls, c->req, CONFIG_SSE_REQ_BUF_SIZE, have, &rq,
                          S.cfg.header_timeout_ms, &status, &got);
     if (r == 0 || (r < 0 && kept && status == 408 && got == 0))
         goto out; /* gone, stopping, or a kept connection left idle: closed quietly */
@@ -132,7 +144,7 @@ request:
         SSE_LOG(SSE_LOG_WARN, "%s: request rejected: %d %s", WHO(&c->sock, who), status,
                 sse_http_reason(status));
         sse_count(&S.n.bad_requests);
-        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, sse_no_origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, status, sse_no_origin, NULL,
                          S.cfg.send_timeout_ms, 0);
         goto out;
     }
@@ -141,7 +153,7 @@ request:
         SSE_LOG(SSE_LOG_WARN, "%s: request rejected: 400 (HTTP/1.1 without Host)",
                 WHO(&c->sock, who));
         sse_count(&S.n.bad_requests);
-        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 400, sse_no_origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 400, sse_no_origin, NULL,
                          S.cfg.send_timeout_ms, sse_method_is(rq.method, "HEAD"));
         goto out;
     }
@@ -152,7 +164,7 @@ request:
         goto out;
     }
     if (sse_ingest_wants(&S.cfg, &rq)) { /* POST /publish: core/sse_ingest.c */
-        sse_ingest_io_t io = { &c->sock, &c->tls, c->out, sizeof c->out, c->req + r,
+        sse_ingest_io_t io = { &c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, c->req + r,
                                got - (size_t)r, t0, S.cfg.header_timeout_ms, sse_srv_stopping,
                                &c->keep_alive };
         /* HTTP/1.1 keeps the connection for the next POST (a script's
@@ -202,7 +214,6 @@ request:
         }
         f->sock = c->sock;
         f->tls = S.tls ? &c->tls : NULL; /* a plain send reads no TLS state */
-        f->out = c->out;
         f->mask = mask;
         sse_port_mutex_lock(&S.lock);
         f->id = self = sse_srv_conn_id(c);
@@ -227,7 +238,7 @@ request:
     }
     if (rq.content_length > 0 || rq.chunked) {
         /* ssedge reads no request bodies. */
-        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, 413, c->origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 413, c->origin, NULL,
                          S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
@@ -239,13 +250,13 @@ request:
             SSE_LOG(SSE_LOG_ERR, "%s: handler for %.*s gave no answer (%s): 500",
                     WHO(&c->sock, who), (int)rq.path.n, rq.path.p,
                     c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
-        sse_answer_close(&c->sock, &c->tls, c->out, sizeof c->out, status, c->origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, status, c->origin, NULL,
                          S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
 answered:
     if (c->replied)
-        sse_drain_close(&c->sock, &c->tls, c->req, sizeof c->req);
+        sse_drain_close(&c->sock, &c->tls, c->req, CONFIG_SSE_REQ_BUF_SIZE);
 out:
     sse_conn_release(c);
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The fan-out writer: parked streams, the writer thread's sweep over them,
  * non-blocking sends, heartbeats and idle checks, hand-backs. */
-#include <string.h>
 #include "sse_opt.h"
 #include "sse_port.h"
 #include "sse_atomic.h"
@@ -40,7 +39,7 @@ static struct {
     sse_fan_t        fans[CONFIG_SSE_MAX_CONNECTIONS];
 } F;
 
-static const char heartbeat[] = ": hb\n\n";
+const char sse_fan_heartbeat[SSE_FAN_HEARTBEAT_LEN + 1] = ": hb\n\n";
 
 int sse_fanout_init(void)
 {
@@ -71,7 +70,8 @@ sse_fan_t *sse_fan_open(unsigned slot)
     while (slot >= hw && !__atomic_compare_exchange_n(&F.hiwater, &hw, slot + 1, 0,
                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
-    f->pending = 0;
+    f->skip = 0;
+    f->hb_left = 0;
     f->why = SSE_FAN_MORE;
     sse_store_rlx(&f->kill, 0);
     return f;
@@ -157,24 +157,18 @@ static int fill(const sse_fan_t *f, uint64_t *end)
     return n;
 }
 
-/* Send @p n bytes to parked slot @p i without waiting; what the socket
- * does not take goes back to the stream's thread. @return 1 if all went. */
+/* Send @p n bytes to parked slot @p i without waiting. @return the bytes
+ * the socket took, or -1: the send failed and the stream went back. */
 static int push(sse_fan_t *f, unsigned i, const char *buf, int n, uint32_t now)
 {
     int r = sse_io_try_send(&f->sock, f->tls, buf, (size_t)n);
     if (r < 0) {
         hand_back(i, SSE_FAN_FAILED);
-        return 0;
+        return -1;
     }
     if (r > 0)
         f->last_send = f->last_check = now;
-    if (r < n) {
-        memcpy(f->out, buf + r, (size_t)(n - r));
-        f->pending = (uint32_t)(n - r);
-        hand_back(i, SSE_FAN_MORE);
-        return 0;
-    }
-    return 1;
+    return r;
 }
 
 /* One parked stream: its new events, else a heartbeat or an idle check
@@ -191,21 +185,33 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
     }
     if (sse_ring_has_new(F.ring, f->cursor)) {
         uint64_t end;
-        int n = fill(f, &end);
+        int r, n = fill(f, &end);
         if (n < 0) {
             hand_back(i, SSE_FAN_BEHIND);
             return 0;
         }
-        /* Before the send: what the socket does not take goes back to
-         * the thread as pending bytes, which already count as read. */
-        f->cursor = end;
-        if (n > 0 && !push(f, i, F.buf, n, now))
+        r = n > 0 ? push(f, i, F.buf, n, now) : 0;
+        if (r < 0)
             return 0;
+        if (r < n) {
+            /* The socket is full: the cursor stays at this run, and the
+             * thread reads it again from the ring and skips what went. */
+            f->skip = (uint32_t)r;
+            hand_back(i, SSE_FAN_MORE);
+            return 0;
+        }
+        f->cursor = end;
         more = sse_ring_has_new(F.ring, end);
     }
     if (F.heartbeat_ms && now - f->last_send >= F.heartbeat_ms) {
-        if (!push(f, i, heartbeat, (int)sizeof heartbeat - 1, now))
+        int r = push(f, i, sse_fan_heartbeat, SSE_FAN_HEARTBEAT_LEN, now);
+        if (r < 0)
             return 0;
+        if (r < SSE_FAN_HEARTBEAT_LEN) {
+            f->hb_left = (uint32_t)(SSE_FAN_HEARTBEAT_LEN - r);
+            hand_back(i, SSE_FAN_MORE);
+            return 0;
+        }
     } else if (now - f->last_check >= F.idle_check_ms) {
         /* Nothing to say for a while: is the peer still there? A stream
          * never reads, so EOF or a reset here means it left. */

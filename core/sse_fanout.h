@@ -16,7 +16,9 @@
 
 /** Why a parked stream came back to its thread (sse_fan_park()). */
 enum sse_fan_why {
-    SSE_FAN_MORE = 0, /**< socket full: send out[0..pending), then go on */
+    SSE_FAN_MORE = 0, /**< socket full: the rest of a heartbeat (hb_left), or
+                           the events from cursor on but their first skip
+                           bytes, go from the stream's thread */
     SSE_FAN_GONE,     /**< the peer closed (seen by an idle check) */
     SSE_FAN_FAILED,   /**< a send failed: reset or error */
     SSE_FAN_BEHIND,   /**< the cursor fell off the ring */
@@ -39,9 +41,11 @@ typedef struct sse_fan {
     sse_tls_conn_t  *tls;        /* its TLS session, or NULL: plain */
     int              kill;       /* atomic: end this stream */
     uint32_t         acked;      /* atomic: see sse_fanout_order_reads() */
-    /* Hand-backs. */
-    char            *out;        /* the stream's send buffer, CONFIG_SSE_SEND_BUF_SIZE */
-    uint32_t         pending;    /* after SSE_FAN_MORE: out[0..pending) first */
+    /* Hand-backs. The rest of a half-sent run of events stays in the ring
+     * (a parked stream holds no buffer): its thread reads the same run
+     * again from cursor and skips what went. */
+    uint32_t         skip;       /* after SSE_FAN_MORE: bytes from cursor that went */
+    uint32_t         hb_left;    /* after SSE_FAN_MORE: heartbeat bytes still to go */
     int              why;        /* enum sse_fan_why of the last hand-back */
     int              parked;     /* the writer holds it; changed under the lock */
     int              cv_ready;   /* cv made (on the slot's first stream) */
@@ -66,6 +70,10 @@ int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_chec
 /** Stop the writer: every parked stream is handed back with SSE_FAN_END,
  *  later parks return it at once; returns once the thread has finished. */
 void sse_fanout_stop(void);
+
+/** The heartbeat comment the writer sends (hb_left counts its last bytes). */
+extern const char sse_fan_heartbeat[];
+#define SSE_FAN_HEARTBEAT_LEN 6
 
 /** Slot @p slot's state, reset for a new stream (kill cleared, nothing
  *  pending); the caller sets the fixed fields and the cursor. NULL if its

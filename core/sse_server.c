@@ -97,6 +97,7 @@ int sse_server_start(const sse_server_cfg_t *cfg)
     S.quiet_streak = 0;
     S.running = 1;
     sse_port_mutex_unlock(&S.lock);
+    sse_connbuf_reset_peak();
 
     if (cfg->tls && (r = sse_tls_init(cfg->tls)) != SSE_OK) {
         SSE_LOG(SSE_LOG_ERR, "TLS set-up failed: %s", sse_strerror(r));
@@ -150,6 +151,7 @@ int sse_server_stop(void)
     }
     sse_store_rel(&S.stopping, 1);
     sse_port_mutex_unlock(&S.lock);
+    sse_connbuf_wake(); /* threads waiting for a buffer see the stop */
     /* Parked streams come back to their threads, which see the stop. */
     sse_fanout_stop();
     sse_port_mutex_lock(&S.lock);
@@ -189,6 +191,8 @@ int sse_server_stats(sse_stats_t *st)
     st->accepted = sse_load_rlx(&S.n.accepted);
     st->overloaded = sse_load_rlx(&S.n.overloaded);
     st->fell_behind = sse_load_rlx(&S.n.fell_behind);
+    st->conn_bufs_lent = sse_connbuf_lent();
+    st->conn_bufs_peak = sse_connbuf_peak();
     st->send_failures = sse_load_rlx(&S.n.send_failures);
     st->slow_sends = sse_load_rlx(&S.n.slow_sends);
     st->bad_requests = sse_load_rlx(&S.n.bad_requests);

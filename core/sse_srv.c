@@ -42,7 +42,7 @@ int sse_srv_init(void)
         return st == 2 ? SSE_OK : SSE_ERR_NOMEM;
     }
     if (sse_port_mutex_init(&S.lock) != SSE_OK || sse_port_cond_init(&S.idle) != SSE_OK ||
-        sse_fanout_init() != SSE_OK) {
+        sse_fanout_init() != SSE_OK || sse_connbuf_init() != SSE_OK) {
         sse_store_rel(&S.inited, 0);
         return SSE_ERR_NOMEM;
     }
@@ -57,4 +57,12 @@ int sse_srv_init(void)
 int sse_srv_ready(void)
 {
     return sse_load_acq(&S.inited) == 2;
+}
+
+int sse_conn_borrow(struct sse_conn *c, uint32_t timeout_ms)
+{
+    c->buf = sse_connbuf_take(timeout_ms, sse_srv_stopping);
+    c->req = c->buf ? c->buf->req : NULL;
+    c->out = c->buf ? c->buf->out : NULL;
+    return c->buf != NULL;
 }

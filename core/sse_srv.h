@@ -8,7 +8,7 @@
  * sse_listen.c the listener and overload answers; sse_publish.c
  * publishing, sse_conn_close and connection timers; sse_server.c start,
  * stop and stats. Each uses only files listed before it (and fan-out,
- * ring, timers, TLS below them): no circle. */
+ * connection buffers, ring, timers, TLS below them): no circle. */
 #ifndef SSE_SRV_H
 #define SSE_SRV_H
 
@@ -16,6 +16,7 @@
 #include "sse_port.h"
 #include "sse_ring.h"
 #include "sse_fanout.h"
+#include "sse_connbuf.h"
 #include "sse_tls.h"
 #include "ssedge/sse.h"
 
@@ -32,8 +33,11 @@ struct sse_conn {
     sse_str_t        origin;   /* allowed CORS origin of this request, or none */
     sse_port_sock_t  sock;     /* this slot's thread's, or the writer's while parked */
     sse_tls_conn_t   tls;      /* its TLS session when cfg.tls is set */
-    char             req[CONFIG_SSE_REQ_BUF_SIZE];
-    char             out[CONFIG_SSE_SEND_BUF_SIZE];
+    /* Lent by the pool (sse_connbuf.c) while the thread works; NULL while
+     * its stream is parked. */
+    sse_connbuf_t   *buf;
+    char            *req;      /* buf->req: CONFIG_SSE_REQ_BUF_SIZE */
+    char            *out;      /* buf->out: CONFIG_SSE_SEND_BUF_SIZE */
 };
 
 struct sse_srv {
@@ -75,6 +79,9 @@ int sse_srv_ready(void);  /* the locks exist */
 int sse_srv_stopping(void);
 sse_conn_id_t sse_srv_conn_id(const struct sse_conn *c);
 struct sse_conn *sse_srv_conn(sse_conn_id_t id); /* a live id's slot; S.lock held */
+/* Lend slot @p c a request and a send buffer (c->buf, req, out), waiting up
+ * to @p timeout_ms for one or a stop. @return 1, or 0 (all three NULL). */
+int sse_conn_borrow(struct sse_conn *c, uint32_t timeout_ms);
 
 /* ---- sse_answer.c ---- */
 extern const sse_str_t sse_no_origin;

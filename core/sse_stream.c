@@ -12,25 +12,25 @@ int sse_stream_open(struct sse_conn *c)
     size_t n = sizeof SSE_STREAM_HEAD - 1;
     int r;
     memcpy(c->out, SSE_STREAM_HEAD, n);
-    r = sse_cors_headers(c->out + n, sizeof c->out - n - 2, c->origin);
+    r = sse_cors_headers(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - n - 2, c->origin);
     if (r < 0)
         return SSE_ERR_TOO_LARGE;
     n += (size_t)r;
     memcpy(c->out + n, "\r\n", 2);
     n += 2;
     if (S.cfg.retry_ms && !c->head_only) {
-        r = sse_event_retry(c->out + n, sizeof c->out - n, S.cfg.retry_ms, NULL);
+        r = sse_event_retry(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - n, S.cfg.retry_ms, NULL);
         n += r > 0 ? (size_t)r : 0;
     }
     return sse_io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
 }
 
-/* A stream's own part: everything its socket did not take at once (the
- * fan-out writer's leftovers), the replay after Last-Event-ID, and any
- * events that came meanwhile, with sends that may wait up to
- * send_timeout_ms for a slow peer. Once caught up it parks, and the fan-out
- * writer sends to it until it falls behind, leaves or ends. on_open runs
- * once the replay is out. */
+/* A stream's own part: the rest of what its socket did not take at once
+ * from the fan-out writer, the replay after Last-Event-ID, and any events
+ * that came meanwhile, with sends that may wait up to send_timeout_ms for a
+ * slow peer. Once caught up it gives its buffers back and parks, and the
+ * fan-out writer sends to it until it falls behind, leaves or ends. on_open
+ * runs once the replay is out. */
 void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
                    const sse_http_req_t *rq)
 {
@@ -38,20 +38,29 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
     int opened = 0, why;
     f->last_send = f->last_check = sse_port_now_ms();
     while (!sse_srv_stopping() && !sse_load_acq(&f->kill)) {
+        const char *p = c->out;
         int n;
-        if (f->pending) {
-            n = (int)f->pending;
-            f->pending = 0;
+        if (f->hb_left) {
+            p = sse_fan_heartbeat + SSE_FAN_HEARTBEAT_LEN - f->hb_left;
+            n = (int)f->hb_left;
+            f->hb_left = 0;
         } else {
-            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->out, sizeof c->out);
+            uint32_t skip = f->skip;
+            f->skip = 0;
+            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->out,
+                              CONFIG_SSE_SEND_BUF_SIZE);
             /* Publishes this: the copy above happened before any later
              * overwrite of those bytes (see sse_fanout_order_reads). */
             sse_store_rel(&f->acked, (uint32_t)f->cursor);
-            if (n < 0)
+            /* The writer's half-sent run comes back whole, the same bytes
+             * first; shorter would mean its start left the ring. */
+            if (n < 0 || (uint32_t)n < skip)
                 goto behind;
+            p += skip;
+            n -= (int)skip;
         }
         if (n > 0) {
-            if (sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
+            if (sse_io_send(&c->sock, &c->tls, p, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
                 goto failed;
             f->last_send = f->last_check = sse_port_now_ms();
             continue;
@@ -62,9 +71,20 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
                 route->on_open(f->id, rq, route->user);
             continue;
         }
+        /* Parked, the stream needs no buffer: the next thread at work
+         * takes this one while its pages are still warm. */
+        sse_connbuf_give(c->buf);
+        c->buf = NULL;
+        c->req = c->out = NULL;
         why = sse_fan_park(f);
         if (why == SSE_FAN_MORE) {
             sse_count(&S.n.slow_sends);
+            if (!sse_conn_borrow(c, S.cfg.send_timeout_ms)) {
+                SSE_LOG(SSE_LOG_WARN, "%s: no connection buffer free in %u ms for a slow "
+                        "send (CONFIG_SSE_CONN_BUFS); closing", WHO(&c->sock, who),
+                        (unsigned)S.cfg.send_timeout_ms);
+                goto failed;
+            }
             continue;
         }
         if (why == SSE_FAN_BEHIND)

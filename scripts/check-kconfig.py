@@ -61,8 +61,13 @@ for port in ("SSE_PORT_POSIX", "SSE_PORT_LWIP"):
             name = "CONFIG_" + sym.name
             if name not in fb:
                 problems.append(f"port/sse_opt.h ({scen}): no fallback for {name}")
-            elif fb[name] != sym.str_value:
-                problems.append(f"port/sse_opt.h ({scen}): {name} falls back to {fb[name]}, "
+                continue
+            # A fallback may name another symbol ("default SSE_MAX_CONNECTIONS").
+            v, hops = fb[name], 0
+            while v in fb and hops < 8:
+                v, hops = fb[v], hops + 1
+            if v != sym.str_value:
+                problems.append(f"port/sse_opt.h ({scen}): {name} falls back to {v}, "
                                 f"Kconfig says {sym.str_value}")
 
 used = {}

@@ -20,6 +20,7 @@ static const struct {
     { "timer",  test_timer_register },
     { "server", test_server_register },
     { "fanout", test_fanout_register },
+    { "connbuf", test_connbuf_register },
     { "contract", test_contract_register },
     { "uplink", test_uplink_register },
     { "tls",    test_tls_register },

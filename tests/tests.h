@@ -14,6 +14,7 @@ int test_port_register(void);   /* the port contract, on the port built in */
 int test_timer_register(void);
 int test_server_register(void);
 int test_fanout_register(void); /* the fan-out writer through real sockets */
+int test_connbuf_register(void); /* the pool of connection buffers */
 int test_contract_register(void); /* what sse.h promises */
 int test_uplink_register(void);   /* the uplink to a hub (none without CONFIG_SSE_UPLINK) */
 int test_tls_register(void);    /* no tests unless CONFIG_SSE_TLS */

@@ -268,6 +268,11 @@ int sse_channel(const char *name);
 typedef struct sse_stats {
     unsigned active;          /**< connections holding a slot now */
     unsigned streams;         /**< of which streaming */
+    unsigned conn_bufs_lent;  /**< request + send buffer pairs lent now: threads
+                                   at work (a parked stream holds none) */
+    unsigned conn_bufs_peak;  /**< the most lent at once since the server
+                                   started: how many CONFIG_SSE_CONN_BUFS this
+                                   load needed */
     uint64_t accepted;        /**< connections given a slot (counters run on
                                    across stop and start) */
     uint64_t overloaded;      /**< connections refused because full */
