@@ -80,6 +80,8 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
         if (why == SSE_FAN_MORE) {
             sse_count(&S.n.slow_sends);
             if (!sse_conn_borrow(c, S.cfg.send_timeout_ms)) {
+                if (sse_srv_stopping() || sse_load_acq(&f->kill))
+                    return; /* ended while it waited: nothing failed */
                 SSE_LOG(SSE_LOG_WARN, "%s: no connection buffer free in %u ms for a slow "
                         "send (CONFIG_SSE_CONN_BUFS); closing", WHO(&c->sock, who),
                         (unsigned)S.cfg.send_timeout_ms);
