@@ -88,31 +88,31 @@ int sse_reply(sse_conn_t *c, int status, const char *content_type,
     int n, r, bodyless = status == 204 || status == 304;
     if (!c || c->replied || status < 200 || status > 599 || (bodyless && len))
         return SSE_ERR_ARG;
-    n = snprintf(c->out, CONFIG_SSE_SEND_BUF_SIZE, "HTTP/1.1 %d %s\r\n", status, sse_http_reason(status));
-    if (!bodyless && n > 0 && (size_t)n < CONFIG_SSE_SEND_BUF_SIZE)
-        n += snprintf(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - (size_t)n,
+    n = snprintf(c->buf->out, sizeof c->buf->out, "HTTP/1.1 %d %s\r\n", status, sse_http_reason(status));
+    if (!bodyless && n > 0 && (size_t)n < sizeof c->buf->out)
+        n += snprintf(c->buf->out + n, sizeof c->buf->out - (size_t)n,
                       "Content-Type: %s\r\nContent-Length: %lu\r\n",
                       content_type ? content_type : "text/plain", (unsigned long)len);
-    if (n > 0 && (size_t)n < CONFIG_SSE_SEND_BUF_SIZE)
-        n += snprintf(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - (size_t)n, "%s%s",
+    if (n > 0 && (size_t)n < sizeof c->buf->out)
+        n += snprintf(c->buf->out + n, sizeof c->buf->out - (size_t)n, "%s%s",
                       c->keep_alive ? "" : "Connection: close\r\n",
                       extra_headers ? extra_headers : "");
-    r = n > 0 && (size_t)n < CONFIG_SSE_SEND_BUF_SIZE
-      ? sse_cors_headers(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - (size_t)n, c->origin) : -1;
-    if (r < 0 || (size_t)(n + r) + 2 >= CONFIG_SSE_SEND_BUF_SIZE) {
+    r = n > 0 && (size_t)n < sizeof c->buf->out
+      ? sse_cors_headers(c->buf->out + n, sizeof c->buf->out - (size_t)n, c->origin) : -1;
+    if (r < 0 || (size_t)(n + r) + 2 >= sizeof c->buf->out) {
         /* Nothing went out: the handler may try again; if it does not,
          * the client gets a 500, not a bare close. */
         char who[SSE_PORT_PEER_LEN];
         c->reply_failed = 1;
         SSE_LOG(SSE_LOG_ERR, "%s: reply %d: head does not fit CONFIG_SSE_SEND_BUF_SIZE (%u bytes)",
-                WHO(&c->sock, who), status, (unsigned)CONFIG_SSE_SEND_BUF_SIZE);
+                WHO(&c->sock, who), status, (unsigned)sizeof c->buf->out);
         return SSE_ERR_TOO_LARGE;
     }
     c->replied = 1;
     n += r;
-    memcpy(c->out + n, "\r\n", 2);
+    memcpy(c->buf->out + n, "\r\n", 2);
     n += 2;
-    r = sse_io_send(&c->sock, &c->tls, c->out, (size_t)n, S.cfg.send_timeout_ms);
+    r = sse_io_send(&c->sock, &c->tls, c->buf->out, (size_t)n, S.cfg.send_timeout_ms);
     if (r == SSE_OK && len && !c->head_only)
         r = sse_io_send(&c->sock, &c->tls, body, len, S.cfg.send_timeout_ms);
     return r;
@@ -127,17 +127,17 @@ void sse_preflight(struct sse_conn *c, const sse_http_req_t *rq, int publish)
         char who[SSE_PORT_PEER_LEN];
         SSE_LOG(SSE_LOG_WARN, "%s: preflight from origin %.*s, not allowed: 403",
                 WHO(&c->sock, who), (int)rq->origin.n, rq->origin.p);
-        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 403, sse_no_origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, 403, sse_no_origin, NULL,
                          S.cfg.send_timeout_ms, 0);
         return;
     }
     if (publish) { /* a page that will POST /publish */
-        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 204, c->origin,
+        sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, 204, c->origin,
                          c->origin.p ? SSE_INGEST_PREFLIGHT : "Allow: POST, OPTIONS\r\n",
                          S.cfg.send_timeout_ms, 0);
         return;
     }
-    sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 204, c->origin,
+    sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, 204, c->origin,
                      c->origin.p ? "Allow: GET, HEAD, OPTIONS\r\n"
                                    "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
                                    "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, "
@@ -159,7 +159,7 @@ void sse_refuse(struct sse_conn *c, int status)
     }
     SSE_LOG(status == 204 ? SSE_LOG_INFO : SSE_LOG_WARN, "%s: stream request refused: %d %s",
             WHO(&c->sock, who), status, sse_http_reason(status));
-    sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, status, c->origin,
+    sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, status, c->origin,
                      status == 405 ? "Allow: GET, HEAD\r\n" : NULL, S.cfg.send_timeout_ms,
                      c->head_only);
 }

@@ -78,7 +78,7 @@ int sse_auth_check(struct sse_conn *c, const sse_route_t *route, const sse_reque
     SSE_LOG(SSE_LOG_WARN, "%s: stream request for %.*s refused: 401 (%s token)",
             WHO(&c->sock, who), (int)rq->path.n, rq->path.p, presented ? "wrong" : "no");
     sse_count(&S.n.auth_failures);
-    sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 401, c->origin,
+    sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, 401, c->origin,
                      presented ? "WWW-Authenticate: Bearer realm=\"ssedge\", error=\"invalid_token\"\r\n"
                            : "WWW-Authenticate: Bearer realm=\"ssedge\"\r\n",
                      S.cfg.send_timeout_ms, c->head_only);

@@ -91,9 +91,7 @@ void sse_conn_release(struct sse_conn *c)
 {
     sse_tls_end(&c->tls);
     sse_port_close(&c->sock);
-    sse_connbuf_give(c->buf);
-    c->buf = NULL;
-    c->req = c->out = NULL;
+    sse_conn_give_back(c);
     sse_port_mutex_lock(&S.lock);
     c->state = C_FREE;
     S.active--;
@@ -136,7 +134,7 @@ void sse_conn_thread(void *arg)
     }
 request:
     t0 = sse_port_now_ms();
-    r = sse_read_request(&c->sock, &c->tls, c->req, CONFIG_SSE_REQ_BUF_SIZE, have, &rq,
+    r = sse_read_request(&c->sock, &c->tls, c->buf->req, sizeof c->buf->req, have, &rq,
                          S.cfg.header_timeout_ms, &status, &got);
     if (r == 0 || (r < 0 && kept && status == 408 && got == 0))
         goto out; /* gone, stopping, or a kept connection left idle: closed quietly */
@@ -144,7 +142,7 @@ request:
         SSE_LOG(SSE_LOG_WARN, "%s: request rejected: %d %s", WHO(&c->sock, who), status,
                 sse_http_reason(status));
         sse_count(&S.n.bad_requests);
-        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, status, sse_no_origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, status, sse_no_origin, NULL,
                          S.cfg.send_timeout_ms, 0);
         goto out;
     }
@@ -153,7 +151,7 @@ request:
         SSE_LOG(SSE_LOG_WARN, "%s: request rejected: 400 (HTTP/1.1 without Host)",
                 WHO(&c->sock, who));
         sse_count(&S.n.bad_requests);
-        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 400, sse_no_origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, 400, sse_no_origin, NULL,
                          S.cfg.send_timeout_ms, sse_method_is(rq.method, "HEAD"));
         goto out;
     }
@@ -164,7 +162,7 @@ request:
         goto out;
     }
     if (sse_ingest_wants(&S.cfg, &rq)) { /* POST /publish: core/sse_ingest.c */
-        sse_ingest_io_t io = { &c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, c->req + r,
+        sse_ingest_io_t io = { &c->sock, &c->tls, c->buf->out, sizeof c->buf->out, c->buf->req + r,
                                got - (size_t)r, t0, S.cfg.header_timeout_ms, sse_srv_stopping,
                                &c->keep_alive };
         /* HTTP/1.1 keeps the connection for the next POST (a script's
@@ -178,7 +176,7 @@ request:
             /* What came after the body is the next request's start. */
             size_t body = (size_t)rq.content_length, after = (size_t)r + body;
             have = got > after ? got - after : 0;
-            memmove(c->req, c->req + after, have);
+            memmove(c->buf->req, c->buf->req + after, have);
             c->replied = 0;
             c->keep_alive = 0;
             kept = 1;
@@ -238,7 +236,7 @@ request:
     }
     if (rq.content_length > 0 || rq.chunked) {
         /* ssedge reads no request bodies. */
-        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, 413, c->origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, 413, c->origin, NULL,
                          S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
@@ -250,13 +248,13 @@ request:
             SSE_LOG(SSE_LOG_ERR, "%s: handler for %.*s gave no answer (%s): 500",
                     WHO(&c->sock, who), (int)rq.path.n, rq.path.p,
                     c->reply_failed ? "its reply did not fit" : "returned SSE_OK");
-        sse_answer_close(&c->sock, &c->tls, c->out, CONFIG_SSE_SEND_BUF_SIZE, status, c->origin, NULL,
+        sse_answer_close(&c->sock, &c->tls, c->buf->out, sizeof c->buf->out, status, c->origin, NULL,
                          S.cfg.send_timeout_ms, c->head_only);
         goto out;
     }
 answered:
     if (c->replied)
-        sse_drain_close(&c->sock, &c->tls, c->req, CONFIG_SSE_REQ_BUF_SIZE);
+        sse_drain_close(&c->sock, &c->tls, c->buf->req, sizeof c->buf->req);
 out:
     sse_conn_release(c);
 }

@@ -39,8 +39,6 @@ static struct {
     sse_fan_t        fans[CONFIG_SSE_MAX_CONNECTIONS];
 } F;
 
-const char sse_fan_heartbeat[SSE_FAN_HEARTBEAT_LEN + 1] = ": hb\n\n";
-
 int sse_fanout_init(void)
 {
     if (F.inited)
@@ -204,7 +202,7 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
         more = sse_ring_has_new(F.ring, end);
     }
     if (F.heartbeat_ms && now - f->last_send >= F.heartbeat_ms) {
-        int r = push(f, i, sse_fan_heartbeat, SSE_FAN_HEARTBEAT_LEN, now);
+        int r = push(f, i, SSE_FAN_HEARTBEAT, SSE_FAN_HEARTBEAT_LEN, now);
         if (r < 0)
             return 0;
         if (r < SSE_FAN_HEARTBEAT_LEN) {

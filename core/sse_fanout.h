@@ -72,8 +72,8 @@ int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_chec
 void sse_fanout_stop(void);
 
 /** The heartbeat comment the writer sends (hb_left counts its last bytes). */
-extern const char sse_fan_heartbeat[];
-#define SSE_FAN_HEARTBEAT_LEN 6
+#define SSE_FAN_HEARTBEAT ": hb\n\n"
+#define SSE_FAN_HEARTBEAT_LEN ((int)sizeof SSE_FAN_HEARTBEAT - 1)
 
 /** Slot @p slot's state, reset for a new stream (kill cleared, nothing
  *  pending); the caller sets the fixed fields and the cursor. NULL if its

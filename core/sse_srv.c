@@ -62,7 +62,11 @@ int sse_srv_ready(void)
 int sse_conn_borrow(struct sse_conn *c, uint32_t timeout_ms)
 {
     c->buf = sse_connbuf_take(timeout_ms, sse_srv_stopping);
-    c->req = c->buf ? c->buf->req : NULL;
-    c->out = c->buf ? c->buf->out : NULL;
     return c->buf != NULL;
+}
+
+void sse_conn_give_back(struct sse_conn *c)
+{
+    sse_connbuf_give(c->buf);
+    c->buf = NULL;
 }

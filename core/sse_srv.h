@@ -33,11 +33,9 @@ struct sse_conn {
     sse_str_t        origin;   /* allowed CORS origin of this request, or none */
     sse_port_sock_t  sock;     /* this slot's thread's, or the writer's while parked */
     sse_tls_conn_t   tls;      /* its TLS session when cfg.tls is set */
-    /* Lent by the pool (sse_connbuf.c) while the thread works; NULL while
-     * its stream is parked. */
+    /* Its request and send buffers, lent by the pool (sse_connbuf.c)
+     * while the thread works; NULL while its stream is parked. */
     sse_connbuf_t   *buf;
-    char            *req;      /* buf->req: CONFIG_SSE_REQ_BUF_SIZE */
-    char            *out;      /* buf->out: CONFIG_SSE_SEND_BUF_SIZE */
 };
 
 struct sse_srv {
@@ -79,9 +77,11 @@ int sse_srv_ready(void);  /* the locks exist */
 int sse_srv_stopping(void);
 sse_conn_id_t sse_srv_conn_id(const struct sse_conn *c);
 struct sse_conn *sse_srv_conn(sse_conn_id_t id); /* a live id's slot; S.lock held */
-/* Lend slot @p c a request and a send buffer (c->buf, req, out), waiting up
- * to @p timeout_ms for one or a stop. @return 1, or 0 (all three NULL). */
+/* Lend slot @p c a request and a send buffer (c->buf), waiting up to
+ * @p timeout_ms for a pair or a stop. @return 1, or 0 (c->buf NULL). */
 int sse_conn_borrow(struct sse_conn *c, uint32_t timeout_ms);
+/* Give c->buf back (none held: nothing); c->buf becomes NULL. */
+void sse_conn_give_back(struct sse_conn *c);
 
 /* ---- sse_answer.c ---- */
 extern const sse_str_t sse_no_origin;

@@ -11,18 +11,18 @@ int sse_stream_open(struct sse_conn *c)
 {
     size_t n = sizeof SSE_STREAM_HEAD - 1;
     int r;
-    memcpy(c->out, SSE_STREAM_HEAD, n);
-    r = sse_cors_headers(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - n - 2, c->origin);
+    memcpy(c->buf->out, SSE_STREAM_HEAD, n);
+    r = sse_cors_headers(c->buf->out + n, sizeof c->buf->out - n - 2, c->origin);
     if (r < 0)
         return SSE_ERR_TOO_LARGE;
     n += (size_t)r;
-    memcpy(c->out + n, "\r\n", 2);
+    memcpy(c->buf->out + n, "\r\n", 2);
     n += 2;
     if (S.cfg.retry_ms && !c->head_only) {
-        r = sse_event_retry(c->out + n, CONFIG_SSE_SEND_BUF_SIZE - n, S.cfg.retry_ms, NULL);
+        r = sse_event_retry(c->buf->out + n, sizeof c->buf->out - n, S.cfg.retry_ms, NULL);
         n += r > 0 ? (size_t)r : 0;
     }
-    return sse_io_send(&c->sock, &c->tls, c->out, n, S.cfg.send_timeout_ms);
+    return sse_io_send(&c->sock, &c->tls, c->buf->out, n, S.cfg.send_timeout_ms);
 }
 
 /* A stream's own part: the rest of what its socket did not take at once
@@ -38,17 +38,17 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
     int opened = 0, why;
     f->last_send = f->last_check = sse_port_now_ms();
     while (!sse_srv_stopping() && !sse_load_acq(&f->kill)) {
-        const char *p = c->out;
+        const char *p = c->buf->out;
         int n;
         if (f->hb_left) {
-            p = sse_fan_heartbeat + SSE_FAN_HEARTBEAT_LEN - f->hb_left;
+            p = &SSE_FAN_HEARTBEAT[SSE_FAN_HEARTBEAT_LEN - (int)f->hb_left];
             n = (int)f->hb_left;
             f->hb_left = 0;
         } else {
             uint32_t skip = f->skip;
             f->skip = 0;
-            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->out,
-                              CONFIG_SSE_SEND_BUF_SIZE);
+            n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->buf->out,
+                              sizeof c->buf->out);
             /* Publishes this: the copy above happened before any later
              * overwrite of those bytes (see sse_fanout_order_reads). */
             sse_store_rel(&f->acked, (uint32_t)f->cursor);
@@ -73,9 +73,7 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
         }
         /* Parked, the stream needs no buffer: the next thread at work
          * takes this one while its pages are still warm. */
-        sse_connbuf_give(c->buf);
-        c->buf = NULL;
-        c->req = c->out = NULL;
+        sse_conn_give_back(c);
         why = sse_fan_park(f);
         if (why == SSE_FAN_MORE) {
             sse_count(&S.n.slow_sends);
