@@ -68,7 +68,7 @@ sse_fan_t *sse_fan_open(unsigned slot)
     while (slot >= hw && !__atomic_compare_exchange_n(&F.hiwater, &hw, slot + 1, 0,
                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
-    f->skip = 0;
+    f->run = f->skip = 0;
     f->hb_left = 0;
     f->why = SSE_FAN_MORE;
     sse_store_rlx(&f->kill, 0);
@@ -194,6 +194,7 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
         if (r < n) {
             /* The socket is full: the cursor stays at this run, and the
              * thread reads it again from the ring and skips what went. */
+            f->run = (uint32_t)n;
             f->skip = (uint32_t)r;
             hand_back(i, SSE_FAN_MORE);
             return 0;

@@ -17,8 +17,8 @@
 /** Why a parked stream came back to its thread (sse_fan_park()). */
 enum sse_fan_why {
     SSE_FAN_MORE = 0, /**< socket full: the rest of a heartbeat (hb_left), or
-                           the events from cursor on but their first skip
-                           bytes, go from the stream's thread */
+                           bytes skip..run of the events from cursor on, go
+                           from the stream's thread */
     SSE_FAN_GONE,     /**< the peer closed (seen by an idle check) */
     SSE_FAN_FAILED,   /**< a send failed: reset or error */
     SSE_FAN_BEHIND,   /**< the cursor fell off the ring */
@@ -44,7 +44,8 @@ typedef struct sse_fan {
     /* Hand-backs. The rest of a half-sent run of events stays in the ring
      * (a parked stream holds no buffer): its thread reads the same run
      * again from cursor and skips what went. */
-    uint32_t         skip;       /* after SSE_FAN_MORE: bytes from cursor that went */
+    uint32_t         run;        /* after SSE_FAN_MORE: bytes from cursor the writer sent */
+    uint32_t         skip;       /* after SSE_FAN_MORE: of those, the bytes that went */
     uint32_t         hb_left;    /* after SSE_FAN_MORE: heartbeat bytes still to go */
     int              why;        /* enum sse_fan_why of the last hand-back */
     int              parked;     /* the writer holds it; changed under the lock */

@@ -45,8 +45,8 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
             n = (int)f->hb_left;
             f->hb_left = 0;
         } else {
-            uint32_t skip = f->skip;
-            f->skip = 0;
+            uint32_t skip = f->skip, run = f->run;
+            f->skip = f->run = 0;
             n = sse_ring_read(&S.ring, &f->cursor, f->mask, f->id, c->buf->out,
                               sizeof c->buf->out);
             /* Publishes this: the copy above happened before any later
@@ -54,10 +54,18 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
             sse_store_rel(&f->acked, (uint32_t)f->cursor);
             /* The writer's half-sent run comes back whole, the same bytes
              * first; shorter would mean its start left the ring. */
-            if (n < 0 || (uint32_t)n < skip)
+            if (n < 0 || (uint32_t)n < run)
                 goto behind;
-            p += skip;
-            n -= (int)skip;
+            /* Its rest goes first and alone, exactly as the writer's send
+             * was cut: a TLS session may hold that send's record half out,
+             * and mbedTLS takes only the same call again. */
+            if (run && sse_io_send(&c->sock, &c->tls, p + skip, run - skip,
+                                   S.cfg.send_timeout_ms) != SSE_OK)
+                goto failed;
+            if (run)
+                f->last_send = f->last_check = sse_port_now_ms();
+            p += run;
+            n -= (int)run;
         }
         if (n > 0) {
             if (sse_io_send(&c->sock, &c->tls, p, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
