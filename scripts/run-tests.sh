@@ -10,23 +10,32 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 passed=0 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
-# deps GROUP...: the Debian packages of these groups, installed if missing
-deps() {
-    [ -n "${NO_DEPS:-}" ] && return 0
-    scripts/deps.sh check "$@" >/dev/null || scripts/deps.sh install "$@"
+: >"$log/failures"
+# record NAME [FILE]: keep NAME and its failing lines (CUnit's "N. file:line
+# - assertion", a suite's "not ok", a sanitizer's report) for the closing
+# list, which CI shows even when it keeps only the end of the output.
+record() {
+    echo "--- $1" >>"$log/failures"
+    [ -n "${2:-}" ] && [ -f "$2" ] && grep -E \
+        'Test: .*\.\.\.FAILED|had failures|^ +[0-9]+\. |^(not ok|FAIL - )|^ +(✖|not ok)|Sanitizer|runtime error|^==[0-9]+== [A-Z]' \
+        "$2" | head -12 >>"$log/failures"
+    return 0
 }
+fail() { failed=$((failed + 1)); record "$@"; }
 
 # Count tests from a CUnit Run Summary ("tests  Total Ran Passed Failed ...").
 tally() {
-    line=$(grep -E '^ +tests +[0-9]' "$1" | tail -1)
+    out=$1 what=$2
+    line=$(grep -E '^ +tests +[0-9]' "$out" | tail -1)
     if [ -z "$line" ]; then
-        echo "  $2: no CUnit summary (runner crashed?)"
-        failed=$((failed + 1))
+        echo "  $what: no CUnit summary (runner crashed?)"
+        fail "$what: no CUnit summary" "$out"
         return
     fi
     # shellcheck disable=SC2086 # the summary's fields
     set -- $line
     passed=$((passed + $4)); failed=$((failed + $5))
+    [ "$5" -eq 0 ] || record "$what: $5 failed" "$out"
 }
 
 variant() { # name, make args...
@@ -34,7 +43,7 @@ variant() { # name, make args...
     echo "=== $name: build"
     if ! $MAKE -s -j"$JOBS" "$@" >"$log/$name.build" 2>&1; then
         cat "$log/$name.build"; echo "=== $name: BUILD FAILED"
-        failed=$((failed + 1)); return
+        fail "$name: build"; return
     fi
     bin=$(ls -d "$(echo "$@" | sed -n 's/.*BUILD=\([^ ]*\).*/\1/p')"/bin/sse_tests 2>/dev/null)
     echo "=== $name: run ${RUN:+$RUN }$bin${TEST_ARGS:+ $TEST_ARGS}"
@@ -46,13 +55,13 @@ variant() { # name, make args...
     [ $rc -eq 0 ] || echo "=== $name: exit code $rc"
     tally "$log/$name.out" "$name"
     [ $rc -eq 0 ] || grep -Eq '^ +tests +[0-9]+ +[0-9]+ +[0-9]+ +[1-9]' "$log/$name.out" \
-        || failed=$((failed + 1))
+        || fail "$name: exit code $rc" "$log/$name.out"
 }
 
 variant gcc   BUILD=build/gcc   CC=gcc   build/gcc/bin/sse_tests
 echo "=== static checks (gcc objects)"
 if $MAKE -s BUILD=build/gcc check-nomalloc check-prefix check-kconfig check-layers; then
-    passed=$((passed + 4)); else failed=$((failed + 1)); fi
+    passed=$((passed + 4)); else fail "static checks (gcc)"; fi
 variant clang BUILD=build/clang CC=clang all build/clang/bin/sse_tests
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
@@ -74,7 +83,7 @@ variant tls   BUILD=build/tls KCONFIG_CONFIG=build/tls/.config $TLSCFG CC=gcc \
         all build/tls/bin/sse_tests
 echo "=== static checks (TLS objects)"
 if $MAKE -s BUILD=build/tls KCONFIG_CONFIG=build/tls/.config check-nomalloc check-prefix; then
-    passed=$((passed + 2)); else failed=$((failed + 1)); fi
+    passed=$((passed + 2)); else fail "static checks (TLS)"; fi
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 variant tls-asan BUILD=build/tls-asan KCONFIG_CONFIG=build/tls-asan/.config $TLSCFG \
@@ -96,11 +105,11 @@ deps lwip
 echo "=== lwip: build"
 if ! $MAKE -s BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config \
         DEFCONFIG=configs/lwip_host_defconfig CC=gcc all >"$log/lwip.build" 2>&1; then
-    cat "$log/lwip.build"; echo "=== lwip: BUILD FAILED"; failed=$((failed + 1))
+    cat "$log/lwip.build"; echo "=== lwip: BUILD FAILED"; fail "lwip: build"
 elif $MAKE -s BUILD=build/lwip KCONFIG_CONFIG=build/lwip/.config check-nomalloc check-prefix; then
     passed=$((passed + 2))
 else
-    failed=$((failed + 1))
+    fail "static checks (lwIP)"
 fi
 # The same runner, suites unchanged, over the lwIP port: ssedge serves
 # through lwIP's TCP on a tap link and the suites' clients are Linux sockets
@@ -126,7 +135,7 @@ echo "=== cortex-m4: build and size"
 if scripts/size.sh configs/cortex_m4_lwip_defconfig >"$log/size.out" 2>&1; then
     grep -E '^static RAM|total' "$log/size.out"; passed=$((passed + 1))
 else
-    tail -20 "$log/size.out"; echo "=== cortex-m4: BUILD FAILED"; failed=$((failed + 1))
+    tail -20 "$log/size.out"; echo "=== cortex-m4: BUILD FAILED"; fail "cortex-m4: build"
 fi
 
 # Real clients: headless Chromium and the eventsource package against the
@@ -142,13 +151,14 @@ external() { # name, command...
     if [ -z "$line" ]; then
         tail -30 "$log/$name.out"
         echo "  $name: no summary line"
-        failed=$((failed + 1))
+        fail "$name: no summary line" "$log/$name.out"
         return
     fi
     # shellcheck disable=SC2086 # the summary's fields
     set -- $line
     passed=$((passed + $2)); failed=$((failed + $4))
-    [ $rc -eq 0 ] || [ "$4" -gt 0 ] || failed=$((failed + 1))
+    [ "$4" -eq 0 ] || record "$name: $4 failed" "$log/$name.out"
+    [ $rc -eq 0 ] || [ "$4" -gt 0 ] || fail "$name: exit code $rc" "$log/$name.out"
 }
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server \
     build/gcc/bin/ssedge >/dev/null
@@ -188,5 +198,9 @@ external examples tests/examples/examples_test.sh build/gcc
 external rpi   tests/rpi/qemu_test.sh build/rpi-aarch64 build/rpi-armhf
 
 echo
+if [ -s "$log/failures" ]; then
+    echo "what failed (details above):"
+    head -60 "$log/failures"
+fi
 echo "make test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
