@@ -22,6 +22,11 @@ record() {
     return 0
 }
 fail() { failed=$((failed + 1)); record "$@"; }
+# deps GROUP...: the Debian packages of these groups, installed if missing
+deps() {
+    [ -n "${NO_DEPS:-}" ] && return 0
+    scripts/deps.sh check "$@" >/dev/null || scripts/deps.sh install "$@"
+}
 
 # Count tests from a CUnit Run Summary ("tests  Total Ran Passed Failed ...").
 tally() {
