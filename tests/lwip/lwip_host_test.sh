@@ -308,13 +308,18 @@ ovl0=$(stat_val "$s" overloaded)
 # --idle-check-ms) gets the overload answer and tries again, so every cycle
 # ends up holding a slot of its own: $CYCLES slots, threads and sockets taken
 # and given back. Each request goes out in one write: bash writing it in
-# pieces would meet Nagle on Linux's side and lwIP's delayed ACK.
+# pieces would meet Nagle on Linux's side and lwIP's delayed ACK. The tally
+# (and the slowest try: cycle, try, result, ms; odd cycles are streams) is written after every
+# try, so a phase cut by its time limit still says how far it got and where
+# the time went.
+cyc_t0=$EPOCHREALTIME
 nsx timeout 30 bash -c '
     printf -v sreq "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
     printf -v preq "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-    done_=0 bad=0 busy=0
+    done_=0 bad=0 busy=0 slow_us=0 slow=none
     for i in $(seq 1 '"$CYCLES"'); do
         for try in $(seq 1 100); do
+            t0=${EPOCHREALTIME/./}
             if ! exec 3<>/dev/tcp/'"$LWIP_IP/$PORT"' 2>/dev/null; then
                 bad=$((bad + 1)); sleep 0.05; continue
             fi
@@ -337,16 +342,24 @@ nsx timeout 30 bash -c '
                 esac
             fi
             exec 3<&- 3>&-
+            t=$((${EPOCHREALTIME/./} - t0))
+            [ $t -gt $slow_us ] && slow_us=$t slow="cycle-$i-try-$try-$res"
             case $res in
-            ok) done_=$((done_ + 1)); break ;;
-            busy) busy=$((busy + 1)); sleep 0.01 ;;
-            *) bad=$((bad + 1)); break ;;
+            ok) done_=$((done_ + 1)) ;;
+            busy) busy=$((busy + 1)) ;;
+            *) bad=$((bad + 1)) ;;
+            esac
+            echo "$done_ $bad $busy $slow $((slow_us / 1000))" >'"$T/cycles"'
+            case $res in
+            ok) break ;;
+            busy) sleep 0.01 ;;
+            *) break ;;
             esac
         done
-    done
-    echo "$done_ $bad $busy"' >"$T/cycles" 2>&1
-read -r cyc_ok cyc_bad cyc_busy <"$T/cycles"
-check "$CYCLES cycles: each held a slot (${cyc_ok:-?} did, ${cyc_bad:-?} failed; ${cyc_busy:-?} overload answers on the way)" \
+    done'
+cyc_s=$(awk -v a="$cyc_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+read -r cyc_ok cyc_bad cyc_busy cyc_slow cyc_slow_ms <"$T/cycles"
+check "$CYCLES cycles: each held a slot (${cyc_ok:-?} did, ${cyc_bad:-?} failed; ${cyc_busy:-?} overload answers on the way; ${cyc_s} s, slowest try ${cyc_slow_ms:-?} ms: ${cyc_slow:-?})" \
     test "${cyc_ok:-0}" -eq "$CYCLES" -a "${cyc_bad:-1}" -eq 0
 if wait_stat active 0 5; then ok "slots all free again after the cycles"; else fail "slots all free again after the cycles"; fi
 s=$(stats)
