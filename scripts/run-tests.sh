@@ -78,7 +78,7 @@ variant tsan  BUILD=build/tsan  CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" \
 # The POSIX port's path for systems without Linux's calls (accept + fcntl,
 # a mutex and condition for the event count, no MSG_NOSIGNAL): the suites
 # that use sockets and threads.
-TEST_ARGS="-s port -s server -s fanout -s contract" \
+TEST_ARGS="-s port -s server -s fanout -s contract -s connbuf" \
 variant portable BUILD=build/portable CC=gcc OPT="-O2 -g -DSSE_POSIX_PORTABLE" \
         build/portable/bin/sse_tests
 TEST_ARGS=

@@ -109,10 +109,10 @@ static int stats_line(char *buf, size_t cap)
     sse_server_stats(&st);
     return snprintf(buf, cap,
                     "stats active=%u streams=%u accepted=%llu overloaded=%llu "
-                    "send_failures=%llu last_id=%llu\n",
+                    "send_failures=%llu last_id=%llu bufs_lent=%u\n",
                     st.active, st.streams, (unsigned long long)st.accepted,
                     (unsigned long long)st.overloaded, (unsigned long long)st.send_failures,
-                    (unsigned long long)st.last_id);
+                    (unsigned long long)st.last_id, st.conn_bufs_lent);
 }
 
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)

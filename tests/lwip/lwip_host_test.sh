@@ -10,7 +10,7 @@
 # Checks: a stream (200, text/event-stream, event/id frames); Last-Event-ID
 # resume yields exactly the missed global events; the overload answer when
 # every slot is busy (--max-conn 2); $CYCLES connect/disconnect cycles, then the
-# slots and threads are back and it still streams; stop/start of the
+# slots, threads and connection buffers are back and it still streams; stop/start of the
 # server 5 times (SIGUSR2, lwIP stays up); SIGTERM ends it.
 # The 192.168.77.0/24 addresses exist only inside the namespace made here.
 # Bounded: the whole run is killed after 58 s; every blocking step has its
@@ -363,6 +363,8 @@ check "$CYCLES cycles: each held a slot (${cyc_ok:-?} did, ${cyc_bad:-?} failed;
     test "${cyc_ok:-0}" -eq "$CYCLES" -a "${cyc_bad:-1}" -eq 0
 if wait_stat active 0 5; then ok "slots all free again after the cycles"; else fail "slots all free again after the cycles"; fi
 s=$(stats)
+check "every connection buffer back in the pool ($(stat_val "$s" bufs_lent) lent)" \
+    test "$(stat_val "$s" bufs_lent)" = 0
 acc=$(($(stat_val "$s" accepted) - acc0))
 ovl=$(($(stat_val "$s" overloaded) - ovl0))
 check "cycles accounted by the server: $acc slots, $ovl overload answers" \
