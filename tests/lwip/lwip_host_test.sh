@@ -10,8 +10,8 @@
 # Checks: a stream (200, text/event-stream, event/id frames); Last-Event-ID
 # resume yields exactly the missed global events; the overload answer when
 # every slot is busy (--max-conn 2); $CYCLES connect/disconnect cycles, then the
-# slots, threads and connection buffers are back and it still streams; stop/start of the
-# server 5 times (SIGUSR2, lwIP stays up); SIGTERM ends it.
+# slots, threads and connection buffers are back and it still streams;
+# stop/start of the server 5 times (SIGUSR2, lwIP stays up); SIGTERM ends it.
 # The 192.168.77.0/24 addresses exist only inside the namespace made here.
 # Bounded: the whole run is killed after 58 s; every blocking step has its
 # own timeout. Last line: "lwip: N passed, M failed"; exit 1 on failure.
@@ -309,9 +309,9 @@ ovl0=$(stat_val "$s" overloaded)
 # ends up holding a slot of its own: $CYCLES slots, threads and sockets taken
 # and given back. Each request goes out in one write: bash writing it in
 # pieces would meet Nagle on Linux's side and lwIP's delayed ACK. The tally
-# (and the slowest try: cycle, try, result, ms; odd cycles are streams) is written after every
-# try, so a phase cut by its time limit still says how far it got and where
-# the time went.
+# and the slowest try (cycle, try, result, ms; odd cycles are streams) are
+# written after every try, so a phase cut by its time limit still says how
+# far it got and where the time went.
 cyc_t0=$EPOCHREALTIME
 nsx timeout 30 bash -c '
     printf -v sreq "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
