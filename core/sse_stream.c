@@ -59,13 +59,14 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
             /* Its rest goes first and alone, exactly as the writer's send
              * was cut: a TLS session may hold that send's record half out,
              * and mbedTLS takes only the same call again. */
-            if (run && sse_io_send(&c->sock, &c->tls, p + skip, run - skip,
-                                   S.cfg.send_timeout_ms) != SSE_OK)
-                goto failed;
-            if (run)
+            if (run) {
+                if (sse_io_send(&c->sock, &c->tls, p + skip, run - skip,
+                                S.cfg.send_timeout_ms) != SSE_OK)
+                    goto failed;
                 f->last_send = f->last_check = sse_port_now_ms();
-            p += run;
-            n -= (int)run;
+                p += run;
+                n -= (int)run;
+            }
         }
         if (n > 0) {
             if (sse_io_send(&c->sock, &c->tls, p, (size_t)n, S.cfg.send_timeout_ms) != SSE_OK)
