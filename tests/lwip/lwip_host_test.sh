@@ -350,11 +350,8 @@ nsx timeout 30 bash -c '
             *) bad=$((bad + 1)) ;;
             esac
             echo "$done_ $bad $busy $slow $((slow_us / 1000))" >'"$T/cycles"'
-            case $res in
-            ok) break ;;
-            busy) sleep 0.01 ;;
-            *) break ;;
-            esac
+            [ $res = busy ] || break
+            sleep 0.01
         done
     done'
 cyc_s=$(awk -v a="$cyc_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
