@@ -6,6 +6,12 @@
 
 void sse_ring_init(sse_ring_t *r, uint64_t first_id)
 {
+    /* Write every byte once: on a hosted OS a static ring's pages are
+     * otherwise mapped on first write, so the process's RSS would creep
+     * until the ring has wrapped (hours at a low rate: it reads like a
+     * leak) and the first pass of publishing would take the page faults.
+     * Committed here, the RSS at start is the RSS for good. */
+    memset(r, 0, sizeof(*r));
     r->head_id = first_id ? first_id : 1;
     r->tail_id = r->head_id;
     r->wpos = 0;

@@ -36,7 +36,8 @@ typedef struct sse_ring {
     char          bytes[CONFIG_SSE_RING_BYTES];
 } sse_ring_t;
 
-/** Empty ring whose first event will get id @p first_id (>= 1). */
+/** Empty ring whose first event will get id @p first_id (>= 1); writes
+ * the whole ring once (its RAM is committed from here on). */
 void sse_ring_init(sse_ring_t *r, uint64_t first_id);
 
 /**
