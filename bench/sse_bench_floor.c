@@ -352,16 +352,16 @@ int main(int argc, char **argv)
             } else if (tag == &k_listen) {
                 on_accept(lfd);
             } else if (tag == &k_timer) {
-                uint64_t expirations, seq, t;
+                uint64_t expirations, t;
                 char frame[96];
                 size_t s, len;
 
                 if (read(tfd, &expirations, sizeof(expirations)) < 0)
                     continue; /* not due after all */
                 /* The event: formatted once, one write() per stream. */
-                seq = pace_begin(&pace);
+                (void)pace_begin(&pace);
                 t = pace_now();
-                len = (size_t)pace_frame(frame, sizeof(frame), seq, t);
+                len = (size_t)pace_frame(frame, sizeof(frame), &pace, t);
                 for (s = 0; s < g_nstreams;) {
                     conn_t *c = g_streams[s];
 

@@ -23,7 +23,7 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s --port P --rate R [--bind ADDR] [--max-conn N] [--coalesce-ms MS]\n"
             "          [--cert PEM --key PEM] [--uplink URL [--uplink-token T]]\n"
-            "  publishes R events/s \"<seq> <t_monotonic_ns>\" to every stream\n"
+            "  publishes R events/s \"<seq> <t_monotonic_ns> <late_us>\" to every stream\n"
             "  --uplink: forwards them to a hub too (make bench-hub)\n"
             "  --cert/--key: serve https (needs a CONFIG_SSE_TLS build,\n"
             "  e.g. build/tls/bin; scripts/devcert.sh makes a pair)\n",
@@ -153,15 +153,15 @@ int main(int argc, char **argv)
      * contention). */
     pace_start(&pace, rate);
     while (!pace_stop) {
-        uint64_t seq, t;
+        uint64_t t;
         char buf[64];
         int len;
 
         if (pace_sleep(&pace) == EINTR)
             continue; /* the loop condition sees pace_stop */
-        seq = pace_begin(&pace);
+        (void)pace_begin(&pace);
         t = pace_now(); /* as late as possible: latency is publish-to-read */
-        len = pace_data(buf, sizeof(buf), seq, t);
+        len = pace_data(buf, sizeof(buf), &pace, t);
         rc = sse_publish(SSE_CHANNEL_ALL, "message", buf, (size_t)len, NULL);
         if (rc != SSE_OK) {
             if (pub_errors++ == 0)

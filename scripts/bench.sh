@@ -199,6 +199,8 @@ prog_of[ssedge]=$SERVER
 prog_of[mhd]=$BIN/sse_bench_mhd
 prog_of[civetweb]=$BIN/sse_bench_civetweb
 prog_of[nchan]=$ROOT/bench/peers/nchan.sh
+# nchan.sh's publisher from the same BIN_DIR as every other program here
+export NCHAN_PUB=${NCHAN_PUB:-$BIN/sse_bench_nchan_pub}
 declare -A lib_of=([floor]="" [mhd]="libmicrohttpd" [civetweb]="CivetWeb"
                    [nchan]="nginx with libnginx-mod-nchan")
 for s in $SERVERS; do
@@ -573,7 +575,7 @@ pick_runs() { # row
 # each figure's median with the decimals the client gives it ("-" when no
 # run has it), and cpu_min/cpu_max.
 medians() { # lines on stdin
-    awk -v keys="delivered_per_s delivered_share cpu_us_per_event p50_ms p99_ms rss_kib_per_conn connected" '
+    awk -v keys="delivered_per_s delivered_share cpu_us_per_event p50_ms p99_ms due_p99_ms rss_kib_per_conn connected" '
     BEGIN { nk = split(keys, key, " "); for (i = 1; i <= nk; i++) want[key[i]] = 1 }
     {
         for (f = 1; f <= NF; f++) {
@@ -679,26 +681,27 @@ where="loopback"
 # Markdown, with the columns padded so the terminal shows it aligned too.
 cpu_col="CPU µs/ev"
 [ "$RUNS" -gt 1 ] && cpu_col="CPU µs/ev (min–max)"
-cols=("clients × ev/s" server "delivered ev/s (share)" "$cpu_col" "× floor" "p50 / p99 ms" "KiB/conn")
+cols=("clients × ev/s" server "delivered ev/s (share)" "$cpu_col" "× floor" "p50 / p99 ms" "p99 from due ms" "KiB/conn")
 cells=()   # row-major, ${#cols[@]} per row
 num() { # value -> itself if a number, else "–"
     [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf '–'
 }
 for grp in "${groups[@]}"; do
-    floor_cpu="" floor_p99=""
+    floor_cpu="" floor_p99="" floor_due=""
     for id in ${group_rows[$grp]}; do
         if [ "${r_kind[$id]}" = floor ] && [ "${r_state[$id]}" != failed ] && [ "${r_state[$id]}" != na ]; then
             floor_cpu=$(kv cpu_us_per_event "${r_med[$id]}")
             floor_p99=$(kv p99_ms "${r_med[$id]}")
+            floor_due=$(kv due_p99_ms "${r_med[$id]}")
         fi
     done
     for id in ${group_rows[$grp]}; do
         case ${r_state[$id]} in
         na)
-            cells+=("${group_title[$grp]}" "${r_label[$id]}" "n/a" "" "" "" "")
+            cells+=("${group_title[$grp]}" "${r_label[$id]}" "n/a" "" "" "" "" "")
             continue ;;
         failed)
-            cells+=("${group_title[$grp]}" "${r_label[$id]}" "failed ¹" "" "" "" "")
+            cells+=("${group_title[$grp]}" "${r_label[$id]}" "failed ¹" "" "" "" "" "")
             continue ;;
         esac
         line=${r_med[$id]}
@@ -717,14 +720,18 @@ for grp in "${groups[@]}"; do
         fi
         p50=$(num "$(kv p50_ms "$line")")
         p99=$(num "$(kv p99_ms "$line")")
-        xf=$(awk -v k="${r_kind[$id]}" -v c="$cpu" -v p="$p99" -v fc="$floor_cpu" -v fp="$floor_p99" 'BEGIN {
+        due=$(num "$(kv due_p99_ms "$line")")
+        xf=$(awk -v k="${r_kind[$id]}" -v c="$cpu" -v p="$p99" -v fc="$floor_cpu" -v fp="$floor_p99" \
+                 -v q="$due" -v fq="$floor_due" 'BEGIN {
             if (k == "floor") { print "1"; exit }
             s = ""
             if (c ~ /^[0-9.]+$/ && fc ~ /^[0-9.]+$/ && fc + 0 > 0) s = sprintf("%.2f×", c / fc)
             if (p ~ /^[0-9.]+$/ && fp ~ /^[0-9.]+$/)
                 s = s (s == "" ? "" : ", ") sprintf("p99 %+.2f ms", p - fp)
+            if (q ~ /^[0-9.]+$/ && fq ~ /^[0-9.]+$/)
+                s = s (s == "" ? "" : ", ") sprintf("from due %+.2f", q - fq)
             print (s == "" ? "–" : s) }')
-        cells+=("${group_title[$grp]}" "${r_label[$id]}" "$d" "$cpu_cell" "$xf" "$p50 / $p99" \
+        cells+=("${group_title[$grp]}" "${r_label[$id]}" "$d" "$cpu_cell" "$xf" "$p50 / $p99" "$due" \
                 "$(num "$(kv rss_kib_per_conn "$line")")")
     done
 done
@@ -777,7 +784,8 @@ for ((i = 0; i < ${#cells[@]}; i += ncol)); do
 done
 echo
 echo "share: events delivered / (events published in the window × streams); × floor: CPU µs/ev against the" \
-     "floor's at the same point$([ "$RUNS" -gt 1 ] && echo " (ratio of the medians)"), and p99 minus the floor's; ¹ see below."
+     "floor's at the same point$([ "$RUNS" -gt 1 ] && echo " (ratio of the medians)"), and p99 minus the floor's; p99 from due:" \
+     "from when the event was due, so a publisher's own lateness is in it (the floor's when a sweep overran); ¹ see below."
 for s in $SERVERS; do
     [ -n "${na_why[$s]+x}" ] && echo "- $s: n/a, ${na_why[$s]}"
 done

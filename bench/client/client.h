@@ -45,10 +45,16 @@ typedef long long ll;
 #define STALL_OBSERVE   (3 * NS_PER_S) /* reading again after the stall */
 
 /* Latency histogram: 1 µs buckets below 10 ms, 10 µs buckets up to 10 s,
- * one overflow bucket. 4 MB of counters, whatever the run length. */
+ * one overflow bucket. 8 MB of counters, whatever the run length. */
 #define H_FINE    10000
 #define H_COARSE  999000
 #define H_BUCKETS (H_FINE + H_COARSE + 1)
+
+typedef struct hist {
+    uint64_t b[H_BUCKETS];
+    uint64_t n, sum_ns;
+    ll       max_ns;
+} hist_t;
 
 /* C_HANDSHAKE and C_REQUEST only with --tls (plain sends the request while
  * still C_CONNECTING). */
@@ -72,6 +78,7 @@ typedef struct conn {
     int      io_err;     /* --tls: errno of the last failed send/recv */
     uint64_t cur_seq, cur_id;
     ll       cur_t;
+    ll       cur_due;     /* when the event was due; -1: the data did not say */
     uint64_t last_seq;   /* 0 = nothing received yet */
     uint64_t events;
     char     carry[CARRY_MAX];
@@ -107,9 +114,8 @@ extern struct client {
     uint64_t events_total, lost, dup, id_mismatch, malformed;
     uint64_t window_events;
     uint64_t max_seq;     /* newest event seen on any measured stream */
-    uint64_t hist[H_BUCKETS];
-    uint64_t lat_n, lat_sum_ns;
-    ll       lat_max_ns;
+    hist_t   lat;         /* publish (t) to read */
+    hist_t   due;         /* due (t - late) to read */
     char     rbuf[RBUF_SIZE + CARRY_MAX];
 } g;
 
@@ -160,9 +166,9 @@ int server_sock_state(unsigned srv_port, int cli_port, unsigned *state, long *tx
 ll cpu_self_us(void);
 void raise_nofile(unsigned need);
 
-/* parse.c: SSE parsing and the latency histogram. */
+/* parse.c: SSE parsing and the latency histograms. */
 int parse_stream(conn_t *c, const char *p, size_t n, ll now);
-double hist_quantile_ms(double q);
+double hist_quantile_ms(const hist_t *h, double q);
 
 /* tls.c: --tls over mbedTLS (stubs in a build without CONFIG_SSE_TLS). */
 int tls_global_init(const char *cafile);

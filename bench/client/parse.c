@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The bench client's SSE parsing of each stream (seq, id, publish time) and its latency histogram. */
+/* The bench client's SSE parsing of each stream (seq, id, publish and due time) and its latency histograms. */
 #define _GNU_SOURCE /* -std=c99 hides epoll, sockets, clock_gettime and /proc helpers */
 
 #include <string.h>
@@ -8,7 +8,7 @@
 
 /* ---- latency histogram ---------------------------------------------------- */
 
-static void hist_add(ll ns)
+static void hist_add(hist_t *h, ll ns)
 {
     ll us;
     size_t i;
@@ -22,28 +22,28 @@ static void hist_add(ll ns)
         i = H_FINE + (size_t)((us - H_FINE) / 10);
     else
         i = H_BUCKETS - 1;
-    g.hist[i]++;
-    g.lat_n++;
-    g.lat_sum_ns += (uint64_t)ns;
-    if (ns > g.lat_max_ns)
-        g.lat_max_ns = ns;
+    h->b[i]++;
+    h->n++;
+    h->sum_ns += (uint64_t)ns;
+    if (ns > h->max_ns)
+        h->max_ns = ns;
 }
 
 /* Upper edge of the bucket holding the q-quantile, in ms (-1: no samples). */
-double hist_quantile_ms(double q)
+double hist_quantile_ms(const hist_t *h, double q)
 {
     uint64_t want, cum = 0;
     size_t i;
 
-    if (g.lat_n == 0)
+    if (h->n == 0)
         return -1;
-    want = (uint64_t)(q * (double)g.lat_n);
-    if ((double)want < q * (double)g.lat_n)
+    want = (uint64_t)(q * (double)h->n);
+    if ((double)want < q * (double)h->n)
         want++;
     if (want == 0)
         want = 1;
     for (i = 0; i < H_BUCKETS; i++) {
-        cum += g.hist[i];
+        cum += h->b[i];
         if (cum >= want)
             break;
     }
@@ -51,7 +51,7 @@ double hist_quantile_ms(double q)
         return (double)(i + 1) / 1000.0;
     if (i < H_BUCKETS - 1)
         return (double)(H_FINE + (i - H_FINE + 1) * 10) / 1000.0;
-    return (double)g.lat_max_ns / 1e6;
+    return (double)h->max_ns / 1e6;
 }
 
 /* ---- SSE parsing ---------------------------------------------------------- */
@@ -109,14 +109,17 @@ static void event_done(conn_t *c, ll now)
         g.max_seq = seq;
     if (g.phase == P_WINDOW) {
         g.window_events++;
-        hist_add(now - c->cur_t);
+        hist_add(&g.lat, now - c->cur_t);
+        if (c->cur_due >= 0)
+            hist_add(&g.due, now - c->cur_due);
     }
 }
 
 static void handle_line(conn_t *c, const char *p, size_t n, ll now)
 {
     const char *end = p + n, *v;
-    uint64_t seq, t;
+    uint64_t seq, t, late = 0;
+    int ok, has_late;
 
     if (n == 0) { /* blank line: the event is complete */
         if (c->has_data)
@@ -131,10 +134,17 @@ static void handle_line(conn_t *c, const char *p, size_t n, ll now)
         v = p + 5;
         if (v < end && *v == ' ')
             v++;
-        if (parse_u64(&v, end, &seq) && v < end && *v == ' ' &&
-            (v++, parse_u64(&v, end, &t)) && v == end) {
+        /* "<seq> <t>" or "<seq> <t> <late_us>": t is when the publisher
+         * took the event, late_us how long after its due time. */
+        ok = parse_u64(&v, end, &seq) && v < end && *v == ' ' &&
+             (v++, parse_u64(&v, end, &t));
+        has_late = ok && v < end && *v == ' ';
+        if (has_late)
+            ok = (v++, parse_u64(&v, end, &late)) && late * (uint64_t)NS_PER_US <= t;
+        if (ok && v == end) {
             c->cur_seq = seq;
             c->cur_t = (ll)t;
+            c->cur_due = has_late ? (ll)(t - late * (uint64_t)NS_PER_US) : -1;
             c->has_data = 1;
         } else {
             g.malformed++;

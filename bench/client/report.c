@@ -57,17 +57,21 @@ int report(const run_t *r)
     int have_cpu = r->cpu0 >= 0 && r->cpu1 >= 0;
     char p50[32], p90[32], p99[32], p999[32], mx[32], mean[32];
     char cpu_ev[32], srv_pct[32], self_pct[32], rss_pc[32], ccpu[32];
-    char share[32];
+    char share[32], d50[32], d99[32], dmx[32];
     char tls_kv[256];
     int ok;
 
-    fmt_ms(p50, sizeof(p50), hist_quantile_ms(0.50));
-    fmt_ms(p90, sizeof(p90), hist_quantile_ms(0.90));
-    fmt_ms(p99, sizeof(p99), hist_quantile_ms(0.99));
-    fmt_ms(p999, sizeof(p999), hist_quantile_ms(0.999));
-    fmt_ms(mx, sizeof(mx), g.lat_n ? (double)g.lat_max_ns / 1e6 : -1);
+    fmt_ms(p50, sizeof(p50), hist_quantile_ms(&g.lat, 0.50));
+    fmt_ms(p90, sizeof(p90), hist_quantile_ms(&g.lat, 0.90));
+    fmt_ms(p99, sizeof(p99), hist_quantile_ms(&g.lat, 0.99));
+    fmt_ms(p999, sizeof(p999), hist_quantile_ms(&g.lat, 0.999));
+    fmt_ms(mx, sizeof(mx), g.lat.n ? (double)g.lat.max_ns / 1e6 : -1);
     fmt_ms(mean, sizeof(mean),
-           g.lat_n ? (double)g.lat_sum_ns / (double)g.lat_n / 1e6 : -1);
+           g.lat.n ? (double)g.lat.sum_ns / (double)g.lat.n / 1e6 : -1);
+    /* From when each event was due ("na" when the data did not say). */
+    fmt_ms(d50, sizeof(d50), hist_quantile_ms(&g.due, 0.50));
+    fmt_ms(d99, sizeof(d99), hist_quantile_ms(&g.due, 0.99));
+    fmt_ms(dmx, sizeof(dmx), g.due.n ? (double)g.due.max_ns / 1e6 : -1);
     fmt_or(cpu_ev, sizeof(cpu_ev), have_cpu && g.window_events > 0, "%.2f",
            (double)(r->cpu1 - r->cpu0) / (double)g.window_events, "na");
     fmt_or(srv_pct, sizeof(srv_pct), have_cpu && win_s > 0, "%.1f",
@@ -99,6 +103,7 @@ int report(const run_t *r)
            "published_per_s=%.0f delivered=%llu delivered_per_s=%.0f "
            "delivered_share=%s p50_ms=%s p90_ms=%s "
            "p99_ms=%s p999_ms=%s max_ms=%s mean_ms=%s "
+           "due_p50_ms=%s due_p99_ms=%s due_max_ms=%s "
            "cpu_us_per_event=%s server_cpu_pct=%s client_cpu_pct=%s "
            "rss_base_kib=%ld rss_end_kib=%ld rss_kib_per_conn=%s "
            "lost=%llu dup=%llu id_mismatch=%llu malformed=%llu "
@@ -108,7 +113,7 @@ int report(const run_t *r)
            win_s > 0 ? (double)(r->seq1 - r->seq0) / win_s : 0.0,
            (unsigned long long)g.window_events,
            win_s > 0 ? (double)g.window_events / win_s : 0.0, share,
-           p50, p90, p99, p999, mx, mean, cpu_ev, srv_pct, self_pct,
+           p50, p90, p99, p999, mx, mean, d50, d99, dmx, cpu_ev, srv_pct, self_pct,
            r->rss_base, r->rss_end, rss_pc,
            (unsigned long long)g.lost, (unsigned long long)g.dup,
            (unsigned long long)g.id_mismatch,

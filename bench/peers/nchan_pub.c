@@ -151,14 +151,14 @@ int main(int argc, char **argv)
     pace_start(&pace, args.rate);
     while (!pace_stop) {
         char body[64], req[512];
-        uint64_t seq, t;
+        uint64_t t;
         int n, status = -1, attempt;
 
         if (pace_sleep(&pace) == EINTR)
             continue; /* the loop condition sees pace_stop */
-        seq = pace_begin(&pace);
+        (void)pace_begin(&pace);
         t = pace_now();
-        n = pace_data(body, sizeof(body), seq, t);
+        n = pace_data(body, sizeof(body), &pace, t);
         n = snprintf(req, sizeof(req),
                      "POST %s HTTP/1.1\r\n"
                      "Host: localhost\r\n"

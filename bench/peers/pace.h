@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
     unsigned long rate;
     uint64_t base, k;
+    uint64_t due_cur;  /* when the event being published was due */
     uint64_t seq, skipped;
     uint64_t late_max, pub_sum, pub_max; /* ns */
 } pace_t;
@@ -199,10 +200,15 @@ static inline uint64_t pace_begin(pace_t *p)
 
     if (now > due && now - due > p->late_max)
         p->late_max = now - due;
+    p->due_cur = due;
     if (now > due + MAX_CATCHUP_PERIODS * NS_PER_S / p->rate) {
         /* Too late to catch up without a burst: restart the schedule at
-         * now and count what was dropped. */
-        p->skipped += (now - due) * p->rate / NS_PER_S;
+         * now and count what was dropped. This event stands for the last
+         * slot that came due, so its lateness stays under one period. */
+        uint64_t missed = (now - due) * p->rate / NS_PER_S;
+
+        p->skipped += missed;
+        p->due_cur = due + missed * NS_PER_S / p->rate;
         p->base = now;
         p->k = 0;
     }
@@ -223,19 +229,28 @@ static inline void pace_end(pace_t *p, uint64_t t)
     }
 }
 
-/* "<seq> <t>": the data line every peer publishes. */
-static inline int pace_data(char *buf, size_t size, uint64_t seq, uint64_t t)
+/* How long after its due time the event taken at t was, in µs: the
+ * client adds it back, so besides publish-to-read it measures due-to-read,
+ * which also holds a publisher's own lateness (one that sends from its
+ * publishing thread stamps late when its last sweep overran). */
+static inline unsigned long long pace_late_us(const pace_t *p, uint64_t t)
 {
-    return snprintf(buf, size, "%llu %llu", (unsigned long long)seq,
-                    (unsigned long long)t);
+    return t > p->due_cur ? (unsigned long long)((t - p->due_cur) / 1000) : 0;
 }
 
-/* The whole SSE frame: "id: <seq>\nevent: message\ndata: <seq> <t>\n\n". */
-static inline int pace_frame(char *buf, size_t size, uint64_t seq, uint64_t t)
+/* "<seq> <t> <late_us>": the data line every peer publishes. */
+static inline int pace_data(char *buf, size_t size, const pace_t *p, uint64_t t)
 {
-    return snprintf(buf, size, "id: %llu\nevent: message\ndata: %llu %llu\n\n",
-                    (unsigned long long)seq, (unsigned long long)seq,
-                    (unsigned long long)t);
+    return snprintf(buf, size, "%llu %llu %llu", (unsigned long long)p->seq,
+                    (unsigned long long)t, pace_late_us(p, t));
+}
+
+/* The whole SSE frame: "id: <seq>\nevent: message\ndata: <seq> <t> <late_us>\n\n". */
+static inline int pace_frame(char *buf, size_t size, const pace_t *p, uint64_t t)
+{
+    return snprintf(buf, size, "id: %llu\nevent: message\ndata: %llu %llu %llu\n\n",
+                    (unsigned long long)p->seq, (unsigned long long)p->seq,
+                    (unsigned long long)t, pace_late_us(p, t));
 }
 
 static inline void pace_print_listening(unsigned port, long pid)

@@ -90,7 +90,7 @@ static inline void ring_publish(pace_t *pace, unsigned long rate)
         t = pace_now();
         pthread_mutex_lock(&g_lock);
         g_ring[seq % RING].len = (size_t)pace_frame(g_ring[seq % RING].buf,
-                                                    FRAME_MAX, seq, t);
+                                                    FRAME_MAX, pace, t);
         g_latest = seq;
         pthread_cond_broadcast(&g_cond);
         pthread_mutex_unlock(&g_lock);
