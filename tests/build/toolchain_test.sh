@@ -109,6 +109,15 @@ build "host"
 machines "$X86" dynamic
 [ -x "$D/bin/sse_tests" ] && [ -x "$D/bin/telemetry" ]
 check $? "host: make builds the programs (posix preset)"
+# The default link flags: every symbol bound at start, relocations read-only.
+lazy=""
+for f in "$D"/bin/*; do
+    [ -f "$f" ] || continue
+    readelf -d "$f" 2>/dev/null | grep -q 'FLAGS.*BIND_NOW' &&
+        readelf -l "$f" 2>/dev/null | grep -q GNU_RELRO || lazy="$lazy ${f##*/}"
+done
+[ -z "$lazy" ]
+check $? "host: the programs bind every symbol at start, RELRO (CONFIG_SSE_LDFLAGS)${lazy:+; not:$lazy}"
 unchanged "host"
 
 # ---- aarch64 from the command line ---------------------------------------------
