@@ -33,6 +33,7 @@ static struct {
         uint32_t mask;
         int      n;
         int      valid;
+        int      partial; /* stopped before the head: buf full, or a race */
     } cache;
     char             buf[CONFIG_SSE_SEND_BUF_SIZE];
     char             scratch[16]; /* what an idle check reads and drops */
@@ -141,12 +142,17 @@ static int fill(const sse_fan_t *f, uint64_t *end)
 {
     uint64_t cur = f->cursor;
     int n, personal = 0;
-    if (F.cache.valid && F.cache.start == cur && F.cache.mask == f->mask) {
+    /* Events published since the copy was made go to the streams this sweep
+     * has yet to serve: copied again, they wait no whole sweep more (at 1000
+     * streams a sweep takes milliseconds). A copy that stopped short stays. */
+    if (F.cache.valid && F.cache.start == cur && F.cache.mask == f->mask &&
+        (F.cache.partial || !sse_ring_has_new(F.ring, F.cache.end))) {
         *end = F.cache.end;
         return F.cache.n;
     }
     n = sse_ring_read_ex(F.ring, &cur, f->mask, f->id, F.buf, sizeof F.buf, &personal);
     F.cache.valid = n >= 0 && !personal;
+    F.cache.partial = n >= 0 && sse_ring_has_new(F.ring, cur);
     F.cache.start = f->cursor;
     F.cache.end = cur;
     F.cache.mask = f->mask;
