@@ -3,7 +3,7 @@
 # ssedge, libmicrohttpd, CivetWeb, nginx + nchan) under the same client, prints one Markdown table.
 #
 # Usage: scripts/bench.sh BIN_DIR        (make bench: scripts/bench.sh build/bin)
-# Env:   BENCH_RUNS (3; 1 with BENCH_MODE=lwip)  runs of every server at each
+# Env:   BENCH_RUNS (5; 1 with BENCH_MODE=lwip)  runs of every server at each
 #                           point, interleaved (floor, ssedge, ..., then
 #                           again floor, ssedge, ...): the table shows the
 #                           medians of the runs that went through, CPU with
@@ -76,7 +76,7 @@ if [ "$MODE" = lwip ]; then
 else
     SERVERS=${BENCH_SERVERS:-floor ssedge mhd civetweb nchan}
     DEFAULT_POINTS="10:1000 100:1000 1000:100 1000:1000 3000:10"
-    RUNS=${BENCH_RUNS:-3}
+    RUNS=${BENCH_RUNS:-5}
 fi
 if ! [[ $RUNS =~ ^[0-9]+$ ]] || [ "$RUNS" -lt 1 ]; then
     echo "bench: BENCH_RUNS must be a whole number of runs, 1 or more: '$RUNS'" >&2
