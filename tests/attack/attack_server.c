@@ -142,10 +142,11 @@ static void *publisher(void *unused)
 
 /* Write every page of this program's static data (.data, .bss: ssedge's
  * slots and buffer pool live there; its ring it writes itself at start)
- * once, before anything runs, writing back what is there. Static memory has a fixed size, but its pages become
- * resident only when first used, some of them late (a slot's send buffer
- * filled to its end for the first time): the soak's RSS drift would count
- * that. Touched up front, what can still grow is heap, stacks and leaks. */
+ * once, before anything runs, writing back what is there. Static memory
+ * has a fixed size, but its pages become resident only when first used,
+ * some of them late (a slot's send buffer filled to its end for the first
+ * time): the soak's RSS drift would count that. Touched up front, what can
+ * still grow is heap, stacks and leaks. */
 static void prefault_static(void)
 {
     FILE *f = fopen("/proc/self/maps", "r");
