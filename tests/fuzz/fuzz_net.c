@@ -166,8 +166,24 @@ static int connect_lo(void)
     a.sin_port = htons(sse_server_port());
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
+        /* libFuzzer's once-a-second SIGALRM can interrupt a connect that
+         * waits for a SYN to be sent again (the server's backlog was full);
+         * the handshake goes on: wait for it (5 s) instead of failing. */
+        struct pollfd p = { fd, POLLOUT, 0 };
+        int err = errno, r = 0;
+        socklen_t len = sizeof err;
+        if (err == EINTR) {
+            while ((r = poll(&p, 1, 5000)) < 0 && errno == EINTR)
+                ;
+            if (r != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+                err = ETIMEDOUT;
+        }
+        if (err != 0) {
+            fprintf(stderr, "fuzz: connect to 127.0.0.1:%u: %s\n",
+                    (unsigned)sse_server_port(), strerror(err));
+            close(fd);
+            return -1;
+        }
     }
     return fd;
 }
