@@ -3,13 +3,15 @@
  * sockets and threads on either port: many parked streams at different
  * cursors and channels, one-connection events among them, a reader too
  * slow for a non-blocking send handed back to its thread with nothing lost,
- * sse_conn_close() and stop while streams are parked. */
+ * a heartbeat that meets a full socket, sse_conn_close() and stop while
+ * streams are parked. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <CUnit/CUnit.h>
 
@@ -32,7 +34,7 @@ static const sse_route_t routes[] = {
 static const char *const chan_names[] = { "a", "b", "c" };
 
 
-static void start(unsigned max_conn, uint32_t send_timeout_ms)
+static void start_hb(unsigned max_conn, uint32_t send_timeout_ms, uint32_t heartbeat_ms)
 {
     sse_server_cfg_t cfg;
     server_cfg(&cfg, routes, sizeof routes / sizeof routes[0]);
@@ -41,8 +43,14 @@ static void start(unsigned max_conn, uint32_t send_timeout_ms)
     cfg.max_connections = max_conn;
     cfg.retry_ms = 0;
     cfg.send_timeout_ms = send_timeout_ms;
+    cfg.heartbeat_ms = heartbeat_ms;
     opened_reset();
     CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
+}
+
+static void start(unsigned max_conn, uint32_t send_timeout_ms)
+{
+    start_hb(max_conn, send_timeout_ms, 0);
 }
 
 static void stop(void)
@@ -261,6 +269,130 @@ static void test_fanout_slow_reader_handed_back(void)
     stop();
 }
 
+/* Take whole heartbeats and events off the front of @p r; event ids must
+ * follow @p want. @return -1 on a torn or unexpected frame, else the events
+ * taken; *beats counts heartbeats. */
+static int take_frames(reader_t *r, const uint64_t *want, unsigned n, unsigned *k,
+                       unsigned long *beats)
+{
+    static const char hb[] = ": hb\n\n";
+    const size_t hbn = sizeof hb - 1;
+    char *p = r->buf, *end = r->buf + r->len, *head = strstr(r->buf, "\r\n\r\n");
+    int got = 0;
+    if (memcmp(r->buf, "HTTP/", 5) == 0) {
+        if (!head)
+            return 0;
+        p = head + 4;
+    }
+    for (;;) {
+        size_t left = (size_t)(end - p);
+        char *fe, line[32];
+        if (left >= hbn && memcmp(p, hb, hbn) == 0) {
+            p += hbn;
+            (*beats)++;
+            continue;
+        }
+        if (left < hbn && memcmp(p, hb, left) == 0)
+            break; /* the rest of a heartbeat is on its way */
+        if (*p == ':' || !(fe = strstr(p, "\n\n")))
+            break;
+        snprintf(line, sizeof line, "id: %llu\n",
+                 (unsigned long long)(*k < n ? want[*k] : 0));
+        if (*k >= n || strncmp(p, line, strlen(line)) != 0)
+            return -1;
+        (*k)++;
+        got++;
+        p = fe + 2;
+    }
+    if (*p == ':' && (size_t)(end - p) >= hbn)
+        return -1; /* a comment that is no whole heartbeat: torn */
+    memmove(r->buf, p, (size_t)(end - p) + 1);
+    r->len = (size_t)(end - p);
+    return got;
+}
+
+/* Read @p r until it has every event up to want[n-1] (bounded by ms).
+ * @return 0, or -1 on a torn or unexpected frame or a timeout. */
+static int catch_up(reader_t *r, const uint64_t *want, unsigned n, unsigned *k,
+                    unsigned long *beats, long ms)
+{
+    long end = now_ms() + ms;
+    while (*k < n && now_ms() < end) {
+        if (rd_fill(r, end - now_ms()) < 0 || take_frames(r, want, n, k, beats) < 0)
+            return -1;
+    }
+    return *k == n ? 0 : -1;
+}
+
+/* A heartbeat that meets a full socket goes back to the stream's thread
+ * (hb_left) and out whole from there. A reader that stopped is sent events
+ * up to a margin short of what its socket took the first time; heartbeats
+ * (every millisecond) fill the rest. If an event meets the full socket
+ * instead (the kernel's buffer grew), the reader catches up and the margin
+ * doubles. Nothing torn, lost or repeated; the stream parks again. */
+static void test_fanout_heartbeat_meets_full_socket(void)
+{
+    static reader_t slow;
+    static uint64_t ids[4000];
+    char data[400];
+    const size_t frame = sizeof data + 16; /* "id: N\ndata: ...\n\n", about */
+    int small = 4096, ok = 0, round;
+    unsigned k = 0, taken = 0, cap;
+    unsigned long beats = 0, margin = 4096;
+    sse_stats_t st0;
+    uint64_t s;
+    long end;
+    memset(data, 'h', sizeof data);
+    start_hb(8, 20000, 1);
+    st0 = stats_now();
+    memset(&slow, 0, sizeof slow);
+    slow.fd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    CU_ASSERT_FATAL(connect_fd(slow.fd, tb_client_addr(), sse_server_port()) == slow.fd);
+    CU_ASSERT(send_str(slow.fd, STREAM_REQ("/all")) == 0);
+    wait_opened(1);
+    /* What the socket takes: events, one at a time, until one goes back. */
+    s = stats_now().slow_sends;
+    while (stats_now().slow_sends == s && k < 1000) {
+        CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data, &ids[k]),
+                              SSE_OK);
+        k++;
+        sleep_ms(2);
+    }
+    cap = k;
+    CU_ASSERT_FATAL(stats_now().slow_sends > s);
+    for (round = 0; round < 5 && !ok; round++, margin *= 2) {
+        unsigned i, n;
+        CU_ASSERT_EQUAL_FATAL(catch_up(&slow, ids, k, &taken, &beats, 10000), 0);
+        sleep_ms(50); /* its thread parks */
+        s = stats_now().slow_sends;
+        n = margin / frame < cap ? cap - (unsigned)(margin / frame) : 0;
+        for (i = 0; i < n && k < sizeof ids / sizeof ids[0]; i++, k++)
+            CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, sizeof data,
+                                              &ids[k]), SSE_OK);
+        sleep_ms(100); /* the writer has sent them */
+        if (stats_now().slow_sends != s)
+            continue; /* an event met the full socket: again, a wider margin */
+        end = now_ms() + 10000;
+        while (stats_now().slow_sends == s && now_ms() < end)
+            sleep_ms(10);
+        ok = stats_now().slow_sends > s;
+    }
+    CU_ASSERT(ok);
+    /* All of it, then an event after: the stream parked again. */
+    CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, "after", 5, &ids[k]), SSE_OK);
+    k++;
+    CU_ASSERT_EQUAL(catch_up(&slow, ids, k, &taken, &beats, 10000), 0);
+    CU_ASSERT(beats > 0);
+    CU_ASSERT_EQUAL(stats_now().fell_behind + stats_now().send_failures,
+                    st0.fell_behind + st0.send_failures);
+    fprintf(stderr, "    cap %u, %u events, %lu heartbeats, rounds %d, hand-backs %llu\n",
+            cap, k, beats, round, (unsigned long long)(stats_now().slow_sends - st0.slow_sends));
+    close(slow.fd);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
+    stop();
+}
+
 /* sse_conn_close() on a parked stream ends it at once, the others stay;
  * a stop with streams parked returns and closes them all. */
 static void test_fanout_close_and_stop_while_parked(void)
@@ -306,6 +438,7 @@ static const tb_test_t tests[] = {
     TB_TEST(test_fanout_many_streams_every_event),
     TB_TEST(test_fanout_channels_and_targets),
     TB_TEST(test_fanout_slow_reader_handed_back),
+    TB_TEST(test_fanout_heartbeat_meets_full_socket),
     TB_TEST(test_fanout_close_and_stop_while_parked),
 };
 
