@@ -15,6 +15,9 @@
 # Env:   LINES (200000), POSTS (20000), PARALLEL (8)
 # Prints two lines, "cmd-lines: ..." and "cmd-posts: ...", then exits 0, or
 # 1 with a line saying what went wrong. Loopback only; every wait bounded.
+# seq floods the command: if the stream's reader lags by more than the ring
+# holds, the stream is closed as fallen behind (ssedge's rule for slow
+# readers) and cmd-lines says so instead of giving a rate.
 set -u
 export LC_ALL=C
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -92,10 +95,17 @@ kill "$PID" "$CURL" 2>/dev/null
 awk -v n="$LINES" -v got="$got" -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" -v hz="$HZ" \
     -v behind="${behind:-?}" 'BEGIN {
     s = b - a
-    printf "cmd-lines: %d lines in %.2f s: %.0f lines/s forwarded to 1 stream, %.2f us server CPU per event (%d of %d delivered%s)\n",
-        n, s, n / s, c * 1e6 / hz / n, got, n, behind == "0" ? "" : ", the stream fell behind the ring: " behind
+    if (got == n)
+        printf "cmd-lines: %d lines in %.2f s: %.0f lines/s forwarded to 1 stream, %.2f us server CPU per line (all delivered)\n",
+            n, s, n / s, c * 1e6 / hz / n
+    else
+        printf "cmd-lines: %d lines: the stream fell behind the ring after %d lines and was closed (streams_fell_behind %s, %.2f s in): its reader lagged the program by more than the ring holds; no rate for this run\n",
+            n, got, behind, s
 }'
-[ "$got" -eq "$LINES" ] || die "the stream got $got of $LINES lines"
+# A reader that falls behind the ring is closed: that is ssedge's rule for
+# slow readers, measured, not a failure of the bench. Lines lost otherwise are.
+[ "$got" -eq "$LINES" ] || [ "${behind:-0}" -ge 1 ] ||
+    die "the stream got $got of $LINES lines and did not fall behind the ring"
 
 # ---- POSTs per second --------------------------------------------------------
 start posts --linger --publish-token "$TOKEN"
