@@ -270,16 +270,16 @@ static void test_fanout_slow_reader_handed_back(void)
 }
 
 /* Take whole heartbeats and events off the front of @p r; event ids must
- * follow @p want. @return -1 on a torn or unexpected frame, else the events
- * taken; *beats counts heartbeats. */
+ * follow @p want (*k: events taken so far), *beats counts heartbeats.
+ * @return -1 on a torn or unexpected frame, else 0. */
 static int take_frames(reader_t *r, const uint64_t *want, unsigned n, unsigned *k,
                        unsigned long *beats)
 {
     static const char hb[] = ": hb\n\n";
     const size_t hbn = sizeof hb - 1;
-    char *p = r->buf, *end = r->buf + r->len, *head = strstr(r->buf, "\r\n\r\n");
-    int got = 0;
+    char *p = r->buf, *end = r->buf + r->len;
     if (memcmp(r->buf, "HTTP/", 5) == 0) {
+        char *head = strstr(r->buf, "\r\n\r\n");
         if (!head)
             return 0;
         p = head + 4;
@@ -301,14 +301,13 @@ static int take_frames(reader_t *r, const uint64_t *want, unsigned n, unsigned *
         if (*k >= n || strncmp(p, line, strlen(line)) != 0)
             return -1;
         (*k)++;
-        got++;
         p = fe + 2;
     }
     if (*p == ':' && (size_t)(end - p) >= hbn)
         return -1; /* a comment that is no whole heartbeat: torn */
     memmove(r->buf, p, (size_t)(end - p) + 1);
     r->len = (size_t)(end - p);
-    return got;
+    return 0;
 }
 
 /* Read @p r until it has every event up to want[n-1] (bounded by ms).
