@@ -105,6 +105,8 @@ endif
 # mbedTLS 2.28 ships no pkg-config file.
 TLS_LIBS-$(CONFIG_SSE_TLS) := -lmbedtls -lmbedx509 -lmbedcrypto
 LDLIBS += $(TLS_LIBS-y)
+URING_LIBS-$(CONFIG_SSE_PORT_IO_URING) := -luring
+LDLIBS += $(URING_LIBS-y)
 
 CORE_SRCS := $(wildcard core/*.c)
 PORT_SRCS := $(wildcard port/$(PORT)/*.c)
@@ -233,6 +235,7 @@ toolchain:
 GOALS_BUILT := $(patsubst all,$(if $(filter y,$(CONFIG_SSE_BUILD_PROGRAMS)),$(PROGS),$(LIB)),$(or $(MAKECMDGOALS),all))
 PREFLIGHT_NEEDS := $(if $(filter %/sse_tests test-one,$(GOALS_BUILT)),cunit) \
     $(if $(filter y,$(CONFIG_SSE_TLS)),mbedtls) \
+    $(if $(filter y,$(CONFIG_SSE_PORT_IO_URING)),uring) \
     $(if $(filter lwip,$(PORT)),lwip-$(LWIP_HEADERS)) \
     $(if $(and $(filter lwip,$(PORT)),$(filter y,$(CONFIG_SSE_LWIP_NETCONN_CHECK))),netconn)
 $(CC_SIG) $(LD_SIG) &: $(CONFIG_H) FORCE

@@ -95,6 +95,13 @@
 #define CONFIG_SSE_FANOUT_INLINE_STREAMS 32
 #endif
 #endif
+#ifndef CONFIG_SSE_FANOUT_BATCH
+#if defined(CONFIG_SSE_PORT_IO_URING)
+#define CONFIG_SSE_FANOUT_BATCH 64
+#else
+#define CONFIG_SSE_FANOUT_BATCH 1
+#endif
+#endif
 #ifndef CONFIG_SSE_COALESCE_MS
 #define CONFIG_SSE_COALESCE_MS 0
 #endif
@@ -184,6 +191,9 @@
 #endif
 #if CONFIG_SSE_MAX_CONNECTIONS > 65535
 #error "CONFIG_SSE_MAX_CONNECTIONS must fit 16 bits (connection ids hold it)"
+#endif
+#if CONFIG_SSE_FANOUT_BATCH < 1
+#error "CONFIG_SSE_FANOUT_BATCH is at least 1 (1: every send on its own)"
 #endif
 
 #endif /* SSE_OPT_H */

@@ -122,6 +122,34 @@ int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
  */
 int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len);
 
+/** One send of a batch: sse_port_try_send(sock, buf, len), its result in res. */
+typedef struct sse_port_send {
+    sse_port_sock_t *sock;
+    const void      *buf;
+    size_t           len;
+    int              res; /**< out: what sse_port_try_send() would return */
+} sse_port_send_t;
+
+/**
+ * Get ready for batches of up to @p max sends (the fan-out writer, at
+ * start). A port that can hand a batch to its OS in one call sets that up
+ * here; one that cannot, or finds it refused, sends them one by one.
+ * @return SSE_OK (also when the batch will go one by one).
+ */
+int sse_port_batch_open(unsigned max);
+
+/** Undo sse_port_batch_open() (the writer, at stop). */
+void sse_port_batch_close(void);
+
+/**
+ * sse_port_try_send() on each of @p n (at most the max given to
+ * sse_port_batch_open()) entries, in one call to the OS where it can. The
+ * entries are on distinct sockets; each res is set. One caller at a time,
+ * between sse_port_batch_open() and sse_port_batch_close().
+ * @return SSE_OK.
+ */
+int sse_port_try_send_many(sse_port_send_t *v, unsigned n);
+
 /**
  * Connect to @p host : @p port, for a client of ssedge (the uplink to a
  * hub). @p host is a numeric IPv4/IPv6 address or, where the stack has a

@@ -18,7 +18,7 @@ if [ "$mode" = need ]; then
 fi
 groups=${*:-build test}
 
-pkgs_build="make gcc libc6-dev python3 python3-kconfiglib"
+pkgs_build="make gcc libc6-dev python3 python3-kconfiglib liburing-dev"
 pkgs_test="clang libclang-rt-14-dev libcunit1-dev curl binutils procps libmbedtls-dev openssl valgrind"
 pkgs_e2e="chromium nginx nodejs openssl"
 pkgs_lwip="liblwip-dev pkg-config iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi"

@@ -10,7 +10,7 @@
 #       SSE_CC, SSE_AR       compiler and archiver commands
 #       SSE_CFLAGS           the compile's CPPFLAGS and CFLAGS
 #       SSE_LINK             the link's flags and libraries
-#       SSE_NEEDS            words: cunit mbedtls lwip-pkg-config lwip-dirs netconn
+#       SSE_NEEDS            words: cunit mbedtls uring lwip-pkg-config lwip-dirs netconn
 #       SSE_LWIP_DIRS        CONFIG_SSE_LWIP_INCLUDE_DIRS (lwip-dirs)
 #       SSE_MAX_CONNECTIONS  CONFIG_SSE_MAX_CONNECTIONS (netconn)
 #     1. The tools: the configured compiler and its C library, and what the
@@ -107,7 +107,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
         miss "$cc (the compiler this configuration names: CONFIG_SSE_CROSS_COMPILE, or CC=; install the toolchain that provides it)"
     fi
     # What the goals need too, when Debian says it is missing.
-    for n in cunit:libcunit1-dev mbedtls:libmbedtls-dev; do
+    for n in cunit:libcunit1-dev mbedtls:libmbedtls-dev uring:liburing-dev; do
         has "${n%%:*}" || continue
         p=$(tlib "${n#*:}")
         [ -n "$p" ] && ! installed "$p" && pkgs="$pkgs $p"
@@ -128,6 +128,9 @@ if [ $have_cc = 1 ]; then
     fi
     if has mbedtls && ! probe '#include <mbedtls/ssl.h>'; then
         miss "mbedTLS headers for ${triple:-$cc} (CONFIG_SSE_TLS)" "$(tlib libmbedtls-dev)"
+    fi
+    if has uring && ! probe '#include <liburing.h>'; then
+        miss "liburing for ${triple:-$cc} (CONFIG_SSE_PORT_IO_URING)" "$(tlib liburing-dev)"
     fi
 fi
 if has lwip-pkg-config; then

@@ -4,6 +4,7 @@
  * variables under concurrent waiters (lwIP builds them from one binary
  * semaphore per waiter), the event count's masks, the clock, sends that
  * never wait. */
+#define _GNU_SOURCE /* readlink, for the io_uring check */
 #include <stdio.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
@@ -432,6 +433,138 @@ static void test_port_try_send_never_waits(void)
     sse_port_close(&ls);
 }
 
+/* ---- batches of sends ------------------------------------------------------ */
+
+#define BATCH 4 /* sockets in a batch */
+
+/* File descriptors of io_uring instances this process holds (Linux). */
+static int uring_fds(void)
+{
+    int n = 0;
+#if defined(__linux__)
+    char path[64], link[64];
+    int fd;
+    for (fd = 0; fd < 1024; fd++) {
+        ssize_t k;
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        k = readlink(path, link, sizeof link - 1);
+        if (k > 0) {
+            link[k] = 0;
+            n += strcmp(link, "anon_inode:[io_uring]") == 0;
+        }
+    }
+#endif
+    return n;
+}
+
+/* Read exactly @p len bytes from @p fd (2 s of silence at most). */
+static int read_exact(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+    struct pollfd p = { fd, POLLIN, 0 };
+    while (got < len && poll(&p, 1, 2000) > 0) {
+        ssize_t k = recv(fd, buf + got, len - got, 0);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    return got == len ? 0 : -1;
+}
+
+/* sse_port_try_send_many(): each entry as sse_port_try_send() would answer,
+ * every socket's bytes in order over many batches, a full socket at 0 and
+ * a gone peer as an error beside streams that take theirs; on Linux with
+ * CONFIG_SSE_PORT_IO_URING one io_uring, opened and closed with the batch. */
+static void test_port_try_send_many(void)
+{
+    sse_port_sock_t ls, cs[BATCH];
+    sse_port_send_t v[BATCH];
+    struct sockaddr_in a;
+    char msg[BATCH][32], chunk[1000], want[2048], got[2048];
+    int fd[BATCH], i, round, r = 1, rings = uring_fds();
+    size_t wl[BATCH] = {0};
+    memset(chunk, 'x', sizeof chunk);
+    CU_ASSERT_EQUAL(sse_port_batch_open(BATCH), SSE_OK);
+#if defined(CONFIG_SSE_PORT_POSIX) && defined(CONFIG_SSE_PORT_IO_URING) && \
+    defined(__linux__) && !defined(SSE_POSIX_PORTABLE)
+    {
+        /* Unless the kernel refuses io_uring to everyone here. */
+        FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+        int off = 0;
+        if (f && fscanf(f, "%d", &off) != 1)
+            off = 0;
+        if (f)
+            fclose(f);
+        if (!off)
+            CU_ASSERT_EQUAL(uring_fds(), rings + 1);
+    }
+#endif
+    CU_ASSERT_EQUAL_FATAL(sse_port_listen(&ls, tb_bind_addr(), 0, BATCH), SSE_OK);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(sse_port_sock_local_port(&ls));
+    inet_pton(AF_INET, tb_client_addr(), &a.sin_addr);
+    for (i = 0; i < BATCH; i++) {
+        int rcv = 4096;
+        fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+        CU_ASSERT_FATAL(fd[i] >= 0);
+        setsockopt(fd[i], SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+        CU_ASSERT_FATAL(connect(fd[i], (struct sockaddr *)&a, sizeof a) == 0);
+        CU_ASSERT_EQUAL_FATAL(sse_port_accept(&ls, &cs[i], 2000), SSE_OK);
+    }
+    /* Rounds of one send per socket, each socket its own text. */
+    for (round = 0; round < 40; round++) {
+        for (i = 0; i < BATCH; i++) {
+            int len = snprintf(msg[i], sizeof msg[i], "%d:%d\n", i, round);
+            v[i].sock = &cs[i];
+            v[i].buf = msg[i];
+            v[i].len = (size_t)len;
+            v[i].res = SSE_ERR_ARG;
+            wl[i] += (size_t)len;
+        }
+        CU_ASSERT_EQUAL(sse_port_try_send_many(v, BATCH), SSE_OK);
+        for (i = 0; i < BATCH; i++)
+            CU_ASSERT_EQUAL(v[i].res, (int)v[i].len);
+    }
+    for (i = 0; i < BATCH; i++) {
+        size_t k = 0;
+        for (round = 0; round < 40; round++)
+            k += (size_t)snprintf(want + k, sizeof want - k, "%d:%d\n", i, round);
+        CU_ASSERT_EQUAL(k, wl[i]);
+        CU_ASSERT_EQUAL(read_exact(fd[i], got, k), 0);
+        CU_ASSERT(memcmp(got, want, k) == 0);
+    }
+    /* Socket 1 full (its client reads nothing), socket 2's peer gone. */
+    for (i = 0; i < 20000 && (r = sse_port_try_send(&cs[1], chunk, sizeof chunk)) > 0; i++)
+        ;
+    CU_ASSERT_EQUAL(r, 0);
+    close(fd[2]);
+    for (i = 0; i < 200 && (r = sse_port_try_send(&cs[2], chunk, sizeof chunk)) >= 0; i++)
+        sse_port_sleep_ms(10);
+    CU_ASSERT(r < 0);
+    for (i = 0; i < BATCH; i++) {
+        v[i].sock = &cs[i];
+        v[i].buf = i == 1 || i == 2 ? chunk : "ok\n";
+        v[i].len = i == 1 || i == 2 ? sizeof chunk : 3;
+        v[i].res = SSE_ERR_ARG;
+    }
+    CU_ASSERT_EQUAL(sse_port_try_send_many(v, BATCH), SSE_OK);
+    CU_ASSERT_EQUAL(v[0].res, 3);
+    CU_ASSERT(v[1].res >= 0 && v[1].res < (int)sizeof chunk); /* full: 0, or a little room */
+    CU_ASSERT(v[2].res == SSE_ERR_CLOSED || v[2].res == SSE_ERR_IO);
+    CU_ASSERT_EQUAL(v[3].res, 3);
+    CU_ASSERT(read_exact(fd[0], got, 3) == 0 && memcmp(got, "ok\n", 3) == 0);
+    CU_ASSERT(read_exact(fd[3], got, 3) == 0 && memcmp(got, "ok\n", 3) == 0);
+    for (i = 0; i < BATCH; i++) {
+        if (i != 2)
+            close(fd[i]);
+        sse_port_close(&cs[i]);
+    }
+    sse_port_close(&ls);
+    sse_port_batch_close();
+    CU_ASSERT_EQUAL(uring_fds(), rings);
+}
+
 /* The peer of an accepted socket names the client's address and port (for
  * log lines); a socket that is not connected gives "?". */
 static void test_port_sock_peer(void)
@@ -574,6 +707,7 @@ static const tb_test_t tests[] = {
     TB_TEST(test_port_evt_masks),
     TB_TEST(test_port_threads_and_clock),
     TB_TEST(test_port_try_send_never_waits),
+    TB_TEST(test_port_try_send_many),
     TB_TEST(test_port_sock_peer),
     TB_TEST(test_port_connect),
 #if defined(CONFIG_SSE_PORT_POSIX)

@@ -721,6 +721,26 @@ int sse_port_try_send(sse_port_sock_t *s, const void *buf, size_t len)
     }
 }
 
+/* A send on lwIP is a message to the tcpip thread whatever the batch:
+ * the sends of a batch go one by one. */
+int sse_port_batch_open(unsigned max)
+{
+    (void)max;
+    return SSE_OK;
+}
+
+void sse_port_batch_close(void)
+{
+}
+
+int sse_port_try_send_many(sse_port_send_t *v, unsigned n)
+{
+    unsigned i;
+    for (i = 0; i < n; i++)
+        v[i].res = sse_port_try_send(v[i].sock, v[i].buf, v[i].len);
+    return SSE_OK;
+}
+
 int sse_port_send(sse_port_sock_t *s, const void *buf, size_t len,
                   uint32_t timeout_ms)
 {
