@@ -36,6 +36,14 @@ static struct {
         int      partial; /* stopped before the head: buf full, or a race */
     } cache;
     char             buf[CONFIG_SSE_SEND_BUF_SIZE];
+    /* Sends of this sweep gathered for the port (all from buf, which is not
+     * refilled before they go): each stream's cursor once its send is whole. */
+    sse_port_send_t  out[CONFIG_SSE_FANOUT_BATCH];
+    uint64_t         out_end[CONFIG_SSE_FANOUT_BATCH];
+    uint16_t         out_slot[CONFIG_SSE_FANOUT_BATCH];
+    unsigned         nout;
+    uint32_t         now;      /* the sweep's clock */
+    int              more;     /* a stream whose batch went has more to send */
     char             scratch[16]; /* what an idle check reads and drops */
     sse_fan_t        fans[CONFIG_SSE_MAX_CONNECTIONS];
 } F;
@@ -134,6 +142,50 @@ static void hand_back(unsigned i, int why)
     sse_port_mutex_unlock(&F.lock);
 }
 
+/* Send what was gathered, and settle each stream as push() would. */
+static void flush(void)
+{
+    unsigned k, n = F.nout;
+    if (n == 0)
+        return;
+    F.nout = 0;
+    (void)sse_port_try_send_many(F.out, n);
+    for (k = 0; k < n; k++) {
+        unsigned i = F.out_slot[k];
+        sse_fan_t *f = &F.fans[i];
+        int r = F.out[k].res, len = (int)F.out[k].len;
+        if (r < 0) {
+            hand_back(i, SSE_FAN_FAILED);
+            continue;
+        }
+        if (r > 0)
+            f->last_send = f->last_check = F.now;
+        if (r < len) {
+            /* As in serve(): the thread sends the rest of the run. */
+            f->run = (uint32_t)len;
+            f->skip = (uint32_t)r;
+            hand_back(i, SSE_FAN_MORE);
+            continue;
+        }
+        f->cursor = F.out_end[k];
+        F.more |= sse_ring_has_new(F.ring, F.out_end[k]);
+    }
+}
+
+/* Gather F.buf's first @p n bytes for parked slot @p i, its cursor to be
+ * @p end once they are out. */
+static void gather(unsigned i, int n, uint64_t end)
+{
+    sse_port_send_t *o = &F.out[F.nout];
+    o->sock = &F.fans[i].sock;
+    o->buf = F.buf;
+    o->len = (size_t)n;
+    F.out_slot[F.nout] = (uint16_t)i;
+    F.out_end[F.nout] = end;
+    if (++F.nout == CONFIG_SSE_FANOUT_BATCH)
+        flush();
+}
+
 /* The events due for @p f into F.buf (or already there for an earlier
  * stream at the same cursor and channels). @return bytes (0: nothing for
  * its channels), or SSE_ERR_CLOSED if it fell off the ring; *end gets the
@@ -150,6 +202,7 @@ static int fill(const sse_fan_t *f, uint64_t *end)
         *end = F.cache.end;
         return F.cache.n;
     }
+    flush(); /* what was gathered goes out of F.buf before it changes */
     n = sse_ring_read_ex(F.ring, &cur, f->mask, f->id, F.buf, sizeof F.buf, &personal);
     F.cache.valid = n >= 0 && !personal;
     F.cache.partial = n >= 0 && sse_ring_has_new(F.ring, cur);
@@ -192,6 +245,17 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
         int r, n = fill(f, &end);
         if (n < 0) {
             hand_back(i, SSE_FAN_BEHIND);
+            return 0;
+        }
+        if (n > 0 && !(f->tls && f->tls->live)) {
+            /* Out with the batch: then it has just sent (or is back with
+             * its thread), so no heartbeat or idle check is due. */
+            gather(i, n, end);
+            next = F.idle_check_ms;
+            if (F.heartbeat_ms && F.heartbeat_ms < next)
+                next = F.heartbeat_ms;
+            if (next < *wait)
+                *wait = next;
             return 0;
         }
         r = n > 0 ? push(f, i, F.buf, n, now) : 0;
@@ -242,6 +306,8 @@ static int sweep(uint32_t *wait)
     unsigned w, hw = (sse_load_acq(&F.hiwater) + 31) / 32;
     int again = 0;
     F.cache.valid = 0;
+    F.now = now;
+    F.more = 0;
     *wait = SSE_PORT_FOREVER;
     for (w = 0; w < hw; w++) {
         uint32_t bits = __atomic_load_n(&F.parked[w], __ATOMIC_ACQUIRE);
@@ -251,6 +317,8 @@ static int sweep(uint32_t *wait)
             again |= serve(w * 32 + b, now, wait);
         }
     }
+    flush();
+    again |= F.more;
     /* Our copies out of the ring are done (see sse_fanout_order_reads). */
     sse_store_rel(&F.acked, sse_load_rlx(&F.acked) + 1);
     return again;
@@ -354,6 +422,10 @@ int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_chec
     F.heartbeat_ms = heartbeat_ms;
     F.idle_check_ms = idle_check_ms;
     F.coalesce_ms = coalesce_ms;
+    F.nout = 0;
+    /* A TLS stream's bytes come from its session: never gathered. */
+    if (!tls)
+        (void)sse_port_batch_open(CONFIG_SSE_FANOUT_BATCH);
     sse_port_mutex_lock(&F.lock);
     F.closed = 0;
     F.alive = 1;
@@ -366,6 +438,7 @@ int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_chec
         F.alive = 0;
         sse_store_rel(&F.running, 0);
         sse_port_mutex_unlock(&F.lock);
+        sse_port_batch_close();
         SSE_LOG(SSE_LOG_ERR, "no thread for the fan-out writer");
     }
     return r;
@@ -379,4 +452,5 @@ void sse_fanout_stop(void)
     while (F.alive)
         sse_port_cond_wait(&F.done, &F.lock, CONFIG_SSE_ACCEPT_POLL_MS);
     sse_port_mutex_unlock(&F.lock);
+    sse_port_batch_close();
 }
