@@ -28,10 +28,11 @@ pkgs_hub="nginx libnginx-mod-nchan redis-server curl openssl"
 pkgs_fuzz="clang libclang-rt-14-dev"
 # Raspberry Pi cross builds run under qemu-user; the runner and TLS builds
 # link the target's CUnit and mbedTLS from Debian multiarch (the ":arch"
-# packages need dpkg --add-architecture first).
+# packages need dpkg --add-architecture first), and the host preset built
+# with a cross compiler (CROSS_COMPILE=) the target's liburing.
 pkgs_rpi="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross
  libc6-dev-armhf-cross qemu-user libcunit1-dev:arm64 libcunit1-dev:armhf
- libmbedtls-dev:arm64 libmbedtls-dev:armhf"
+ libmbedtls-dev:arm64 libmbedtls-dev:armhf liburing-dev:arm64 liburing-dev:armhf"
 
 want=""
 for g in $groups; do

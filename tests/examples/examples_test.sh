@@ -61,6 +61,8 @@ lines() { grep -c '' "$1"; }
 LIBS="-lpthread"
 grep -q '^#define CONFIG_SSE_TLS 1' "$B/include/sse_config.h" &&
     LIBS="-lmbedtls -lmbedx509 -lmbedcrypto $LIBS"
+grep -q '^#define CONFIG_SSE_PORT_IO_URING 1' "$B/include/sse_config.h" &&
+    LIBS="$LIBS -luring"
 # shellcheck disable=SC2086 # LIBS is a word list
 cc -std=c99 -Wall -Wextra -Werror -Iinclude -imacros "$B/include/sse_config.h" \
     -o "$TMP/hello" examples/hello/main.c "$B/libssedge.a" $LIBS 2>"$TMP/cc.err"
