@@ -430,6 +430,11 @@ elif command -v systemd-analyze >/dev/null 2>&1; then
         grep -q '^KillMode=mixed$' 'tools/ssedge/ssedge@.service' &&
         grep -q '^EnvironmentFile=-/etc/default/ssedge-rpi$' examples/rpi-daemon/ssedge-rpi.service
     check $? "ssedge@.service runs SSEDGE_ARGS of /etc/ssedge/%i.conf (KillMode=mixed); ssedge-rpi reads /etc/default/ssedge-rpi"
+    # @system-service has no io_uring: the units make the kernel refuse it
+    # (EPERM, below) instead of killing the server with SIGSYS.
+    grep -q '^SystemCallErrorNumber=EPERM$' 'tools/ssedge/ssedge@.service' &&
+        grep -q '^SystemCallErrorNumber=EPERM$' examples/rpi-daemon/ssedge-rpi.service
+    check $? "both units: SystemCallErrorNumber=EPERM beside SystemCallFilter=@system-service"
     # shellcheck disable=SC2046 # split at white space, as systemd does
     args=$(sed -n 's/^SSEDGE_ARGS=//p' tools/ssedge/example.conf |
            sed -e 's| -- .*| -- sleep 30|' -e 's|--port [0-9]*|--port 0 --bind 127.0.0.1|')
@@ -443,6 +448,29 @@ elif command -v systemd-analyze >/dev/null 2>&1; then
     check $? "example.conf's flags are ones ssedge takes (exit $RC)"
 else
     echo "# skip: no systemd-analyze here"
+fi
+
+# ------------------------------------------------------------ io_uring refused
+# As under the units (a seccomp filter: io_uring_setup fails with EPERM),
+# a build with CONFIG_SSE_PORT_IO_URING says so in one line at start and
+# still streams every line.
+if [ -n "$WRAP" ]; then
+    echo "# skip: io_uring refusal is checked on the host run"
+elif ! grep -qs '^#define CONFIG_SSE_PORT_IO_URING 1' "$BIN/../include/sse_config.h"; then
+    echo "# skip: this build has no io_uring (CONFIG_SSE_PORT_IO_URING)"
+elif ! cc -o "$TMP/no_uring" tests/ssedge/no_uring.c 2>"$TMP/no_uring.cc"; then
+    not_ok "tests/ssedge/no_uring.c builds: $(head -1 "$TMP/no_uring.cc")"
+elif WRAP="$TMP/no_uring" start nouring -- sh -c \
+        'i=1; while [ $i -le 20 ]; do echo "n $i"; i=$((i+1)); done; sleep 30'; then
+    replay nouring "$PORT" 0 1
+    in_log nouring 'fan-out: io_uring refused (Operation not permitted): sends go one by one' &&
+        [ "$(grep -c 'io_uring' "$TMP/nouring.log")" -eq 1 ]
+    check $? "io_uring refused: one log line ($(grep -m1 io_uring "$TMP/nouring.log"))"
+    awk '{ if ($3 != "n" || $4 != NR) bad = 1 } END { exit !(NR == 20 && !bad) }' "$TMP/nouring.ev"
+    check $? "io_uring refused: all 20 lines stream, in order ($(wc -l <"$TMP/nouring.ev") events)"
+    stop "$PID" TERM
+else
+    not_ok "ssedge starts with io_uring refused"
 fi
 
 # ------------------------------------------------------------ https
