@@ -142,7 +142,42 @@ static void hand_back(unsigned i, int why)
     sse_port_mutex_unlock(&F.lock);
 }
 
-/* Send what was gathered, and settle each stream as push() would. */
+/* A send of @p n bytes of events for parked slot @p i, its cursor to be
+ * @p end once they are all out, took @p r (< 0: it failed). Short, the
+ * cursor stays at this run and the stream's thread reads it again from the
+ * ring and skips what went. @return -1 if the stream went back to its
+ * thread, else 1 if it has more to send right away, 0 if not. */
+static int settle(unsigned i, int r, int n, uint64_t end, uint32_t now)
+{
+    sse_fan_t *f = &F.fans[i];
+    if (r < 0) {
+        hand_back(i, SSE_FAN_FAILED);
+        return -1;
+    }
+    if (r > 0)
+        f->last_send = f->last_check = now;
+    if (r < n) {
+        f->run = (uint32_t)n;
+        f->skip = (uint32_t)r;
+        hand_back(i, SSE_FAN_MORE);
+        return -1;
+    }
+    f->cursor = end;
+    return sse_ring_has_new(F.ring, end);
+}
+
+/* Shrink *wait to a stream's next heartbeat or idle check, its last send
+ * @p since_send and its last sign of the peer @p since_check ms ago. */
+static void shrink_wait(uint32_t since_send, uint32_t since_check, uint32_t *wait)
+{
+    uint32_t next = F.idle_check_ms - since_check;
+    if (F.heartbeat_ms && F.heartbeat_ms - since_send < next)
+        next = F.heartbeat_ms - since_send;
+    if (next < *wait)
+        *wait = next;
+}
+
+/* Send what was gathered, and settle each stream. */
 static void flush(void)
 {
     unsigned k, n = F.nout;
@@ -150,26 +185,9 @@ static void flush(void)
         return;
     F.nout = 0;
     (void)sse_port_try_send_many(F.out, n);
-    for (k = 0; k < n; k++) {
-        unsigned i = F.out_slot[k];
-        sse_fan_t *f = &F.fans[i];
-        int r = F.out[k].res, len = (int)F.out[k].len;
-        if (r < 0) {
-            hand_back(i, SSE_FAN_FAILED);
-            continue;
-        }
-        if (r > 0)
-            f->last_send = f->last_check = F.now;
-        if (r < len) {
-            /* As in serve(): the thread sends the rest of the run. */
-            f->run = (uint32_t)len;
-            f->skip = (uint32_t)r;
-            hand_back(i, SSE_FAN_MORE);
-            continue;
-        }
-        f->cursor = F.out_end[k];
-        F.more |= sse_ring_has_new(F.ring, F.out_end[k]);
-    }
+    for (k = 0; k < n; k++)
+        if (settle(F.out_slot[k], F.out[k].res, (int)F.out[k].len, F.out_end[k], F.now) > 0)
+            F.more = 1;
 }
 
 /* Gather F.buf's first @p n bytes for parked slot @p i, its cursor to be
@@ -234,7 +252,6 @@ static int push(sse_fan_t *f, unsigned i, const char *buf, int n, uint32_t now)
 static int serve(unsigned i, uint32_t now, uint32_t *wait)
 {
     sse_fan_t *f = &F.fans[i];
-    uint32_t next;
     int more = 0;
     if (sse_load_acq(&f->kill)) {
         hand_back(i, SSE_FAN_END);
@@ -242,7 +259,7 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
     }
     if (sse_ring_has_new(F.ring, f->cursor)) {
         uint64_t end;
-        int r, n = fill(f, &end);
+        int n = fill(f, &end);
         if (n < 0) {
             hand_back(i, SSE_FAN_BEHIND);
             return 0;
@@ -251,26 +268,13 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
             /* Out with the batch: then it has just sent (or is back with
              * its thread), so no heartbeat or idle check is due. */
             gather(i, n, end);
-            next = F.idle_check_ms;
-            if (F.heartbeat_ms && F.heartbeat_ms < next)
-                next = F.heartbeat_ms;
-            if (next < *wait)
-                *wait = next;
+            shrink_wait(0, 0, wait);
             return 0;
         }
-        r = n > 0 ? push(f, i, F.buf, n, now) : 0;
-        if (r < 0)
+        more = settle(i, n > 0 ? sse_io_try_send(&f->sock, f->tls, F.buf, (size_t)n) : 0, n,
+                      end, now);
+        if (more < 0)
             return 0;
-        if (r < n) {
-            /* The socket is full: the cursor stays at this run, and the
-             * thread reads it again from the ring and skips what went. */
-            f->run = (uint32_t)n;
-            f->skip = (uint32_t)r;
-            hand_back(i, SSE_FAN_MORE);
-            return 0;
-        }
-        f->cursor = end;
-        more = sse_ring_has_new(F.ring, end);
     }
     if (F.heartbeat_ms && now - f->last_send >= F.heartbeat_ms) {
         int r = push(f, i, SSE_FAN_HEARTBEAT, SSE_FAN_HEARTBEAT_LEN, now);
@@ -291,11 +295,7 @@ static int serve(unsigned i, uint32_t now, uint32_t *wait)
         }
         f->last_check = now;
     }
-    next = F.idle_check_ms - (now - f->last_check);
-    if (F.heartbeat_ms && F.heartbeat_ms - (now - f->last_send) < next)
-        next = F.heartbeat_ms - (now - f->last_send);
-    if (next < *wait)
-        *wait = next;
+    shrink_wait(now - f->last_send, now - f->last_check, wait);
     return more;
 }
 
