@@ -176,7 +176,7 @@ int main(int argc, char **argv)
     if (sse_server_stats(&st) != SSE_OK)
         memset(&st, 0, sizeof(st));
     snprintf(extra, sizeof(extra), " publish_errors=%llu%s%s "
-             "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu slow_sends=%llu "
+             "accepted=%llu overloaded=%llu fell_behind=%llu send_failures=%llu slow_sends=%llu writer_rests=%llu "
              "bad_requests=%llu tls_failures=%llu last_id=%llu uplink_sent=%llu "
              "uplink_retries=%llu uplink_lost=%llu uplink_duplicates=%llu conn_bufs_peak=%u stop=%s",
              (unsigned long long)pub_errors,
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
              (unsigned long long)st.accepted, (unsigned long long)st.overloaded,
              (unsigned long long)st.fell_behind,
              (unsigned long long)st.send_failures,
-             (unsigned long long)st.slow_sends,
+             (unsigned long long)st.slow_sends, (unsigned long long)st.writer_rests,
              (unsigned long long)st.bad_requests,
              (unsigned long long)st.tls_failures,
              (unsigned long long)st.last_id, (unsigned long long)st.uplink_sent,

@@ -25,6 +25,7 @@ static struct {
     int              sweeping; /* atomic: someone sweeps (the writer or a publisher) */
     int              missed;   /* atomic: a sweep was wanted while one ran */
     uint32_t         acked;    /* atomic: the writer's sweeps, for order_reads */
+    unsigned long    rests;    /* atomic: see sse_fanout_rests() */
     uint32_t         parked[WORDS]; /* atomic bit per slot: the writer holds it */
     /* The writer's copy of the events due, shared by every stream at the
      * same cursor with the same channels: copied once, sent to each. */
@@ -360,10 +361,32 @@ void sse_fanout_published(void)
     drop_role(sweep(&wait));
 }
 
+/* Sweeps in a row have left work behind for @p busy ms: events come faster
+ * than one write per stream and event can carry them. A rest in proportion
+ * lets each stream's next write carry more of them, for fewer sends (and
+ * fewer reads by each peer) per event. Sweeps shorter than a millisecond
+ * add up until the clock sees them. @return 1 if it rested. */
+static int rest(uint32_t busy)
+{
+    uint32_t ms = busy * CONFIG_SSE_FANOUT_REST_PERCENT / 100;
+    if (ms == 0)
+        return 0;
+    if (ms > CONFIG_SSE_FANOUT_REST_MAX_MS)
+        ms = CONFIG_SSE_FANOUT_REST_MAX_MS; /* busy may hold a preemption */
+    __atomic_fetch_add(&F.rests, 1, __ATOMIC_RELAXED);
+    sse_port_sleep_ms(ms);
+    return 1;
+}
+
+unsigned long sse_fanout_rests(void)
+{
+    return sse_load_rlx(&F.rests);
+}
+
 static void writer_thread(void *unused)
 {
-    uint32_t last = sse_port_now_ms() - F.coalesce_ms;
-    unsigned w;
+    uint32_t last = sse_port_now_ms() - F.coalesce_ms, t0, busy_from = 0;
+    unsigned w, behind = 0; /* sweeps in a row that left work behind, since busy_from */
     (void)unused;
     while (sse_load_acq(&F.running)) {
         /* Read the bell before looking: a kick after this moves it, so
@@ -384,12 +407,18 @@ static void writer_thread(void *unused)
             sse_port_evt_wait(&F.bell, seen, 1, SSE_PORT_FOREVER);
             continue;
         }
+        t0 = sse_port_now_ms();
         again = sweep(&wait);
         sse_store_rel(&F.sweeping, 0);
         sse_store_rlx(&F.missed, 0); /* this loop looks again anyway */
-        if (again)
-            continue;
-        sse_port_evt_wait(&F.bell, seen, 1, wait);
+        if (!again) {
+            behind = 0;
+            sse_port_evt_wait(&F.bell, seen, 1, wait);
+        } else if (behind++ == 0) {
+            busy_from = t0;
+        } else if (!F.coalesce_ms && rest(sse_port_now_ms() - busy_from)) {
+            busy_from = sse_port_now_ms();
+        }
     }
     /* No stream may park any more; give back every parked one, once no
      * publisher sweeps. */

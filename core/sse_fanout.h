@@ -72,6 +72,10 @@ int sse_fanout_start(sse_ring_t *ring, uint32_t heartbeat_ms, uint32_t idle_chec
  *  later parks return it at once; returns once the thread has finished. */
 void sse_fanout_stop(void);
 
+/** Times the writer rested because it could not keep up (see
+ *  CONFIG_SSE_FANOUT_REST_PERCENT); runs on across stop and start. */
+unsigned long sse_fanout_rests(void);
+
 /** The heartbeat comment the writer sends (hb_left counts its last bytes). */
 #define SSE_FAN_HEARTBEAT ": hb\n\n"
 #define SSE_FAN_HEARTBEAT_LEN ((int)sizeof SSE_FAN_HEARTBEAT - 1)

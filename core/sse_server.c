@@ -195,6 +195,7 @@ int sse_server_stats(sse_stats_t *st)
     st->conn_bufs_peak = sse_connbuf_peak();
     st->send_failures = sse_load_rlx(&S.n.send_failures);
     st->slow_sends = sse_load_rlx(&S.n.slow_sends);
+    st->writer_rests = sse_fanout_rests();
     st->bad_requests = sse_load_rlx(&S.n.bad_requests);
     st->tls_failures = sse_load_rlx(&S.n.tls_failures);
     st->auth_failures = sse_load_rlx(&S.n.auth_failures);

@@ -4,7 +4,7 @@
  * cursors and channels, one-connection events among them, a reader too
  * slow for a non-blocking send handed back to its thread with nothing lost,
  * a heartbeat that meets a full socket, sse_conn_close() and stop while
- * streams are parked. */
+ * streams are parked, a writer that cannot keep up and rests. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,12 +433,115 @@ static void test_fanout_close_and_stop_while_parked(void)
     }
 }
 
+/* Events a burst publishes back to back: all held by the ring, so no stream
+ * can fall off it however slow the writer (a sanitizer's) is. */
+#define BURST_BYTES (CONFIG_SSE_RING_BYTES / 128)
+#define BURST (CONFIG_SSE_RING_EVENTS / 2 < 2000 ? CONFIG_SSE_RING_EVENTS / 2 \
+               : BURST_BYTES < 2000 ? BURST_BYTES : 2000)
+
+/* Every stream's events as they come, from a thread of its own: each must
+ * be the next id from first on. */
+typedef struct drain {
+    reader_t **r;
+    unsigned   n, want, got[MANY];
+    uint64_t   first;
+    int        bad;
+} drain_t;
+
+static void *drain_run(void *arg)
+{
+    drain_t *d = arg;
+    long end = now_ms() + 20000;
+    unsigned i, left = d->n;
+    ev_t ev;
+    while (left && !d->bad && now_ms() < end) {
+        int moved = 0;
+        for (i = 0; i < d->n; i++) {
+            if (d->got[i] == d->want)
+                continue;
+            moved |= rd_fill(d->r[i], 0) > 0;
+            while (d->got[i] < d->want && take_event(d->r[i], &ev))
+                if (ev.has_id && ev.id != d->first + d->got[i]++)
+                    d->bad = 1;
+            if (d->got[i] == d->want)
+                left--;
+        }
+        if (!moved)
+            sleep_ms(1);
+    }
+    return NULL;
+}
+
+/* @p n events to every stream in @p c, @p gap_ms apart (0: back to back),
+ * while a thread reads them: all arrive, in order, none twice. */
+static void publish_and_drain(reader_t **c, unsigned n, unsigned gap_ms)
+{
+    static drain_t d;
+    pthread_t th;
+    uint64_t id;
+    unsigned k;
+    char data[16];
+    memset(&d, 0, sizeof d);
+    d.r = c;
+    d.n = MANY;
+    d.want = n;
+    d.first = stats_now().last_id + 1; /* this test alone publishes */
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, drain_run, &d), 0);
+    for (k = 0; k < n; k++) {
+        int len = snprintf(data, sizeof data, "r %u", k);
+        CU_ASSERT_EQUAL(sse_publish(SSE_CHANNEL_ALL, NULL, data, (size_t)len, &id), SSE_OK);
+        if (gap_ms)
+            sleep_ms(gap_ms);
+    }
+    CU_ASSERT_EQUAL(id, d.first + n - 1);
+    pthread_join(th, NULL);
+    CU_ASSERT_FALSE(d.bad);
+    for (k = 0; k < MANY; k++)
+        CU_ASSERT_EQUAL(d.got[k], n);
+}
+
+/* A writer that keeps up never rests. Events published back to back, faster
+ * than its sweeps over MANY streams, make it rest (see the Kconfig symbol
+ * CONFIG_SSE_FANOUT_REST_PERCENT) with nothing lost; once they come slowly
+ * again it rests no more. */
+static void test_fanout_writer_rests_when_behind(void)
+{
+    static reader_t *c[MANY];
+    uint64_t r0;
+    unsigned i, round;
+    if (CONFIG_SSE_MAX_CONNECTIONS < MANY + 4 || CONFIG_SSE_FANOUT_REST_PERCENT == 0) {
+        CU_PASS("needs at least 8 connection slots and a writer that rests");
+        return;
+    }
+    start(MANY + 4, 10000);
+    for (i = 0; i < MANY; i++)
+        c[i] = stream_open("/all");
+    wait_opened(MANY);
+    r0 = stats_now().writer_rests;
+    publish_and_drain(c, 10, 60);
+    CU_ASSERT_EQUAL(stats_now().writer_rests, r0);
+    /* A burst keeps the writer behind for a few ms (more on a slow build);
+     * up to five of them, until it has rested. */
+    for (round = 0; round < 5 && stats_now().writer_rests == r0; round++)
+        publish_and_drain(c, BURST, 0);
+    CU_ASSERT(stats_now().writer_rests > r0);
+    sleep_ms(50); /* a rest still running ends */
+    r0 = stats_now().writer_rests;
+    publish_and_drain(c, 10, 60);
+    CU_ASSERT_EQUAL(stats_now().writer_rests, r0);
+    for (i = 0; i < MANY; i++)
+        client_close(c[i]);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
+    stop();
+}
+
 static const tb_test_t tests[] = {
     TB_TEST(test_fanout_many_streams_every_event),
     TB_TEST(test_fanout_channels_and_targets),
     TB_TEST(test_fanout_slow_reader_handed_back),
     TB_TEST(test_fanout_heartbeat_meets_full_socket),
     TB_TEST(test_fanout_close_and_stop_while_parked),
+    TB_TEST(test_fanout_writer_rests_when_behind),
 };
 
 int test_fanout_register(void)

@@ -43,6 +43,7 @@ static inline void stats_put(char *buf, size_t cap, int *n, const char *fmt, ...
     X("streams_fell_behind", "Streams closed: their reader fell off the event ring", 1, (st)->fell_behind) \
     X("streams_send_failures", "Streams closed: a send failed or timed out", 1, (st)->send_failures) \
     X("slow_sends", "Sends a socket could not take at once", 1, (st)->slow_sends) \
+    X("writer_rests", "Pauses of the fan-out writer, which could not keep up: events gathered", 1, (st)->writer_rests) \
     X("bad_requests", "Requests the parser refused", 1, (st)->bad_requests) \
     X("tls_failures", "TLS handshakes that failed or timed out", 1, (st)->tls_failures) \
     X("auth_failures", "Requests refused for their token", 1, (st)->auth_failures) \

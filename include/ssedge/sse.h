@@ -281,6 +281,9 @@ typedef struct sse_stats {
     uint64_t slow_sends;      /**< sends a socket could not take at once: the
                                    stream's own thread finished them (a slow
                                    reader or a burst; see CONFIG_SSE_SEND_TIMEOUT_MS) */
+    uint64_t writer_rests;    /**< pauses of the fan-out writer, which had more events
+                                   than one write each could carry: they gathered
+                                   meanwhile (see CONFIG_SSE_FANOUT_REST_PERCENT) */
     uint64_t bad_requests;    /**< 4xx/5xx answers from the parser */
     uint64_t tls_failures;    /**< TLS handshakes that failed or timed out */
     uint64_t auth_failures;   /**< stream requests refused 401 (token), and
