@@ -407,8 +407,8 @@ static void writer_thread(void *unused)
             sse_port_evt_wait(&F.bell, seen, 1, SSE_PORT_FOREVER);
             continue;
         }
-        t0 = sse_port_now_ms();
         again = sweep(&wait);
+        t0 = F.now; /* when the sweep began; read while the role is ours */
         sse_store_rel(&F.sweeping, 0);
         sse_store_rlx(&F.missed, 0); /* this loop looks again anyway */
         if (!again) {
