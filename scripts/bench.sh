@@ -7,7 +7,9 @@
 #                           point, interleaved (floor, ssedge, ..., then
 #                           again floor, ssedge, ...): the table shows the
 #                           medians of the runs that went through, CPU with
-#                           its min-max; the stall and TLS rows run once
+#                           its min-max, and a line under it ssedge against
+#                           the floor round by round; the stall and TLS rows
+#                           run once
 #        BENCH_SECONDS (5)  measuring window per run
 #        BENCH_WARMUP (2)   warm-up before the window
 #        BENCH_SERVERS ("floor ssedge mhd civetweb nchan")  which servers, in
@@ -608,12 +610,13 @@ medians() { # lines on stdin
 }
 
 # Per row: state (na, failed, ok, partial) and the medians' line.
-declare -A r_state r_med
+declare -A r_state r_med r_use
 # KiB/conn and CPU us/event of ssedge per "tls|plain clients rate", for the
 # TLS summary
 declare -A rss_of cpu_of
 for ((id = 0; id < nrows; id++)); do
     pick_runs "$id"
+    r_use[$id]=$use
     if [ "${r_nruns[$id]}" = 0 ]; then
         r_state[$id]=na
         continue
@@ -793,6 +796,44 @@ if [ "${#notes[@]}" -gt 0 ]; then
     for n in "${notes[@]}"; do
         echo "- $n"
     done
+fi
+# ssedge against the floor round by round: a round runs every server once at
+# a point, so a slow stretch of the machine (it moves p99 by several ms at
+# the saturated points) falls on both sides of each difference.
+if [ "$RUNS" -gt 1 ]; then
+    paired=""
+    for grp in "${groups[@]}"; do
+        fid=""
+        for id in ${group_rows[$grp]}; do
+            [ "${r_kind[$id]}" = floor ] && fid=$id
+        done
+        [ -n "$fid" ] || continue
+        for id in ${group_rows[$grp]}; do
+            [ "${r_kind[$id]}" = ssedge ] && [ "${r_co[$id]}" = 0 ] && [ "${r_tls[$id]}" != 1 ] || continue
+            pairs=""
+            for n in ${r_use[$id]:-}; do
+                case " ${r_use[$fid]:-} " in *" $n "*) ;; *) continue ;; esac
+                pairs+="$(kv p99_ms "${rr_line["$id,$n"]}") $(kv p99_ms "${rr_line["$fid,$n"]}")"
+                pairs+=" $(kv cpu_us_per_event "${rr_line["$id,$n"]}") $(kv cpu_us_per_event "${rr_line["$fid,$n"]}")"$'\n'
+            done
+            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" '
+                function med(a, m,   i, j, x) {
+                    for (i = 2; i <= m; i++)
+                        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+                    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+                }
+                $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ { d[++nd] = $1 - $2 }
+                $3 ~ /^[0-9.]+$/ && $4 + 0 > 0 { r[++nr] = $3 / $4 }
+                END {
+                    if (nd < 2) exit
+                    m = med(d, nd); s = sprintf("%s: p99 %+.2f ms (%+.2f to %+.2f)", t, m, d[1], d[nd])
+                    if (nr >= 2) { m = med(r, nr); s = s sprintf(", CPU %.2f× (%.2f–%.2f)", m, r[1], r[nr]) }
+                    print s sprintf(" over %d rounds", nd) }')
+            [ -n "$cell" ] && paired+="${paired:+; }$cell"
+        done
+    done
+    [ -n "$paired" ] && echo "- ssedge against the floor in the same round, median of the rounds (min to max):" \
+        "$paired"
 fi
 if [ "$STALL" != 0 ]; then
     stall_line=$(grep '^stall_summary' "${stall_log:-/nonexistent}" 2>/dev/null)
