@@ -814,7 +814,8 @@ if [ "$RUNS" -gt 1 ]; then
             for n in ${r_use[$id]:-}; do
                 case " ${r_use[$fid]:-} " in *" $n "*) ;; *) continue ;; esac
                 pairs+="$(kv p99_ms "${rr_line["$id,$n"]}") $(kv p99_ms "${rr_line["$fid,$n"]}")"
-                pairs+=" $(kv cpu_us_per_event "${rr_line["$id,$n"]}") $(kv cpu_us_per_event "${rr_line["$fid,$n"]}")"$'\n'
+                pairs+=" $(kv cpu_us_per_event "${rr_line["$id,$n"]}") $(kv cpu_us_per_event "${rr_line["$fid,$n"]}")"
+                pairs+=" $(kv due_p99_ms "${rr_line["$id,$n"]}") $(kv due_p99_ms "${rr_line["$fid,$n"]}")"$'\n'
             done
             cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" '
                 function med(a, m,   i, j, x) {
@@ -824,9 +825,11 @@ if [ "$RUNS" -gt 1 ]; then
                 }
                 $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ { d[++nd] = $1 - $2 }
                 $3 ~ /^[0-9.]+$/ && $4 + 0 > 0 { r[++nr] = $3 / $4 }
+                $5 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/ { q[++nq] = $5 - $6 }
                 END {
                     if (nd < 2) exit
                     m = med(d, nd); s = sprintf("%s: p99 %+.2f ms (%+.2f to %+.2f)", t, m, d[1], d[nd])
+                    if (nq >= 2) { m = med(q, nq); s = s sprintf(", from due %+.2f (%+.2f to %+.2f)", m, q[1], q[nq]) }
                     if (nr >= 2) { m = med(r, nr); s = s sprintf(", CPU %.2f× (%.2f–%.2f)", m, r[1], r[nr]) }
                     print s sprintf(" over %d rounds", nd) }')
             [ -n "$cell" ] && paired+="${paired:+; }$cell"
