@@ -573,11 +573,20 @@ pick_runs() { # row
     done
 }
 
+# awk: sorts a[1..m] in place (insertion sort, a handful of runs) and
+# returns its median (of an even count, the mean of the middle two).
+AWK_MED='
+function med(a, m,   i, j, x) {
+    for (i = 2; i <= m; i++)
+        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}'
+
 # The medians over some client lines (key=value ...), one line of key=value:
 # each figure's median with the decimals the client gives it ("-" when no
 # run has it), and cpu_min/cpu_max.
 medians() { # lines on stdin
-    awk -v keys="delivered_per_s delivered_share cpu_us_per_event p50_ms p99_ms due_p99_ms rss_kib_per_conn connected" '
+    awk -v keys="delivered_per_s delivered_share cpu_us_per_event p50_ms p99_ms due_p99_ms rss_kib_per_conn connected" "$AWK_MED"'
     BEGIN { nk = split(keys, key, " "); for (i = 1; i <= nk; i++) want[key[i]] = 1 }
     {
         for (f = 1; f <= NF; f++) {
@@ -595,15 +604,12 @@ medians() { # lines on stdin
         for (i = 1; i <= nk; i++) {
             k = key[i]; m = cnt[k] + 0
             if (m == 0) { out = out " " k "=-"; continue }
-            for (a = 2; a <= m; a++)          # insertion sort, a handful of runs
-                for (b = a; b > 1 && val[k, b - 1] > val[k, b]; b--) {
-                    t = val[k, b]; val[k, b] = val[k, b - 1]; val[k, b - 1] = t
-                }
-            med = (m % 2) ? val[k, (m + 1) / 2] : (val[k, m / 2] + val[k, m / 2 + 1]) / 2
+            split("", srt)
+            for (a = 1; a <= m; a++) srt[a] = val[k, a]
             fmt = "%." (dec[k] + 0) "f"
-            out = out " " k "=" sprintf(fmt, med)
+            out = out " " k "=" sprintf(fmt, med(srt, m))
             if (k == "cpu_us_per_event")
-                out = out " cpu_min=" sprintf(fmt, val[k, 1]) " cpu_max=" sprintf(fmt, val[k, m])
+                out = out " cpu_min=" sprintf(fmt, srt[1]) " cpu_max=" sprintf(fmt, srt[m])
         }
         print substr(out, 2)
     }'
@@ -817,12 +823,7 @@ if [ "$RUNS" -gt 1 ]; then
                 pairs+=" $(kv cpu_us_per_event "${rr_line["$id,$n"]}") $(kv cpu_us_per_event "${rr_line["$fid,$n"]}")"
                 pairs+=" $(kv due_p99_ms "${rr_line["$id,$n"]}") $(kv due_p99_ms "${rr_line["$fid,$n"]}")"$'\n'
             done
-            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" '
-                function med(a, m,   i, j, x) {
-                    for (i = 2; i <= m; i++)
-                        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
-                    return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-                }
+            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" "$AWK_MED"'
                 $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ { d[++nd] = $1 - $2 }
                 $3 ~ /^[0-9.]+$/ && $4 + 0 > 0 { r[++nr] = $3 / $4 }
                 $5 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/ { q[++nq] = $5 - $6 }
