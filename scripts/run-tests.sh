@@ -12,12 +12,13 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 : >"$log/failures"
 # record NAME [FILE]: keep NAME and its failing lines (CUnit's "N. file:line
-# - assertion", a suite's "not ok", a sanitizer's report) for the closing
-# list, which CI shows even when it keeps only the end of the output.
+# - assertion", also as tests/rpi/qemu_test.sh quotes it after "# ", a
+# suite's "not ok", a sanitizer's report) for the closing list, which CI
+# shows even when it keeps only the end of the output.
 record() {
     echo "--- $1" >>"$log/failures"
     [ -n "${2:-}" ] && [ -f "$2" ] && grep -E \
-        'Test: .*\.\.\.FAILED|had failures|^ +[0-9]+\. |^(not ok|FAIL - )|^ +(✖|not ok)|Sanitizer|runtime error|^==[0-9]+== [A-Z]' \
+        'Test: .*\.\.\.FAILED|had failures|^(# )? +[0-9]+\. |^(not ok|FAIL - )|^ +(✖|not ok)|Sanitizer|runtime error|^==[0-9]+== [A-Z]' \
         "$2" | head -12 >>"$log/failures"
     return 0
 }
@@ -151,7 +152,7 @@ external() { # name, command...
     echo "=== $name"
     "$@" >"$log/$name.out" 2>&1
     rc=$?
-    grep -E '^(not ok|FAIL - |# fail|# Subtest)|^ +(✖|not ok)|: [0-9]+ passed, [0-9]+ failed$' "$log/$name.out" | head -40
+    grep -E '^(not ok|FAIL - |# fail|# Subtest)|^# +[0-9]+\. |^ +(✖|not ok)|: [0-9]+ passed, [0-9]+ failed$' "$log/$name.out" | head -40
     line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log/$name.out" | tail -1)
     if [ -z "$line" ]; then
         tail -30 "$log/$name.out"

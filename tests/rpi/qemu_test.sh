@@ -124,6 +124,11 @@ runner() {
     echo "# $arch: sse_tests under $qemu: $ran run, $np passed, $nf failed in $secs s"
     passed=$((passed + np))
     failed=$((failed + nf))
+    # A failure under emulation may not come back on the next run: keep the
+    # whole output (the tests' own stderr lines too) in the build folder.
+    if [ "$nf" -gt 0 ] && cp "$TMP/$arch.tests" "$b/sse_tests.failed.log"; then
+        echo "# $arch: the runner's whole output is in $b/sse_tests.failed.log"
+    fi
     if [ "$r" -ne 0 ] && [ "$nf" -eq 0 ]; then
         not_ok "$arch: sse_tests exit code $r with no failed test (suite set-up failed?)"
     fi
