@@ -325,16 +325,26 @@ static int sweep(uint32_t *wait)
     return again;
 }
 
+static int try_role(void)
+{
+    int expected = 0;
+    return __atomic_compare_exchange_n(&F.sweeping, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
 /* One sweeper at a time: the writer, or a publisher sending itself. */
 static int take_role(void)
 {
-    int expected = 0;
-    if (__atomic_compare_exchange_n(&F.sweeping, &expected, 1, 0, __ATOMIC_ACQUIRE,
-                                    __ATOMIC_RELAXED))
+    if (try_role())
         return 1;
-    /* Whoever sweeps now looks again when done, or has the writer look. */
+    /* Whoever sweeps now looks again when done, or has the writer look.
+     * It may have dropped the role, and read missed, between our two
+     * steps: then the role is free and ours. With the fences, either we
+     * see it free or it sees missed (drop_role), never neither; else the
+     * writer, which waits for that kick, could sleep with work due. */
     sse_store_rel(&F.missed, 1);
-    return 0;
+    sse_fence_full();
+    return try_role();
 }
 
 /* @p again: the sweep left work behind. Someone who found the role taken

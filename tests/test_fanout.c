@@ -4,7 +4,8 @@
  * cursors and channels, one-connection events among them, a reader too
  * slow for a non-blocking send handed back to its thread with nothing lost,
  * a heartbeat that meets a full socket, sse_conn_close() and stop while
- * streams are parked, a writer that cannot keep up and rests. */
+ * streams are parked, a writer that cannot keep up and rests, a writer that
+ * stays awake for idle streams after publishers swept themselves. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -538,6 +539,74 @@ static void test_fanout_writer_rests_when_behind(void)
     stop();
 }
 
+/* Has @p r, read until now (bounded by @p ms), a heartbeat after its last
+ * event? Empties the buffer once it has. */
+static int hb_after_last_event(reader_t *r, long ms)
+{
+    long end = now_ms() + ms;
+    for (;;) {
+        const char *last = NULL, *p = r->buf;
+        while ((p = strstr(p, "data:")) != NULL)
+            last = p++;
+        if (strstr(last ? last : r->buf, ": hb\n\n")) {
+            r->len = 0;
+            return 1;
+        }
+        if (now_ms() >= end || rd_fill(r, end - now_ms()) < 0)
+            return 0;
+    }
+}
+
+/* A publisher that sends to few streams itself (see the Kconfig symbol
+ * CONFIG_SSE_FANOUT_INLINE_STREAMS) holds the sweeper's role while the
+ * writer wakes for its idle checks and may find the role taken. Once the
+ * publishes stop, the writer must still look after the idle streams: their
+ * heartbeats go out. A hand-over lost between the two at the last publish
+ * once left the writer asleep until the next one (take_role() in
+ * core/sse_fanout.c): no heartbeats, no idle checks, so closed clients held
+ * their slots. It needs the writer held up right there (an emulator, a
+ * preempted thread); rounds of back-to-back publishes, each ending while
+ * the writer wakes every 2 ms, make that meeting frequent. */
+static void test_fanout_writer_awake_after_inline_sweeps(void)
+{
+    enum { N = 24, ROUNDS = 40, BURST_MS = 4, BURST_MAX = 200 };
+    reader_t *c[N];
+    sse_server_cfg_t cfg;
+    unsigned i, round, missed = 0;
+    if (CONFIG_SSE_MAX_CONNECTIONS < N + 2) {
+        CU_PASS("needs at least 26 connection slots");
+        return;
+    }
+    server_cfg(&cfg, routes, sizeof routes / sizeof routes[0]);
+    cfg.max_connections = N + 2;
+    cfg.retry_ms = 0;
+    cfg.idle_check_ms = 2; /* the writer wakes every 2 ms */
+    cfg.heartbeat_ms = 10;
+    opened_reset();
+    CU_ASSERT_EQUAL_FATAL(sse_server_start(&cfg), SSE_OK);
+    for (i = 0; i < N; i++)
+        c[i] = stream_open("/all");
+    wait_opened(N);
+    for (round = 0; round < ROUNDS; round++) {
+        long end = now_ms() + BURST_MS;
+        unsigned k;
+        for (k = 0; k < BURST_MAX && now_ms() < end; k++)
+            CU_ASSERT_EQUAL_FATAL(sse_publish(SSE_CHANNEL_ALL, NULL, "x", 1, NULL), SSE_OK);
+        for (i = 0; i < N; i++)
+            missed += !hb_after_last_event(c[i], 2000);
+        if (missed) {
+            fprintf(stderr, "    round %u: %u streams got no heartbeat after the last event\n",
+                    round, missed);
+            break;
+        }
+    }
+    CU_ASSERT_EQUAL(missed, 0);
+    for (i = 0; i < N; i++)
+        client_close(c[i]);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 2000), 0);
+    stop();
+}
+
 static const tb_test_t tests[] = {
     TB_TEST(test_fanout_many_streams_every_event),
     TB_TEST(test_fanout_channels_and_targets),
@@ -545,6 +614,7 @@ static const tb_test_t tests[] = {
     TB_TEST(test_fanout_heartbeat_meets_full_socket),
     TB_TEST(test_fanout_close_and_stop_while_parked),
     TB_TEST(test_fanout_writer_rests_when_behind),
+    TB_TEST(test_fanout_writer_awake_after_inline_sweeps),
 };
 
 int test_fanout_register(void)
