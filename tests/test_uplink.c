@@ -32,6 +32,7 @@ static struct {
     pthread_mutex_t lock;
     pthread_t       thread;
     int             lfd;       /* listener, -1 while "down" */
+    unsigned        gen;       /* moves at each down and up */
     uint16_t        port;
     int             stop;
     int             mode, status, status_left;
@@ -76,8 +77,10 @@ static void hval(const char *head, const char *name, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(e ? e - p : 0), p);
 }
 
-/* Serve one connection: requests until it closes or the mode says drop. */
-static void hub_conn(int fd)
+/* Serve one connection, accepted in generation @p gen: requests until it
+ * closes, the mode says drop, or the hub went down since (even if it is up
+ * again: a connection never outlives a down). */
+static void hub_conn(int fd, unsigned gen)
 {
     char buf[8192];
     size_t len = 0;
@@ -88,7 +91,7 @@ static void hub_conn(int fd)
         struct pollfd p = { fd, POLLIN, 0 };
         int pr = poll(&p, 1, 20);
         pthread_mutex_lock(&hub.lock);
-        if (hub.stop || hub.lfd < 0) { /* down: its connections go too */
+        if (hub.stop || hub.gen != gen) { /* down: its connections go too */
             pthread_mutex_unlock(&hub.lock);
             return;
         }
@@ -152,9 +155,11 @@ static void *hub_main(void *arg)
     (void)arg;
     for (;;) {
         int lfd, fd;
+        unsigned gen;
         struct pollfd p;
         pthread_mutex_lock(&hub.lock);
         lfd = hub.lfd;
+        gen = hub.gen;
         if (hub.stop) {
             pthread_mutex_unlock(&hub.lock);
             return NULL;
@@ -169,9 +174,14 @@ static void *hub_main(void *arg)
         if (poll(&p, 1, 50) <= 0 || (fd = accept(lfd, NULL, NULL)) < 0)
             continue;
         pthread_mutex_lock(&hub.lock);
+        if (hub.gen != gen) { /* went down while we accepted: hub_down() did not wait for it */
+            pthread_mutex_unlock(&hub.lock);
+            close(fd);
+            continue;
+        }
         hub.connections++;
         pthread_mutex_unlock(&hub.lock);
-        hub_conn(fd);
+        hub_conn(fd, gen);
         close(fd);
         pthread_mutex_lock(&hub.lock);
         hub.connections_done++;
@@ -205,6 +215,7 @@ static void hub_down(void)
     pthread_mutex_lock(&hub.lock);
     fd = hub.lfd;
     hub.lfd = -1;
+    hub.gen++;
     pthread_mutex_unlock(&hub.lock);
     close(fd);
     for (i = 0; i < 200; i++) {
@@ -232,6 +243,7 @@ static void hub_up(void)
     CU_ASSERT_FATAL(fd >= 0);
     pthread_mutex_lock(&hub.lock);
     hub.lfd = fd;
+    hub.gen++;
     pthread_mutex_unlock(&hub.lock);
 }
 
