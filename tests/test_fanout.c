@@ -539,8 +539,9 @@ static void test_fanout_writer_rests_when_behind(void)
     stop();
 }
 
-/* Has @p r, read until now (bounded by @p ms), a heartbeat after its last
- * event? Empties the buffer once it has. */
+/* Has @p r, read until now (bounded by @p ms), an event and a heartbeat
+ * after the last one? Empties the buffer once it has, so that the next call
+ * looks only at what comes after. */
 static int hb_after_last_event(reader_t *r, long ms)
 {
     long end = now_ms() + ms;
@@ -548,8 +549,9 @@ static int hb_after_last_event(reader_t *r, long ms)
         const char *last = NULL, *p = r->buf;
         while ((p = strstr(p, "data:")) != NULL)
             last = p++;
-        if (strstr(last ? last : r->buf, ": hb\n\n")) {
+        if (last && strstr(last, ": hb\n\n")) {
             r->len = 0;
+            r->buf[0] = 0;
             return 1;
         }
         if (now_ms() >= end || rd_fill(r, end - now_ms()) < 0)
