@@ -142,7 +142,8 @@ typedef struct run {
     ll       cpu0, cpu1, self0, self1;  /* server's and own CPU over the window */
     ll       ccpu0, ccpu1;              /* server's CPU over the connects */
     uint64_t seq0, seq1;                /* newest seq at the window's ends */
-    long     rss_base, rss_end;
+    long     rss_base, rss_end;         /* VmRSS less RssFile (proc.c) */
+    long     vm_base, vm_end;           /* VmRSS, files' pages included */
     unsigned open_at_end, measured_at_end;
     const char *end_reason;             /* "done", "signal", "deadline", ... */
 } run_t;
@@ -158,7 +159,8 @@ static inline ll now_ns(void)
 
 /* proc.c: the server's figures from /proc, summed over --server-pid, and
  * the client's own. */
-long read_rss_kib(void);
+long read_rss_kib(void);   /* VmRSS less RssFile */
+long read_vmrss_kib(void); /* VmRSS */
 ll read_cpu_us(void);
 long count_fds(void);
 const char *tcp_state_name(unsigned st);

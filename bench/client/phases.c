@@ -14,9 +14,10 @@ void run_phases(run_t *r)
     ll t_start, connect_deadline, hard_deadline, warmup_end = 0, win_end = 0;
     int rc, stall = stl.c != NULL;
 
-    r->cpu0 = r->cpu1 = r->ccpu1 = r->rss_end = -1;
+    r->cpu0 = r->cpu1 = r->ccpu1 = r->rss_end = r->vm_end = -1;
     r->end_reason = "done";
     r->rss_base = read_rss_kib();
+    r->vm_base = read_vmrss_kib();
     if (g.npids > 0 && r->rss_base < 0)
         fprintf(stderr, "sse_bench_client: cannot read /proc/PID/status of "
                 "every --server-pid\n");
@@ -89,6 +90,7 @@ void run_phases(run_t *r)
             r->self1 = cpu_self_us();
             r->seq1 = g.max_seq;
             r->rss_end = read_rss_kib();
+            r->vm_end = read_vmrss_kib();
             r->open_at_end = r->measured_at_end = g.connected;
             if (stall && stl.c->fd >= 0)
                 r->open_at_end++;
@@ -134,6 +136,7 @@ void run_phases(run_t *r)
         r->self1 = cpu_self_us();
         r->seq1 = g.max_seq;
         r->rss_end = read_rss_kib();
+        r->vm_end = read_vmrss_kib();
         r->measured_at_end = g.connected;
         r->open_at_end = g.connected + (stall && stl.c->fd >= 0 ? 1u : 0u);
     }

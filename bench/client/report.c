@@ -56,7 +56,7 @@ int report(const run_t *r)
     double win_s = r->win_actual > 0 ? (double)r->win_actual / 1e9 : 0;
     int have_cpu = r->cpu0 >= 0 && r->cpu1 >= 0;
     char p50[32], p90[32], p99[32], p999[32], mx[32], mean[32];
-    char cpu_ev[32], srv_pct[32], self_pct[32], rss_pc[32], ccpu[32];
+    char cpu_ev[32], srv_pct[32], self_pct[32], rss_pc[32], vm_pc[32], ccpu[32];
     char share[32], d50[32], d99[32], dmx[32];
     char tls_kv[256];
     int ok;
@@ -86,6 +86,9 @@ int report(const run_t *r)
     fmt_or(rss_pc, sizeof(rss_pc),
            r->rss_base >= 0 && r->rss_end >= 0 && r->open_at_end > 0, "%.1f",
            (double)(r->rss_end - r->rss_base) / r->open_at_end, "na");
+    fmt_or(vm_pc, sizeof(vm_pc),
+           r->vm_base >= 0 && r->vm_end >= 0 && r->open_at_end > 0, "%.1f",
+           (double)(r->vm_end - r->vm_base) / r->open_at_end, "na");
     /* Server CPU while the streams connected (TCP, TLS handshake,
      * request), per stream connected; it also holds the delivery to
      * the streams already open, so it is an upper bound. */
@@ -106,6 +109,7 @@ int report(const run_t *r)
            "due_p50_ms=%s due_p99_ms=%s due_max_ms=%s "
            "cpu_us_per_event=%s server_cpu_pct=%s client_cpu_pct=%s "
            "rss_base_kib=%ld rss_end_kib=%ld rss_kib_per_conn=%s "
+           "vmrss_base_kib=%ld vmrss_end_kib=%ld vmrss_kib_per_conn=%s "
            "lost=%llu dup=%llu id_mismatch=%llu malformed=%llu "
            "broken=%u events_total=%llu end=%s status=%s\n",
            g.clients, g.rate, g.connected, g.failed, g.retries_total,
@@ -114,7 +118,7 @@ int report(const run_t *r)
            (unsigned long long)g.window_events,
            win_s > 0 ? (double)g.window_events / win_s : 0.0, share,
            p50, p90, p99, p999, mx, mean, d50, d99, dmx, cpu_ev, srv_pct, self_pct,
-           r->rss_base, r->rss_end, rss_pc,
+           r->rss_base, r->rss_end, rss_pc, r->vm_base, r->vm_end, vm_pc,
            (unsigned long long)g.lost, (unsigned long long)g.dup,
            (unsigned long long)g.id_mismatch,
            (unsigned long long)g.malformed, g.broken,
