@@ -163,7 +163,12 @@ external() { # name, command...
     # shellcheck disable=SC2086 # the summary's fields
     set -- $line
     passed=$((passed + $2)); failed=$((failed + $4))
-    [ "$4" -eq 0 ] || record "$name: $4 failed" "$log/$name.out"
+    if [ "$4" -ne 0 ]; then
+        # A suite's own diagnostics follow its checks: show them.
+        echo "  --- the end of $name's output:"
+        tail -n 40 "$log/$name.out" | sed 's/^/  | /'
+        record "$name: $4 failed" "$log/$name.out"
+    fi
     [ $rc -eq 0 ] || [ "$4" -gt 0 ] || fail "$name: exit code $rc" "$log/$name.out"
 }
 $MAKE -s BUILD=build/gcc CC=gcc build/gcc/bin/telemetry build/gcc/bin/sse_e2e_server \
