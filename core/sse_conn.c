@@ -87,6 +87,28 @@ int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t ca
     }
 }
 
+/* Wait for the request's first byte into @p b, holding no buffer pair: a
+ * client that connects and says nothing keeps none from the pool (two pairs
+ * on a board), and clients that connect together borrow one each as they
+ * speak, not all at once. Same stop checks as sse_read_request().
+ * @return 1 with the byte, 0 if the peer left or we are stopping, -1 if
+ * @p timeout_ms passed first. */
+static int first_byte(sse_port_sock_t *s, sse_tls_conn_t *t, char *b, uint32_t timeout_ms)
+{
+    uint32_t start = sse_port_now_ms();
+    for (;;) {
+        uint32_t spent = sse_port_now_ms() - start;
+        int r;
+        if (spent >= timeout_ms)
+            return -1;
+        r = sse_io_recv(s, t, b, 1, min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
+        if (r > 0)
+            return 1;
+        if (r != SSE_ERR_TIMEOUT || sse_srv_stopping())
+            return 0;
+    }
+}
+
 void sse_conn_release(struct sse_conn *c)
 {
     sse_tls_end(&c->tls);
@@ -105,8 +127,8 @@ void sse_conn_thread(void *arg)
     sse_http_req_t rq;
     const sse_route_t *route;
     int status = 0, r;
-    char who[SSE_PORT_PEER_LEN];
-    uint32_t t0;
+    char who[SSE_PORT_PEER_LEN], b0 = 0;
+    uint32_t t0, budget, spent;
     size_t got, have = 0;
     int kept = 0; /* this request follows a POST /publish on the same connection */
 
@@ -123,6 +145,10 @@ void sse_conn_thread(void *arg)
             goto out;
         }
     }
+    t0 = sse_port_now_ms();
+    r = first_byte(&c->sock, &c->tls, &b0, S.cfg.header_timeout_ms);
+    if (r == 0)
+        goto out; /* gone or stopping: closed quietly */
     if (!sse_conn_borrow(c, S.cfg.header_timeout_ms)) {
         if (!sse_srv_stopping()) {
             SSE_LOG(SSE_LOG_WARN, "%s: no connection buffer free in %u ms "
@@ -132,10 +158,19 @@ void sse_conn_thread(void *arg)
         }
         goto out;
     }
+    if (r > 0)
+        c->buf->req[have++] = b0;
+    /* The head's time runs from the first wait: none left after a silent
+     * client's (408 below). */
+    spent = sse_port_now_ms() - t0;
+    budget = spent < S.cfg.header_timeout_ms ? S.cfg.header_timeout_ms - spent : 0;
+    goto read;
 request:
     t0 = sse_port_now_ms();
+    budget = S.cfg.header_timeout_ms;
+read:
     r = sse_read_request(&c->sock, &c->tls, c->buf->req, sizeof c->buf->req, have, &rq,
-                         S.cfg.header_timeout_ms, &status, &got);
+                         budget, &status, &got);
     if (r == 0 || (r < 0 && kept && status == 408 && got == 0))
         goto out; /* gone, stopping, or a kept connection left idle: closed quietly */
     if (r < 0) {

@@ -175,6 +175,43 @@ static void test_connbuf_parked_streams_hold_none(void)
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
+/* Clients that connect and say nothing hold no pair (a board's pool has
+ * two): a stream opened after them is served at once, and each of them is
+ * served when it speaks. */
+static void test_connbuf_silent_clients_hold_none(void)
+{
+    enum { N = 3 };
+    reader_t *quiet[N], *c;
+    unsigned i, n;
+    start(5000);
+    n = CONFIG_SSE_MAX_CONNECTIONS - 1 < N ? CONFIG_SSE_MAX_CONNECTIONS - 1 : N;
+    for (i = 0; i < n; i++) {
+        quiet[i] = calloc(1, sizeof *quiet[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(quiet[i]);
+        quiet[i]->fd = socket(AF_INET, SOCK_STREAM, 0);
+        CU_ASSERT_FATAL(connect_fd(quiet[i]->fd, tb_client_addr(), sse_server_port()) ==
+                        quiet[i]->fd);
+    }
+    /* Their threads run and wait for a byte; none has borrowed. */
+    CU_ASSERT_EQUAL(settle(active_i, (int)n, 5000), (int)n);
+    sleep_ms(100);
+    CU_ASSERT_EQUAL(lent_i(), 0);
+    c = stream_open("/s");
+    CU_ASSERT_EQUAL(settle(opened_i, 1, 5000), 1);
+    for (i = 0; i < n; i++) {
+        CU_ASSERT(send_str(quiet[i]->fd, STREAM_REQ("/s")) == 0);
+        CU_ASSERT(rd_wait_for(quiet[i], "\r\n\r\n", 5000));
+        CU_ASSERT(strncmp(quiet[i]->buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    }
+    CU_ASSERT_EQUAL(settle(opened_i, (int)n + 1, 5000), (int)n + 1);
+    CU_ASSERT_EQUAL(settle(lent_i, 0, 5000), 0);
+    for (i = 0; i < n; i++)
+        client_close(quiet[i]);
+    client_close(c);
+    CU_ASSERT_EQUAL(settle(active_i, 0, 5000), 0);
+    CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
+}
+
 /* With every pair taken, a new connection waits header_timeout_ms, is
  * closed without a byte and counted as overloaded; one that finds a pair
  * given back while it waits is served as usual. */
@@ -276,6 +313,7 @@ static void test_connbuf_none_free_for_a_slow_send(void)
 static const tb_test_t tests[] = {
     TB_TEST(test_connbuf_pool_on_its_own),
     TB_TEST(test_connbuf_parked_streams_hold_none),
+    TB_TEST(test_connbuf_silent_clients_hold_none),
     TB_TEST(test_connbuf_none_free),
     TB_TEST(test_connbuf_none_free_for_a_slow_send),
 };
