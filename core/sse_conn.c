@@ -45,19 +45,38 @@ static int lists_close(sse_str_t v)
     return 0;
 }
 
-/* Read and parse the request head; @p have bytes of it may be in @p buf
- * already (what followed the last request on a kept connection).
+/* Wait for bytes of a request head into @p buf until @p timeout_ms after
+ * @p start, waking now and then to notice a stop (only we may close s).
+ * @return bytes read (> 0), 0 if the peer went away or we are stopping,
+ * SSE_ERR_TIMEOUT once the time is up. */
+static int recv_head(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
+                     uint32_t start, uint32_t timeout_ms)
+{
+    for (;;) {
+        uint32_t spent = sse_port_now_ms() - start;
+        int r;
+        if (spent >= timeout_ms)
+            return SSE_ERR_TIMEOUT;
+        r = sse_io_recv(s, t, buf, cap, min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
+        if (r > 0)
+            return r;
+        if (r != SSE_ERR_TIMEOUT || sse_srv_stopping())
+            return 0;
+    }
+}
+
+/* Read and parse the request head within @p timeout_ms of @p start; @p have
+ * bytes of it may be in @p buf already (what followed the last request on a
+ * kept connection, or the first byte, read before a buffer was borrowed).
  * @return parsed length (> 0; *got says how much was read, a body's first
  * bytes included), 0 if the peer went away or we are stopping, or -1 with
  * an HTTP status to answer. */
 int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                     size_t have, sse_http_req_t *rq, uint32_t timeout_ms, int *status,
-                     size_t *got)
+                     size_t have, sse_http_req_t *rq, uint32_t start, uint32_t timeout_ms,
+                     int *status, size_t *got)
 {
-    uint32_t start = sse_port_now_ms();
     size_t len = have;
     for (;;) {
-        uint32_t spent;
         int r = len ? sse_http_parse(buf, len, rq, CONFIG_SSE_HTTP_MAX_REQUEST_LINE,
                                      CONFIG_SSE_HTTP_MAX_HEADERS)
                     : SSE_ERR_INCOMPLETE;
@@ -72,40 +91,14 @@ int sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t ca
             *status = rq->status ? rq->status : 431;
             return -1;
         }
-        spent = sse_port_now_ms() - start;
-        if (spent >= timeout_ms) {
+        r = recv_head(s, t, buf + len, cap - len, start, timeout_ms);
+        if (r == SSE_ERR_TIMEOUT) {
             *status = 408;
             return -1;
         }
-        /* Wake up now and then to notice a stop (only we may close s). */
-        r = sse_io_recv(s, t, buf + len, cap - len,
-                    min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
-        if (r > 0)
-            len += (size_t)r;
-        else if (r != SSE_ERR_TIMEOUT || sse_srv_stopping())
+        if (r == 0)
             return 0;
-    }
-}
-
-/* Wait for the request's first byte into @p b, holding no buffer pair: a
- * client that connects and says nothing keeps none from the pool (two pairs
- * on a board), and clients that connect together borrow one each as they
- * speak, not all at once. Same stop checks as sse_read_request().
- * @return 1 with the byte, 0 if the peer left or we are stopping, -1 if
- * @p timeout_ms passed first. */
-static int first_byte(sse_port_sock_t *s, sse_tls_conn_t *t, char *b, uint32_t timeout_ms)
-{
-    uint32_t start = sse_port_now_ms();
-    for (;;) {
-        uint32_t spent = sse_port_now_ms() - start;
-        int r;
-        if (spent >= timeout_ms)
-            return -1;
-        r = sse_io_recv(s, t, b, 1, min_u32(timeout_ms - spent, CONFIG_SSE_ACCEPT_POLL_MS));
-        if (r > 0)
-            return 1;
-        if (r != SSE_ERR_TIMEOUT || sse_srv_stopping())
-            return 0;
+        len += (size_t)r;
     }
 }
 
@@ -128,7 +121,7 @@ void sse_conn_thread(void *arg)
     const sse_route_t *route;
     int status = 0, r;
     char who[SSE_PORT_PEER_LEN], b0 = 0;
-    uint32_t t0, budget, spent;
+    uint32_t t0;
     size_t got, have = 0;
     int kept = 0; /* this request follows a POST /publish on the same connection */
 
@@ -145,8 +138,12 @@ void sse_conn_thread(void *arg)
             goto out;
         }
     }
+    /* Borrow the buffer pair only once the request's first byte is in: a
+     * client that connects and says nothing keeps none from the pool (two
+     * pairs on a board), and clients that connect together borrow one each
+     * as they speak, not all at once. */
     t0 = sse_port_now_ms();
-    r = first_byte(&c->sock, &c->tls, &b0, S.cfg.header_timeout_ms);
+    r = recv_head(&c->sock, &c->tls, &b0, 1, t0, S.cfg.header_timeout_ms);
     if (r == 0)
         goto out; /* gone or stopping: closed quietly */
     if (!sse_conn_borrow(c, S.cfg.header_timeout_ms)) {
@@ -160,17 +157,12 @@ void sse_conn_thread(void *arg)
     }
     if (r > 0)
         c->buf->req[have++] = b0;
-    /* The head's time runs from the first wait: none left after a silent
-     * client's (408 below). */
-    spent = sse_port_now_ms() - t0;
-    budget = spent < S.cfg.header_timeout_ms ? S.cfg.header_timeout_ms - spent : 0;
-    goto read;
+    goto head; /* its time runs from t0: a silent client's is up (408) */
 request:
     t0 = sse_port_now_ms();
-    budget = S.cfg.header_timeout_ms;
-read:
-    r = sse_read_request(&c->sock, &c->tls, c->buf->req, sizeof c->buf->req, have, &rq,
-                         budget, &status, &got);
+head:
+    r = sse_read_request(&c->sock, &c->tls, c->buf->req, sizeof c->buf->req, have, &rq, t0,
+                         S.cfg.header_timeout_ms, &status, &got);
     if (r == 0 || (r < 0 && kept && status == 408 && got == 0))
         goto out; /* gone, stopping, or a kept connection left idle: closed quietly */
     if (r < 0) {

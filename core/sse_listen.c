@@ -28,7 +28,7 @@ static void overload(sse_port_sock_t *s)
      * only what has already arrived (1 ms), until one sends a request in
      * time: a browser sends its request with the connect, and one that
      * is cut short sees a network error and retries. */
-    r = sse_read_request(s, NULL, S.scratch, sizeof S.scratch, 0, &rq,
+    r = sse_read_request(s, NULL, S.scratch, sizeof S.scratch, 0, &rq, sse_port_now_ms(),
                          S.quiet_streak ? 1u : CONFIG_SSE_OVERLOAD_TIMEOUT_MS, &status, &got);
     if (r < 0 && status == 408) {
         /* No request in time: no answer either. A 503 would end an

@@ -115,8 +115,8 @@ void sse_stream_run(struct sse_conn *c, sse_fan_t *f, const sse_route_t *route,
 
 /* ---- sse_conn.c ---- */
 int  sse_read_request(sse_port_sock_t *s, sse_tls_conn_t *t, char *buf, size_t cap,
-                      size_t have, sse_http_req_t *rq, uint32_t timeout_ms, int *status,
-                      size_t *got);
+                      size_t have, sse_http_req_t *rq, uint32_t start, uint32_t timeout_ms,
+                      int *status, size_t *got);
 void sse_conn_release(struct sse_conn *c);
 void sse_conn_thread(void *arg);
 
