@@ -868,10 +868,15 @@ if [ "$RUNS" -gt 1 ]; then
                 case " ${r_use[$fid]:-} " in *" $n "*) ;; *) continue ;; esac
                 pairs+="$(kv p99_ms "${rr_line["$id,$n"]}") $(kv p99_ms "${rr_line["$fid,$n"]}")"
                 pairs+=" $(kv cpu_us_per_event "${rr_line["$id,$n"]}") $(kv cpu_us_per_event "${rr_line["$fid,$n"]}")"
-                pairs+=" $(kv due_p99_ms "${rr_line["$id,$n"]}") $(kv due_p99_ms "${rr_line["$fid,$n"]}")"$'\n'
+                pairs+=" $(kv due_p99_ms "${rr_line["$id,$n"]}") $(kv due_p99_ms "${rr_line["$fid,$n"]}")"
+                pairs+=" $(kv published_per_s "${rr_line["$fid,$n"]}")"$'\n'
             done
-            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" "$AWK_MED"'
-                $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ { d[++nd] = $1 - $2 }
+            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" -v rate="${r_rate[$id]}" "$AWK_MED"'
+                $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ {
+                    d[++nd] = $1 - $2
+                    # rounds where the floor kept its rate (² otherwise)
+                    if ($7 ~ /^[0-9.]+$/ && $7 >= 0.995 * rate) k[++nk] = $1 - $2
+                }
                 $3 ~ /^[0-9.]+$/ && $4 + 0 > 0 { r[++nr] = $3 / $4 }
                 $5 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/ { q[++nq] = $5 - $6 }
                 END {
@@ -879,7 +884,10 @@ if [ "$RUNS" -gt 1 ]; then
                     m = med(d, nd); s = sprintf("%s: p99 %+.2f ms (%+.2f to %+.2f)", t, m, d[1], d[nd])
                     if (nq >= 2) { m = med(q, nq); s = s sprintf(", from due %+.2f (%+.2f to %+.2f)", m, q[1], q[nq]) }
                     if (nr >= 2) { m = med(r, nr); s = s sprintf(", CPU %.2f× (%.2f–%.2f)", m, r[1], r[nr]) }
-                    print s sprintf(" over %d rounds", nd) }')
+                    s = s sprintf(" over %d rounds", nd)
+                    if (nk == 0) s = s ", in none of which the floor kept its rate"
+                    else if (nk < nd) s = s sprintf(" (in the %d where the floor kept its rate, p99 %+.2f ms)", nk, med(k, nk))
+                    print s }')
             [ -n "$cell" ] && paired+="${paired:+; }$cell"
         done
     done
