@@ -726,7 +726,11 @@ cpu_col="CPU µs/ev"
 [ "$RUNS" -gt 1 ] && cpu_col="CPU µs/ev (min–max)"
 cols=("clients × ev/s" server "delivered ev/s (share)" "$cpu_col" "× floor" "p50 / p99 ms" "p99 from due ms" "KiB/conn")
 cells=()   # row-major, ${#cols[@]} per row
-slow_pub=""   # rows whose publisher kept less than 99.5 % of the rate
+# A publisher "keeps its rate" when it publishes at least this share of it
+# (the delivery target's share): below it a row gets ², and the round-by-round
+# line counts the floor's rounds apart.
+KEPT=0.995
+slow_pub=""   # rows whose publisher kept less than KEPT of the rate
 num() { # value -> itself if a number, else "–"
     [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] && printf '%s' "$1" || printf '–'
 }
@@ -760,7 +764,7 @@ for grp in "${groups[@]}"; do
         # one that fell behind (its pace skipped slots) carried a lighter
         # load, and stamped each event when it got to it.
         pub=$(kv published_per_s "$line")
-        if awk -v p="$pub" -v r="${r_rate[$id]}" 'BEGIN { exit !(p ~ /^[0-9.]+$/ && p < 0.995 * r) }'; then
+        if awk -v p="$pub" -v r="${r_rate[$id]}" -v k="$KEPT" 'BEGIN { exit !(p ~ /^[0-9.]+$/ && p < k * r) }'; then
             d="$d ²"
             slow_pub+="${slow_pub:+; }${r_label[$id]} at ${group_title[$grp]}: $pub of ${r_rate[$id]} ev/s"
         fi
@@ -841,7 +845,7 @@ echo "share: events delivered / (events published in the window × streams); × 
 for s in $SERVERS; do
     [ -n "${na_why[$s]+x}" ] && echo "- $s: n/a, ${na_why[$s]}"
 done
-[ -n "$slow_pub" ] && echo "- ² the publisher kept less than 99.5 % of its rate (median): $slow_pub." \
+[ -n "$slow_pub" ] && echo "- ² the publisher kept less than $(awk -v k="$KEPT" 'BEGIN { print k * 100 }') % of its rate (median): $slow_pub." \
     "A publisher that falls more than 8 periods behind skips the slots it missed, so that server carried" \
     "a lighter load, and its p99 counts from when it got to each event: its p99 from due holds that wait" \
     "(up to the 8 periods)."
@@ -871,11 +875,11 @@ if [ "$RUNS" -gt 1 ]; then
                 pairs+=" $(kv due_p99_ms "${rr_line["$id,$n"]}") $(kv due_p99_ms "${rr_line["$fid,$n"]}")"
                 pairs+=" $(kv published_per_s "${rr_line["$fid,$n"]}")"$'\n'
             done
-            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" -v rate="${r_rate[$id]}" "$AWK_MED"'
+            cell=$(printf '%s' "$pairs" | awk -v t="${group_title[$grp]}" -v rate="${r_rate[$id]}" -v kept="$KEPT" "$AWK_MED"'
                 $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ {
                     d[++nd] = $1 - $2
                     # rounds where the floor kept its rate (² otherwise)
-                    if ($7 ~ /^[0-9.]+$/ && $7 >= 0.995 * rate) k[++nk] = $1 - $2
+                    if ($7 ~ /^[0-9.]+$/ && $7 >= kept * rate) k[++nk] = $1 - $2
                 }
                 $3 ~ /^[0-9.]+$/ && $4 + 0 > 0 { r[++nr] = $3 / $4 }
                 $5 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/ { q[++nq] = $5 - $6 }
