@@ -1,6 +1,6 @@
 #!/bin/sh
 # make test: the one CUnit runner built and run over the POSIX port (gcc,
-# clang, ASan+UBSan, TSan, TLS) and over the lwIP port (gcc, ASan+UBSan),
+# clang, ASan+UBSan, TSan, TLS) and over the lwIP port (gcc, ASan+UBSan, TSan),
 # the static checks, the Cortex-M4 build and the suites with real clients;
 # prints a closing "N passed, N failed" line. Installs the package groups of
 # its later steps (scripts/deps.sh) unless NO_DEPS is set (make test NO_DEPS=1).
@@ -119,9 +119,11 @@ else
 fi
 # The same runner, suites unchanged, over the lwIP port: ssedge serves
 # through lwIP's TCP on a tap link and the suites' clients are Linux sockets
-# in the same namespace (tests/lwip/netns.sh). Plain gcc and ASan+UBSan. The
-# presets name Debian's hosted lwIP themselves (pkg-config, no MEMP_NUM_NETCONN
-# check against its header).
+# in the same namespace (tests/lwip/netns.sh). Plain gcc, ASan+UBSan and
+# TSan (Debian's liblwip is not instrumented: TSan checks ssedge's accesses and
+# sees lwIP's locks through the pthread calls they make). The presets name
+# Debian's hosted lwIP themselves (pkg-config, no MEMP_NUM_NETCONN check
+# against its header).
 LWIPSUITE="DEFCONFIG=configs/lwip_host_suite_defconfig"
 RUN="tests/lwip/netns.sh -t 300" \
 variant lwip-suite BUILD=build/lwip-suite KCONFIG_CONFIG=build/lwip-suite/.config \
@@ -132,6 +134,10 @@ RUN="tests/lwip/netns.sh -t 300" \
 variant lwip-asan BUILD=build/lwip-asan KCONFIG_CONFIG=build/lwip-asan/.config \
         $LWIPSUITE CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
         SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" build/lwip-asan/bin/sse_tests
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+RUN="tests/lwip/netns.sh -t 300" \
+variant lwip-tsan BUILD=build/lwip-tsan KCONFIG_CONFIG=build/lwip-tsan/.config \
+        $LWIPSUITE CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" build/lwip-tsan/bin/sse_tests
 # https over lwIP: the tls and server suites on the lwIP TLS preset.
 RUN="tests/lwip/netns.sh -t 300" TEST_ARGS="-s tls -s server" \
 variant lwip-tls BUILD=build/lwip-tls KCONFIG_CONFIG=build/lwip-tls/.config \

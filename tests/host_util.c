@@ -43,6 +43,20 @@ int count_dir(const char *path)
 int threads_now(void) { return count_dir("/proc/self/task"); }
 int fds_now(void)     { return count_dir("/proc/self/fd") - 1; /* opendir's own */ }
 
+long vm_kib_now(void)
+{
+    char line[128];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
 void ctl_reply(const char *fmt, ...)
 {
     va_list ap;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Host helpers every test program shares (the CUnit runner, the attack and
  * soak clients, the attack and e2e servers; the bench client's count_dir): a monotonic clock and naps,
- * this process's thread and descriptor counts, and the one-line replies of
+ * this process's thread and descriptor counts and address space, and the one-line replies of
  * the test servers' stdin control protocol. Plain libc, no ssedge. */
 #ifndef SSE_HOST_UTIL_H
 #define SSE_HOST_UTIL_H
@@ -11,6 +11,7 @@ void sleep_ms(long ms);  /* whole naps (EINTR resumes); <= 0 returns at once */
 int  count_dir(const char *path); /* entries but . and .., -1 if unreadable */
 int  threads_now(void);  /* threads of this process */
 int  fds_now(void);      /* open descriptors of this process */
+long vm_kib_now(void);   /* address space of this process (VmSize), KiB; -1 if unreadable */
 
 /* One line of the control protocol on stdout, flushed at once: the driver
  * waits for it. */

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include "backend.h"
@@ -154,9 +155,11 @@ const char *tb_client_addr6(void)
 #endif
 }
 
-/* Log capture through the port's log hook. */
+/* Log capture through the port's log hook. A stream's thread may still log
+ * (its close, say) while the test reads: the test reads the copy taken at
+ * tb_log_stop(), as on POSIX, never the buffer threads write to. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static char log_text[16384];
+static char log_text[16384], log_copy[sizeof log_text];
 static size_t log_len;
 
 static void log_to_text(int level, const char *msg)
@@ -181,9 +184,12 @@ void tb_log_start(void)
 void tb_log_stop(void)
 {
     sse_port_lwip_set_log(NULL);
+    pthread_mutex_lock(&log_lock);
+    memcpy(log_copy, log_text, log_len + 1);
+    pthread_mutex_unlock(&log_lock);
 }
 
 const char *tb_log_text(void)
 {
-    return log_text;
+    return log_copy;
 }
