@@ -442,8 +442,18 @@ static void test_server_connect_cycles_no_leak(void)
     /* Address space: a finished connection thread gives its stack back.
      * The C library's caches (stacks, malloc arenas) fill over the first
      * cycles and then hold; a stack kept per thread (lwIP's unix port
-     * before its threads were detached) grew it by 4 GiB here. */
-    CU_ASSERT(vm0 > 0 && vm_kib_now() - vm0 < CYCLES_VM_GROWTH_KIB);
+     * before its threads were detached) grew it by 4 GiB here. Under
+     * qemu-user (tests/rpi/qemu_test.sh sets SSE_TESTS_EMULATED) it is the
+     * emulator's, which keeps about 280 KiB of its own per thread that ended
+     * (qemu 7.2, aarch64, with a program that only starts threads): not
+     * checked there. */
+    if (!getenv("SSE_TESTS_EMULATED")) {
+        long grew = vm_kib_now() - vm0;
+        CU_ASSERT(vm0 > 0 && grew < CYCLES_VM_GROWTH_KIB);
+        if (vm0 <= 0 || grew >= CYCLES_VM_GROWTH_KIB)
+            fprintf(stderr, "\n    address space: %ld KiB at cycle 500, %+ld KiB since\n", vm0,
+                    grew);
+    }
     CU_ASSERT_EQUAL(sse_server_stop(), SSE_OK);
 }
 
