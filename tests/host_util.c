@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include "host_util.h"
 
@@ -43,15 +44,17 @@ int count_dir(const char *path)
 int threads_now(void) { return count_dir("/proc/self/task"); }
 int fds_now(void)     { return count_dir("/proc/self/fd") - 1; /* opendir's own */ }
 
-long vm_kib_now(void)
+long proc_status_kib(const char *field)
 {
     char line[128];
+    size_t n = strlen(field);
     long kib = -1;
     FILE *f = fopen("/proc/self/status", "r");
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+        if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+            sscanf(line + n + 1, "%ld", &kib) == 1)
             break;
     fclose(f);
     return kib;

@@ -11,7 +11,9 @@ void sleep_ms(long ms);  /* whole naps (EINTR resumes); <= 0 returns at once */
 int  count_dir(const char *path); /* entries but . and .., -1 if unreadable */
 int  threads_now(void);  /* threads of this process */
 int  fds_now(void);      /* open descriptors of this process */
-long vm_kib_now(void);   /* address space of this process (VmSize), KiB; -1 if unreadable */
+/* A field of /proc/self/status in KiB ("VmSize": the address space,
+ * "RssAnon": resident heap, stacks and data); -1 if unreadable. */
+long proc_status_kib(const char *field);
 
 /* One line of the control protocol on stdout, flushed at once: the driver
  * waits for it. */

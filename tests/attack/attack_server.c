@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ssedge/sse.h"
-#include "../host_util.h" /* ctl_reply, threads_now, fds_now */
+#include "../host_util.h" /* ctl_reply, threads_now, fds_now, proc_status_kib */
 
 #define NS_PER_S 1000000000ULL
 #define MAX_DATA 900 /* stays below CONFIG_SSE_MAX_EVENT_BYTES with the fields */
@@ -183,16 +183,7 @@ static void prefault_static(void)
  * are shared, bounded, and not the program's to leak. */
 static long rss_kb(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    long kb = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
+    return proc_status_kib("RssAnon");
 }
 
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
