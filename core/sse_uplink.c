@@ -348,10 +348,19 @@ static uint32_t next_backoff(uint32_t b)
     return b > CONFIG_SSE_UPLINK_BACKOFF_MAX_MS ? CONFIG_SSE_UPLINK_BACKOFF_MAX_MS : b;
 }
 
+/* A failed connect or request, in words for the log. */
 static const char *why(int r)
 {
-    return r == SSE_ERR_CLOSED ? "refused or closed" : r == SSE_ERR_TIMEOUT ? "no answer in time"
-         : r == SSE_ERR_INVALID ? "not HTTP, or its certificate refused" : sse_strerror(r);
+    switch (r) {
+    case SSE_ERR_CLOSED:    return "refused or closed";
+    case SSE_ERR_TIMEOUT:   return "no answer in time";
+    case SSE_ERR_INVALID:   return "not HTTP, or its certificate refused";
+    case SSE_ERR_IO:        return "connection reset or network error";
+    case SSE_ERR_TOO_LARGE: return "answer head larger than CONFIG_SSE_UPLINK_BUF_SIZE";
+    case SSE_ERR_NOMEM:     return "no socket free";
+    case SSE_ERR_ARG:       return "address not usable (the line before says why)";
+    default:                return sse_strerror(r);
+    }
 }
 
 static void uplink_thread(void *unused)

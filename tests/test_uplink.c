@@ -26,7 +26,7 @@
 
 #define HUB_MAX 4096 /* requests remembered */
 
-enum { HUB_OK, HUB_DROP_NEXT, HUB_STATUS_NEXT };
+enum { HUB_OK, HUB_DROP_NEXT, HUB_RESET_NEXT, HUB_STATUS_NEXT };
 
 static struct {
     pthread_mutex_t lock;
@@ -116,9 +116,13 @@ static void hub_conn(int fd, unsigned gen)
             pthread_mutex_lock(&hub.lock);
             mode = hub.mode;
             status = hub.status;
-            if (mode == HUB_DROP_NEXT) {
+            if (mode == HUB_DROP_NEXT || mode == HUB_RESET_NEXT) {
                 hub.mode = HUB_OK;
                 pthread_mutex_unlock(&hub.lock);
+                if (mode == HUB_RESET_NEXT) { /* close() then sends a reset, not a FIN */
+                    struct linger lg = { 1, 0 };
+                    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                }
                 return; /* read, never answered: an answer lost in flight */
             }
             if (mode == HUB_STATUS_NEXT && --hub.status_left <= 0)
@@ -445,34 +449,49 @@ static void test_uplink_outage_store_and_forward(void)
     hub_stop();
 }
 
-/* An answer lost in flight: the event goes again (the hub has it twice),
- * counted as one duplicate; a 503 is retried; a 413 is counted lost and
- * passed; nothing else is lost or repeated. */
+/* An answer lost in flight (the hub closes, or resets): the event goes
+ * again (the hub has it twice), counted as one duplicate; a 503 is retried;
+ * a 413 is counted lost and passed; nothing else is lost or repeated. Each
+ * trouble is logged with a reason in words. */
 static void test_uplink_lost_answer_and_errors(void)
 {
     sse_stats_t st0 = stats_now();
+    const char *log;
     hub_start();
     start_uplink("/pub/dev1", NULL, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "one", 3, NULL);
     CU_ASSERT_FATAL(wait_hub(1, 5000));
+    tb_log_start();
     hub_next(HUB_DROP_NEXT, 0, 0);
     sse_publish(SSE_CHANNEL_ALL, NULL, "two", 3, NULL);
     CU_ASSERT(wait_hub(2, 8000));
+    hub_next(HUB_RESET_NEXT, 0, 0);
+    sse_publish(SSE_CHANNEL_ALL, NULL, "reset", 5, NULL);
+    CU_ASSERT(wait_hub(3, 8000));
     hub_next(HUB_STATUS_NEXT, 503, 2);
     sse_publish(SSE_CHANNEL_ALL, NULL, "three", 5, NULL);
-    CU_ASSERT(wait_hub(3, 8000));
+    CU_ASSERT(wait_hub(4, 8000));
     hub_next(HUB_STATUS_NEXT, 413, 1);
     sse_publish(SSE_CHANNEL_ALL, NULL, "too big", 7, NULL);
     sse_publish(SSE_CHANNEL_ALL, NULL, "four", 4, NULL);
     {
-        static const char *const bodies[] = { "one", "two", "three", "four" };
-        hub_got(4, bodies, NULL, 8000);
+        static const char *const bodies[] = { "one", "two", "reset", "three", "four" };
+        hub_got(5, bodies, NULL, 8000);
     }
-    /* "two" went again after its answer was lost: the hub read it twice,
-     * the test's hub dropped the first copy, the uplink counts one. */
-    CU_ASSERT_EQUAL(stats_now().uplink_duplicates, st0.uplink_duplicates + 1);
+    tb_log_stop();
+    log = tb_log_text();
+    /* "two" and "reset" went again after their answers were lost: the hub
+     * read each twice, the test's hub dropped the first copies, the uplink
+     * counts two. */
+    CU_ASSERT_EQUAL(stats_now().uplink_duplicates, st0.uplink_duplicates + 2);
     CU_ASSERT_EQUAL(stats_now().uplink_lost, st0.uplink_lost + 1);
-    CU_ASSERT(stats_now().uplink_retries >= st0.uplink_retries + 3);
+    CU_ASSERT(stats_now().uplink_retries >= st0.uplink_retries + 4);
+    CU_ASSERT(strstr(log, "goes again") != NULL);
+    CU_ASSERT(strstr(log, "hub answered 503") != NULL);
+    CU_ASSERT(strstr(log, "refused event") != NULL && strstr(log, ": 413") != NULL);
+    CU_ASSERT(strstr(log, "SSE_ERR_") == NULL); /* reasons in words, not codes */
+    if (strstr(log, "SSE_ERR_"))
+        printf("\n  uplink log: %s\n", log);
     CU_ASSERT_EQUAL(sse_uplink_stop(), SSE_OK);
     hub_stop();
 }
