@@ -109,17 +109,22 @@ static int stats_line(char *buf, size_t cap)
     sse_server_stats(&st);
     return snprintf(buf, cap,
                     "stats active=%u streams=%u accepted=%llu overloaded=%llu "
-                    "send_failures=%llu last_id=%llu bufs_lent=%u\n",
+                    "send_failures=%llu last_id=%llu bufs_lent=%u uplink_state=%d "
+                    "uplink_sent=%llu uplink_acked_id=%llu uplink_retries=%llu "
+                    "uplink_lost=%llu uplink_duplicates=%llu\n",
                     st.active, st.streams, (unsigned long long)st.accepted,
                     (unsigned long long)st.overloaded, (unsigned long long)st.send_failures,
-                    (unsigned long long)st.last_id, st.conn_bufs_lent);
+                    (unsigned long long)st.last_id, st.conn_bufs_lent, (int)st.uplink_state,
+                    (unsigned long long)st.uplink_sent, (unsigned long long)st.uplink_acked_id,
+                    (unsigned long long)st.uplink_retries, (unsigned long long)st.uplink_lost,
+                    (unsigned long long)st.uplink_duplicates);
 }
 
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 {
     (void)user;
     if (req->path.n == 6 && memcmp(req->path.p, "/stats", 6) == 0) {
-        char body[200];
+        char body[320];
         int n = stats_line(body, sizeof body);
         return sse_reply(c, 200, "text/plain", NULL, body,
                          n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
@@ -238,7 +243,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     for (;;) {
-        char line[200];
+        char line[320];
         int sig = 0;
         if (sigwait(&sigs, &sig) != 0)
             continue;

@@ -113,13 +113,18 @@ tally ref sub 0 # MONO only: the hub's ids strictly increasing
 r=1
 [ "$cut" -gt 0 ] && [ "$got" -ge "$cut" ] && [ "$MONO" -eq 1 ] && r=0
 check $r "every event the lwIP device published reached node B once, in the hub's order ($got delivered, $cut published by then)"
+# The device's own counters (SIGUSR1 prints a "stats ..." line): what its
+# uplink says it sent, shown with the tallies below.
+kill -USR1 "$DEV_PID" 2>/dev/null
+wait_until 20 grep -q '^stats ' "$TMP/device.out"
+dev_stats=$(grep '^stats ' "$TMP/device.out" | tail -n 1 | grep -o 'uplink_[a-z_]*=[0-9]*' | tr '\n' ' ')
 stop_pid "$DEV_PID" 100
 [ -n "$RELAY_PID" ] && stop_pid "$RELAY_PID" 50
 [ -f "$TMP/relay.out" ] && grep '^uplink ' "$TMP/relay.out" | sed 's/^/# publisher: /'
 sleep 1
 pub=$(published)
 got=$(delivered)
-echo "# lwIP device: message events published=$pub delivered=$got"
+echo "# lwIP device: message events published=$pub delivered=$got; ${dev_stats:-no stats line}"
 # Every event is "hello": a duplicate can hide a loss in the count above.
 # Extra deliveries are at most the publisher's duplicates: the stand-in's
 # ambiguous tries, or the real uplink's 1 for the one outage.
@@ -135,6 +140,14 @@ check $r "no more deliveries than events published plus the publisher's possible
 if [ "${HUB_LWIP_UPLINK:-1}" != 1 ]; then
     echo "# the stand-in relayed; HUB_LWIP_UPLINK=1 (the default) has the lwIP example's own uplink"
 fi
-[ "$failed" -ne 0 ] && node_errors A B
+if [ "$failed" -ne 0 ]; then
+    node_errors A B
+    # Which side stopped: the device's uplink lines, the subscriber's
+    # connects, what node A answered to the device's POSTs.
+    grep 'uplink' "$TMP/device.out" | tail -n 15 | sed 's/^/# device: /'
+    sed 's/^/# sub: /' "$TMP/sub.conns" | tail -n 5
+    grep "^$LWIP_IP " "$TMP/A/access.log" 2>/dev/null | awk '{print $6}' | sort | uniq -c |
+        sed 's/^/# node A answered the device: /'
+fi
 summary
 [ "$failed" -eq 0 ]
