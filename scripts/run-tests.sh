@@ -138,6 +138,11 @@ TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 RUN="tests/lwip/netns.sh -t 300" \
 variant lwip-tsan BUILD=build/lwip-tsan KCONFIG_CONFIG=build/lwip-tsan/.config \
         $LWIPSUITE CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" build/lwip-tsan/bin/sse_tests
+# valgrind memcheck over the whole lwIP runner, as over the plain one, but
+# for lwIP's own two threads, alive at exit (tests/lwip/valgrind.supp).
+RUN="tests/lwip/netns.sh -t 900 $VG --suppressions=tests/lwip/valgrind.supp" \
+variant lwip-valgrind BUILD=build/lwip-suite KCONFIG_CONFIG=build/lwip-suite/.config \
+        $LWIPSUITE CC=gcc all
 # https over lwIP: the tls and server suites on the lwIP TLS preset.
 RUN="tests/lwip/netns.sh -t 300" TEST_ARGS="-s tls -s server" \
 variant lwip-tls BUILD=build/lwip-tls KCONFIG_CONFIG=build/lwip-tls/.config \
