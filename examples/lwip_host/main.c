@@ -26,6 +26,7 @@
 #include "ssedge/sse.h"
 #include "../common/args.h"
 #include "../common/serve.h"
+#include "../common/stats.h"
 #include "../common/uplink.h"
 
 /* Debian's hosted lwIP: its headers are -Wundef/-Wshadow clean (a board's
@@ -103,31 +104,32 @@ static void on_open(sse_conn_id_t conn, const sse_request_t *req, void *user)
         fprintf(stderr, "lwip_host: no timer slot for a stream\n");
 }
 
+/* "stats name=value ...": every number of sse_server_stats(), named as in
+ * examples/common/stats.h, and the connection buffers lent. @return its
+ * length, or -1 if it does not fit (every value at 20 digits does). */
+#define STATS_LINE_MAX 1024
 static int stats_line(char *buf, size_t cap)
 {
     sse_stats_t st;
+    int n = 0;
     sse_server_stats(&st);
-    return snprintf(buf, cap,
-                    "stats active=%u streams=%u accepted=%llu overloaded=%llu "
-                    "send_failures=%llu last_id=%llu bufs_lent=%u uplink_state=%d "
-                    "uplink_sent=%llu uplink_acked_id=%llu uplink_retries=%llu "
-                    "uplink_lost=%llu uplink_duplicates=%llu\n",
-                    st.active, st.streams, (unsigned long long)st.accepted,
-                    (unsigned long long)st.overloaded, (unsigned long long)st.send_failures,
-                    (unsigned long long)st.last_id, st.conn_bufs_lent, (int)st.uplink_state,
-                    (unsigned long long)st.uplink_sent, (unsigned long long)st.uplink_acked_id,
-                    (unsigned long long)st.uplink_retries, (unsigned long long)st.uplink_lost,
-                    (unsigned long long)st.uplink_duplicates);
+    stats_put(buf, cap, &n, "stats");
+#define STATS_LINE_FIELD(name, help, counter, v) \
+    stats_put(buf, cap, &n, " %s=%llu", name, (unsigned long long)(v));
+    STATS_SERVER_FIELDS(&st, STATS_LINE_FIELD)
+#undef STATS_LINE_FIELD
+    stats_put(buf, cap, &n, " bufs_lent=%u\n", st.conn_bufs_lent);
+    return n;
 }
 
 static int handler(sse_conn_t *c, const sse_request_t *req, void *user)
 {
     (void)user;
     if (req->path.n == 6 && memcmp(req->path.p, "/stats", 6) == 0) {
-        char body[320];
+        char body[STATS_LINE_MAX];
         int n = stats_line(body, sizeof body);
         return sse_reply(c, 200, "text/plain", NULL, body,
-                         n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
+                         n > 0 ? (size_t)n : 0);
     }
     return sse_reply(c, 200, "text/plain", NULL, "ok\n", 3);
 }
@@ -243,7 +245,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     for (;;) {
-        char line[320];
+        char line[STATS_LINE_MAX];
         int sig = 0;
         if (sigwait(&sigs, &sig) != 0)
             continue;

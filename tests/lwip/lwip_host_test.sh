@@ -258,14 +258,14 @@ check "data: hello in message frames" \
 
 # ---- 2. Last-Event-ID resume --------------------------------------------------------
 
-wait_stat active 0 4 >/dev/null
+wait_stat connections_active 0 4 >/dev/null
 stream_bg 6 "$T/obs"                 # an observer sees every global event
 OBS=$!
 BG_PIDS+=("$OBS")
 sleep 0.3
 stream 1.5 "$T/r1"
 L=$(frames "$T/r1" | awk 'END { print $2 }')
-wait_stat active 1 3 >/dev/null      # the server noticed the first client left
+wait_stat connections_active 1 3 >/dev/null      # the server noticed the first client left
 sleep 1                              # events published meanwhile are missed
 stream 1.5 "$T/r2" -H "Last-Event-ID: $L"
 wait "$OBS"
@@ -286,13 +286,13 @@ check "resume: no other connection's events" \
 
 # ---- 3. overload ------------------------------------------------------------------------
 
-wait_stat active 0 4 >/dev/null
+wait_stat connections_active 0 4 >/dev/null
 stream_bg 5 "$T/h1"
 H1=$!
 stream_bg 5 "$T/h2"
 H2=$!
 BG_PIDS+=("$H1" "$H2")
-if wait_stat streams 2 3 >/dev/null; then ok "two streams hold both slots"; else fail "two streams hold both slots"; fi
+if wait_stat streams_active 2 3 >/dev/null; then ok "two streams hold both slots"; else fail "two streams hold both slots"; fi
 start=$(date +%s%N)
 stream 4 "$T/o3"
 rc=$?
@@ -310,10 +310,10 @@ BG_PIDS=()
 
 # ---- 4. connect/disconnect cycles --------------------------------------------------
 
-wait_stat active 0 4 >/dev/null
+wait_stat connections_active 0 4 >/dev/null
 s=$(stats)
-acc0=$(stat_val "$s" accepted)
-ovl0=$(stat_val "$s" overloaded)
+acc0=$(stat_val "$s" connections_accepted)
+ovl0=$(stat_val "$s" connections_overloaded)
 # tests/lwip/cycles.py: $CYCLES cycles, streams and plain requests in turn,
 # each holding a slot of its own (an overload answer is tried again): slots,
 # threads and sockets taken and given back. A connect lwIP leaves unanswered
@@ -326,12 +326,12 @@ cyc_s=$(awk -v a="$cyc_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }
 read -r cyc_ok cyc_bad cyc_busy cyc_stuck cyc_slow cyc_slow_ms <"$T/cycles"
 check "$CYCLES cycles: each held a slot (${cyc_ok:-?} did, ${cyc_bad:-?} failed; ${cyc_busy:-?} overload answers and ${cyc_stuck:-?} stuck connects on the way; ${cyc_s} s, slowest try ${cyc_slow_ms:-?} ms: ${cyc_slow:-?})" \
     test "${cyc_ok:-0}" -eq "$CYCLES" -a "${cyc_bad:-1}" -eq 0
-if wait_stat active 0 5; then ok "slots all free again after the cycles"; else fail "slots all free again after the cycles"; fi
+if wait_stat connections_active 0 5; then ok "slots all free again after the cycles"; else fail "slots all free again after the cycles"; fi
 s=$(stats)
 check "every connection buffer back in the pool ($(stat_val "$s" bufs_lent) lent)" \
     test "$(stat_val "$s" bufs_lent)" = 0
-acc=$(($(stat_val "$s" accepted) - acc0))
-ovl=$(($(stat_val "$s" overloaded) - ovl0))
+acc=$(($(stat_val "$s" connections_accepted) - acc0))
+ovl=$(($(stat_val "$s" connections_overloaded) - ovl0))
 check "cycles accounted by the server: $acc slots, $ovl overload answers" \
     test "$acc" -eq "$CYCLES" -a "$ovl" -eq "${cyc_busy:--1}"
 wait_threads "$BASE_THREADS" 3
@@ -365,7 +365,7 @@ for k in 1 2 3 4 5; do
         echo "  after:  $(stats)"
     fi
 done
-wait_stat active 0 4 >/dev/null
+wait_stat connections_active 0 4 >/dev/null
 wait_threads "$BASE_THREADS" 3
 check "threads back to $BASE_THREADS after the restarts (now $(threads))" test "$(threads)" = "$BASE_THREADS"
 
